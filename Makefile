@@ -1,0 +1,44 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+ARGS ?=
+
+.PHONY: run test lint format install-run install-test clean dist
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the packaging changes (stamp files).
+$(VENV)/.installed-server: setup.cfg setup.py | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[server]'
+	touch $@
+
+$(VENV)/.installed-test: setup.cfg setup.py | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[server,test,edx]'
+	touch $@ $(VENV)/.installed-server
+
+install-run: $(VENV)/.installed-server
+install-test: $(VENV)/.installed-test
+
+## Install into .venv and start the server on port 11136 (pass options with ARGS="...").
+run: install-run
+	$(BIN)/python -m mockprock.server $(ARGS)
+
+## Install into .venv, then lint (ruff) and run every test (pytest).
+test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+format: install-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+dist: install-test
+	rm -rf dist build
+	$(BIN)/python -m build --outdir dist .
+
+clean:
+	rm -rf $(VENV) dist build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,56 @@
+"""The Flask app factory."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import Flask
+
+from mockprock.auth import ClientRegistry
+from mockprock.config import Settings
+from mockprock.provider import Provider
+from mockprock.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """What the views work with; one per app, in ``app.extensions['mockprock']``."""
+
+    store: Store
+    clients: ClientRegistry
+    provider: Provider
+
+    @property
+    def settings(self) -> Settings:
+        return self.provider.settings
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
+    """A provider server app for ``settings`` (default: flags' defaults and MOCKPROCK_* vars)."""
+    settings = settings or Settings.load()
+    store = store or Store(settings.db)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False  # answers keep the order they are built in
+    # The LMS calls some routes with a trailing slash and some without; answer both
+    # without a redirect (a redirected POST is one more thing to go wrong).
+    app.url_map.strict_slashes = False
+    app.extensions["mockprock"] = Services(
+        store=store,
+        clients=ClientRegistry(settings.client_secrets),
+        provider=Provider(store, settings),
+    )
+
+    from mockprock.views import common, dashboard, oauth, provider_api
+
+    common.register_error_handlers(app)
+    app.register_blueprint(oauth.bp)
+    app.register_blueprint(provider_api.bp)
+    app.register_blueprint(dashboard.bp)
+    return app

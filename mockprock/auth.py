@@ -1,0 +1,120 @@
+"""Who may call the provider: the client registry and the provider's access tokens.
+
+No Flask here; the views turn :class:`AuthError` into HTTP answers.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import jwt
+
+ALGORITHM = "HS256"
+ISSUER = "mockprock"
+
+
+class AuthError(Exception):
+    """A credential was missing, malformed, wrong or expired; ``str()`` says which."""
+
+
+class ClientRegistry:
+    """The provider clients (the LMS backends) the server accepts.
+
+    With none configured, any client whose secret is its id followed by ``secret`` is
+    accepted, as the original mockprock did (``abcd`` / ``abcdsecret``).
+    """
+
+    def __init__(self, clients: Mapping[str, str] | None = None) -> None:
+        self._clients = dict(clients or {})
+
+    def secret_for(self, client_id: str) -> str | None:
+        if not client_id:
+            return None
+        if self._clients:
+            return self._clients.get(client_id)
+        return client_id + "secret"
+
+    def check(self, client_id: str, secret: str) -> bool:
+        expected = self.secret_for(client_id)
+        # compare_digest needs equal types; always run it so timing says nothing.
+        return (
+            hmac.compare_digest((expected or "\0").encode(), (secret or "").encode())
+            and expected is not None
+        )
+
+
+def issue_token(key: str, client_id: str, lifetime_seconds: int) -> dict[str, Any]:
+    """An OAuth2 token answer for ``client_id``."""
+    now = int(time.time())
+    claims = {
+        "iss": ISSUER,
+        "sub": client_id,
+        "aud": client_id,
+        "iat": now,
+        "exp": now + lifetime_seconds,
+        "jti": uuid.uuid4().hex,
+    }
+    return {
+        "access_token": jwt.encode(claims, key, algorithm=ALGORITHM),
+        "token_type": "JWT",
+        "expires_in": lifetime_seconds,
+        "scope": "",
+    }
+
+
+def token_from_header(header: str | None) -> str:
+    """The token of an ``Authorization: JWT <token>`` (or ``Bearer``) header."""
+    if not header:
+        raise AuthError("missing Authorization header")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() not in ("jwt", "bearer") or not token.strip():
+        raise AuthError("Authorization must be 'JWT <token>' or 'Bearer <token>'")
+    return token.strip()
+
+
+def verify_token(key: str, token: str) -> dict[str, Any]:
+    """The claims of a token this server issued, or AuthError saying what is wrong."""
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "iss"], "verify_aud": False},
+        )
+    except jwt.ExpiredSignatureError:
+        raise AuthError("token expired") from None
+    except jwt.InvalidAlgorithmError:
+        raise AuthError(f"token algorithm not accepted (only {ALGORITHM})") from None
+    except jwt.InvalidSignatureError:
+        raise AuthError("token signature does not verify") from None
+    except jwt.InvalidTokenError as exc:
+        raise AuthError(f"invalid token: {exc}") from None
+    if claims.get("aud") != claims.get("sub"):
+        raise AuthError("invalid token: audience does not match subject")
+    return claims
+
+
+def verify_lms_token(secret: str, token: str, client_id: str) -> dict[str, Any]:
+    """The claims of a token the LMS signed with a client's secret (instructor dashboard)."""
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            issuer=client_id,
+            options={"require": ["exp", "iss", "course_id"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise AuthError("the dashboard link has expired; open it again from the LMS") from None
+    except jwt.InvalidIssuerError:
+        raise AuthError("the link was issued for another client") from None
+    except jwt.InvalidSignatureError:
+        raise AuthError("the link's signature does not match this client's secret") from None
+    except jwt.InvalidTokenError as exc:
+        raise AuthError(f"the link's token is not valid: {exc}") from None
+    return claims

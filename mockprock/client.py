@@ -1,0 +1,90 @@
+"""A ``requests`` client for the provider API, as the LMS uses it (CLI, demo, tests)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import requests
+
+TIMEOUT_SECONDS = 30  # what the LMS gives every provider call
+
+
+class ProviderClient:
+    """Calls a mockprock server the way edx-proctoring's REST backend does."""
+
+    def __init__(self, base_url: str, client_id: str, client_secret: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.session = requests.Session()
+        self._token: str | None = None
+        self._token_expires = 0.0
+
+    def token(self) -> str:
+        if self._token is None or time.time() > self._token_expires - 30:
+            response = self.session.post(
+                f"{self.base_url}/oauth2/access_token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": self.client_id,
+                    "client_secret": self.client_secret,
+                    "token_type": "jwt",
+                },
+                timeout=TIMEOUT_SECONDS,
+            )
+            response.raise_for_status()
+            answer = response.json()
+            self._token = answer["access_token"]
+            self._token_expires = time.time() + answer["expires_in"]
+        return self._token
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One API call with a token; the answer is returned whatever its status."""
+        headers = {"Authorization": f"JWT {self.token()}", **kwargs.pop("headers", {})}
+        return self.session.request(
+            method, self.base_url + path, headers=headers, timeout=TIMEOUT_SECONDS, **kwargs
+        )
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One API call whose answer must be a success; its JSON is returned."""
+        response = self.request(method, path, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    # The provider contract, one method per row of DESIGN.md §2.
+
+    def config(self, language: str = "en-us") -> dict[str, Any]:
+        return self.call("GET", "/api/v1/config/", headers={"Accept-Language": language})
+
+    def save_exam(self, exam: dict[str, Any]) -> str:
+        """Create then re-save, as the LMS always does; returns the id the LMS keeps."""
+        exam_id = self.call("POST", "/api/v1/exam/", json={**exam, "external_id": None})["id"]
+        return self.call("POST", f"/api/v1/exam/{exam_id}/", json={**exam, "external_id": exam_id})[
+            "id"
+        ]
+
+    def get_exam(self, exam_id: str) -> dict[str, Any]:
+        return self.call("GET", f"/api/v1/exam/{exam_id}/")
+
+    def register_attempt(self, exam_id: str, attempt: dict[str, Any]) -> dict[str, Any]:
+        return self.call(
+            "POST", f"/api/v1/exam/{exam_id}/attempt/", json={**attempt, "status": "created"}
+        )
+
+    def get_attempt(self, exam_id: str, attempt_id: str) -> dict[str, Any]:
+        return self.call("GET", f"/api/v1/exam/{exam_id}/attempt/{attempt_id}/")
+
+    def set_attempt_status(self, exam_id: str, attempt_id: str, status: str) -> dict[str, Any]:
+        return self.call(
+            "PATCH", f"/api/v1/exam/{exam_id}/attempt/{attempt_id}/", json={"status": status}
+        )
+
+    def delete_attempt(self, exam_id: str, attempt_id: str) -> dict[str, Any]:
+        return self.call("DELETE", f"/api/v1/exam/{exam_id}/attempt/{attempt_id}/")
+
+    def retire_user(self, user_id: str) -> bool:
+        return self.call("DELETE", f"/api/v1/user/{user_id}/")
+
+    def onboarding_statuses(self, course_id: str, **query: Any) -> dict[str, Any]:
+        return self.call("GET", f"/api/v1/courses/{course_id}/onboarding_statuses", params=query)

@@ -1,0 +1,248 @@
+"""Settings of the provider server, in one place.
+
+Every setting is a field of :class:`Settings`. Its value comes from, first match wins:
+a command-line flag, the environment variable ``MOCKPROCK_<NAME>``, the default here.
+The click options of ``mockprock serve`` and ``python -m mockprock.server`` are built
+from these fields, so a new setting needs one line here and nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ENV_PREFIX = "MOCKPROCK_"
+DEFAULT_PORT = 11136
+DEFAULT_LMS_URL = "http://host.docker.internal:18000"
+
+REVIEW_STATUSES = ("passed", "violation", "suspicious", "not_reviewed")
+ONBOARDING_MODES = ("optional", "required")
+DESKTOP_STATES = ("running", "crashed", "not_installed")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the server cannot use."""
+
+
+def _setting(default: Any, help: str, **extra: Any) -> Any:
+    return field(default=default, metadata={"help": help, **extra})
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = _setting(
+        "0.0.0.0", "Interface to listen on (0.0.0.0 so a dockerised LMS can reach it)."
+    )
+    port: int = _setting(DEFAULT_PORT, "Port to listen on.")
+    db: str = _setting("mockprock.sqlite", "SQLite file holding all state.")
+    clients: tuple[tuple[str, str], ...] = _setting(
+        (),
+        "Accepted provider client as ID:SECRET (repeatable; environment: comma-separated). "
+        "Without any, a client is accepted when its secret is its id followed by 'secret'.",
+        flag="client",
+    )
+    lms_url: str = _setting(
+        DEFAULT_LMS_URL, "LMS base URL (for OAuth tokens and admin links).", short="-l"
+    )
+    lms_client_id: str | None = _setting(None, "Client id of the LMS OAuth application.")
+    lms_client_secret: str | None = _setting(
+        None, "Client secret of the LMS OAuth application.", secret=True
+    )
+    public_url: str | None = _setting(
+        None, "Base of the links the server hands out (default: the request's own host)."
+    )
+    token_lifetime_seconds: int = _setting(3600, "Lifetime of the provider's access tokens.")
+    max_body_bytes: int = _setting(1024 * 1024, "Largest request body accepted.")
+    journal_size: int = _setting(500, "How many provider-API requests the journal keeps.")
+    # The simulation knobs (also changeable at run time through the control API).
+    review_delay_seconds: float = _setting(
+        10.0, "Delay between submission and review callback.", flag="review-delay"
+    )
+    ready_delay_seconds: float = _setting(
+        2.0, "Delay between download page and ready callback.", flag="ready-delay"
+    )
+    upload_delay_seconds: float = _setting(
+        5.0, "Time the desktop app takes to upload after stop.", flag="upload-delay"
+    )
+    default_review_status: str = _setting(
+        "passed",
+        "Verdict when nothing else decides one.",
+        choices=REVIEW_STATUSES,
+        flag="review-status",
+    )
+    onboarding: str = _setting(
+        "optional", "Onboarding gate for proctored exams.", choices=ONBOARDING_MODES
+    )
+    onboarding_valid_days: int = _setting(
+        730, "How long an approved onboarding profile stays valid."
+    )
+    verdict_from_session: bool = _setting(
+        False, "A crash or a long heartbeat gap makes the default verdict 'suspicious'."
+    )
+    desktop_default: str = _setting(
+        "running", "Desktop application state for new attempts.", choices=DESKTOP_STATES
+    )
+    ping_interval_seconds: int = _setting(
+        60, "Heartbeat interval the LMS worker uses.", flag="ping-interval"
+    )
+    callback_retry_seconds: float = _setting(
+        24 * 3600.0, "How long a callback is retried before it is marked failed."
+    )
+
+    # -- derived values -------------------------------------------------------------
+
+    @property
+    def lms_root(self) -> str:
+        """The LMS URL without a trailing slash or a trailing ``/oauth2``."""
+        url = self.lms_url.rstrip("/")
+        if url.endswith("/oauth2"):
+            url = url[: -len("/oauth2")]
+        return url
+
+    @property
+    def lms_admin_url(self) -> str:
+        """Where a developer creates the OAuth application the server calls the LMS with."""
+        return f"{self.lms_root}/admin/oauth2_provider/application/"
+
+    @property
+    def client_secrets(self) -> dict[str, str]:
+        return dict(self.clients)
+
+    # -- building ---------------------------------------------------------------------
+
+    @classmethod
+    def load(
+        cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Settings from flags (``overrides``; ``None`` means not given), then the environment."""
+        overrides = overrides or {}
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            given = overrides.get(f.name)
+            if given is not None and given != ():
+                values[f.name] = _parse(f, given) if isinstance(given, str) else given
+            elif ENV_PREFIX + f.name.upper() in environ:
+                values[f.name] = _parse(f, environ[ENV_PREFIX + f.name.upper()])
+        if "clients" in values and isinstance(values["clients"], (list, tuple)):
+            values["clients"] = tuple(
+                parse_client(c) if isinstance(c, str) else tuple(c) for c in values["clients"]
+            )
+        return cls(**values).validated()
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied (strings parsed as their field's type), validated."""
+        by_name = {f.name: f for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - set(by_name))
+        if unknown:
+            raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
+        parsed = {
+            name: _parse(by_name[name], value) if isinstance(value, str) else value
+            for name, value in changes.items()
+        }
+        return dataclasses.replace(self, **parsed).validated()
+
+    def validated(self) -> Settings:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            choices = f.metadata.get("choices")
+            if choices and value not in choices:
+                raise SettingsError(f"{f.name} must be one of {', '.join(choices)}, not {value!r}")
+            expected = _field_type(f)
+            if expected in (int, float) and (
+                isinstance(value, bool) or not isinstance(value, (int, float))
+            ):
+                raise SettingsError(f"{f.name} must be a number, not {value!r}")
+            if expected is bool and not isinstance(value, bool):
+                raise SettingsError(f"{f.name} must be true or false, not {value!r}")
+            if expected in (int, float) and value < 0:
+                raise SettingsError(f"{f.name} must not be negative")
+        if not 0 <= self.port < 65536:
+            raise SettingsError("port must be between 0 (any free port) and 65535")
+        if self.ping_interval_seconds == 0:
+            raise SettingsError("ping_interval_seconds must be positive")
+        return self
+
+    def public(self) -> dict[str, Any]:
+        """The settings as JSON-friendly data, with every secret left out."""
+        out = {}
+        for f in dataclasses.fields(self):
+            if f.metadata.get("secret") or f.name == "clients":
+                continue
+            out[f.name] = getattr(self, f.name)
+        out["lms_client_secret_set"] = bool(self.lms_client_secret)
+        out["clients"] = [client_id for client_id, _ in self.clients]
+        return out
+
+
+def parse_client(text: str) -> tuple[str, str]:
+    """``ID:SECRET`` as a pair; the secret may itself hold colons."""
+    client_id, sep, secret = text.partition(":")
+    if not sep or not client_id or not secret:
+        raise SettingsError(f"a client is given as ID:SECRET, not {text!r}")
+    return client_id, secret
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _field_type(f: dataclasses.Field) -> Any:
+    # Annotations are strings under `from __future__ import annotations`.
+    name = str(f.type).split("|")[0].strip()
+    return {"int": int, "float": float, "bool": bool}.get(name, str)
+
+
+def _parse(f: dataclasses.Field, text: str) -> Any:
+    if f.name == "clients":
+        return tuple(parse_client(c.strip()) for c in text.split(",") if c.strip())
+    kind = _field_type(f)
+    try:
+        if kind is bool:
+            lowered = text.strip().lower()
+            if lowered in _TRUE:
+                return True
+            if lowered in _FALSE:
+                return False
+            raise ValueError(text)
+        if kind is int:
+            return int(text)
+        if kind is float:
+            return float(text)
+    except ValueError:
+        raise SettingsError(f"{f.name}: cannot read {text!r} as {kind.__name__}") from None
+    return text
+
+
+def option_specs() -> list[tuple[str, dataclasses.Field]]:
+    """Each setting with the flag name it goes by on the command line."""
+    return [
+        (f.metadata.get("flag", f.name.replace("_", "-")), f) for f in dataclasses.fields(Settings)
+    ]
+
+
+def click_options(command: Callable) -> Callable:
+    """Decorate a click command with one option per setting (defaults stay in Settings)."""
+    import click
+
+    for flag, f in reversed(option_specs()):
+        env = ENV_PREFIX + f.name.upper()
+        default = f.default
+        help_text = f"{f.metadata['help']} [env {env}; default {default!r}]"
+        kind = _field_type(f)
+        names = [f"--{flag}", *([f.metadata["short"]] if "short" in f.metadata else [])]
+        if f.name == "clients":
+            decorator = click.option(f"--{flag}", f.name, multiple=True, help=help_text)
+        elif kind is bool:
+            decorator = click.option(f"--{flag}/--no-{flag}", f.name, default=None, help=help_text)
+        else:
+            choices = f.metadata.get("choices")
+            click_type = (
+                click.Choice(choices) if choices else {int: int, float: float}.get(kind, str)
+            )
+            decorator = click.option(*names, f.name, type=click_type, default=None, help=help_text)
+        command = decorator(command)
+    return command

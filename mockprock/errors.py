@@ -1,0 +1,24 @@
+"""The one error type the rules raise; the HTTP layer turns it into a JSON answer."""
+
+from __future__ import annotations
+
+
+class ProviderError(Exception):
+    """A refused request: HTTP status, a short machine code and a sentence for people."""
+
+    def __init__(self, status: int, error: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.error = error
+        self.detail = detail
+
+    def to_dict(self) -> dict[str, str]:
+        return {"error": self.error, "detail": self.detail}
+
+
+def not_found(what: str, ident: str) -> ProviderError:
+    return ProviderError(404, "not_found", f"no {what} with id {ident!r}")
+
+
+def bad_request(detail: str, error: str = "invalid_request") -> ProviderError:
+    return ProviderError(400, error, detail)

@@ -1,0 +1,155 @@
+"""What every blueprint shares: request parsing, provider-token checks, error answers."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from typing import Any
+
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from mockprock.app import Services
+from mockprock.auth import AuthError, token_from_header, verify_token
+from mockprock.errors import ProviderError, bad_request
+from mockprock.journal import redact, redact_url
+
+log = logging.getLogger(__name__)
+
+# Paths answered in JSON, errors included; everything else is a page for people.
+JSON_PREFIXES = ("/api/", "/oauth2/", "/mockprock/api/", "/desktop/")
+HTML_PREFIXES = ("/api/v1/instructor/",)
+WWW_AUTHENTICATE = 'JWT realm="mockprock", Bearer realm="mockprock"'
+
+
+def services() -> Services:
+    return current_app.extensions["mockprock"]
+
+
+def base_url() -> str:
+    """Base of the links handed out: ``--public-url``, else the host the request came to."""
+    return (services().settings.public_url or request.url_root).rstrip("/")
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a 400 that says what is wrong with it."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise bad_request("the request needs a JSON object body")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise bad_request(f"malformed JSON: {exc}", error="malformed_json") from None
+    if not isinstance(data, dict):
+        raise bad_request("the JSON body must be an object", error="malformed_json")
+    return data
+
+
+def query_int(name: str, default: int) -> int:
+    text = request.args.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise bad_request(f"query parameter '{name}' must be an integer") from None
+
+
+def authenticate_provider_token() -> str:
+    """The client id of the request's provider token; 401 when there is none or it is bad."""
+    token = token_from_header(request.headers.get("Authorization"))
+    claims = verify_token(services().store.signing_key(), token)
+    g.client_id = claims["sub"]
+    return claims["sub"]
+
+
+def json_error(status: int, error: str, detail: str) -> Response:
+    response = jsonify({"error": error, "detail": detail})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
+    return response
+
+
+def wants_json() -> bool:
+    path = request.path
+    return path.startswith(JSON_PREFIXES) and not path.startswith(HTML_PREFIXES)
+
+
+def error_page(status: int, title: str, detail: str) -> Response:
+    response = current_app.make_response(
+        render_template("error.html", status=status, title=title, detail=detail)
+    )
+    response.status_code = status
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ProviderError)
+    def provider_error(exc: ProviderError) -> Response:
+        if wants_json():
+            return json_error(exc.status, exc.error, exc.detail)
+        return error_page(exc.status, exc.error.replace("_", " ").capitalize(), exc.detail)
+
+    @app.errorhandler(AuthError)
+    def auth_error(exc: AuthError) -> Response:
+        return json_error(401, "invalid_token", str(exc))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        name = (exc.name or "error").lower().replace(" ", "_")
+        if status == 413:
+            limit = services().settings.max_body_bytes
+            detail = f"the request body is larger than {limit} bytes"
+        else:
+            detail = exc.description or exc.name
+        if wants_json():
+            response = json_error(status, name, detail)
+        else:
+            response = error_page(status, exc.name, detail)
+        if status == 405 and isinstance(exc.get_response(), Response):
+            allow = exc.get_response().headers.get("Allow")
+            if allow:
+                response.headers["Allow"] = allow
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        # Logged with its traceback for the developer; the client sees no internals.
+        log.exception("unexpected error on %s %s", request.method, redact_url(request.full_path))
+        detail = "the server hit an unexpected error; its log has the details"
+        if wants_json():
+            return json_error(500, "server_error", detail)
+        return error_page(500, "Server error", detail)
+
+
+def journal_response(response: Response) -> Response:
+    """Keep the request and its answer in the journal, secrets redacted."""
+    services_ = services()
+    entry: dict[str, Any] = {"query": redact(request.args.to_dict())}
+    try:
+        if request.form:
+            entry["form"] = redact(request.form.to_dict())
+        else:
+            entry["json"] = redact(json.loads(request.get_data(cache=True) or b"null"))
+    except (ValueError, UnicodeDecodeError):
+        entry["body"] = "<not JSON>"
+    except HTTPException:
+        entry["body"] = "<too large to keep>"
+    excerpt = "" if response.direct_passthrough else response.get_data(as_text=True)
+    if response.is_json:
+        with contextlib.suppress(ValueError):
+            excerpt = json.dumps(redact(json.loads(excerpt)))
+    excerpt = excerpt[:2000]
+    services_.store.journal_request(
+        request.method,
+        redact_url(request.path),
+        response.status_code,
+        g.get("client_id"),
+        entry,
+        excerpt,
+        keep=services_.settings.journal_size,
+    )
+    return response
