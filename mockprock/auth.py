@@ -8,13 +8,19 @@ from __future__ import annotations
 import hmac
 import time
 import uuid
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import jwt
+from jwt.warnings import InsecureKeyLengthWarning
 
 ALGORITHM = "HS256"
 ISSUER = "mockprock"
+
+# The LMS signs dashboard links with the client secret it was given, and the documented
+# development secret (``abcdsecret``) is short: that is the developer's choice, not news.
+warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
 
 
 class AuthError(Exception):

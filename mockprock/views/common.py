@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from mockprock.app import Services
 from mockprock.auth import AuthError, token_from_header, verify_token
@@ -109,10 +109,8 @@ def register_error_handlers(app: Flask) -> None:
             response = json_error(status, name, detail)
         else:
             response = error_page(status, exc.name, detail)
-        if status == 405 and isinstance(exc.get_response(), Response):
-            allow = exc.get_response().headers.get("Allow")
-            if allow:
-                response.headers["Allow"] = allow
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
 
     @app.errorhandler(Exception)

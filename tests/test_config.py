@@ -1,0 +1,110 @@
+"""Settings: flags, then MOCKPROCK_* variables, then defaults; bad values are refused."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from mockprock.config import Settings, SettingsError, click_options
+
+
+def test_environment_fills_what_flags_leave_out():
+    env = {
+        "MOCKPROCK_PORT": "9999",
+        "MOCKPROCK_REVIEW_DELAY_SECONDS": "0.5",
+        "MOCKPROCK_DB": "x.db",
+    }
+    settings = Settings.load({"port": 1234}, environ=env)
+    assert settings.port == 1234
+    assert settings.review_delay_seconds == 0.5
+    assert settings.db == "x.db"
+
+
+def test_clients_from_flags_and_environment():
+    assert Settings.load({"clients": ("a:b", "c:d:e")}, environ={}).client_secrets == {
+        "a": "b",
+        "c": "d:e",
+    }
+    env = {"MOCKPROCK_CLIENTS": "lms:one, studio:two"}
+    assert Settings.load(environ=env).client_secrets == {"lms": "one", "studio": "two"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "env", "message"),
+    [
+        ({"default_review_status": "great"}, {}, "default_review_status must be one of"),
+        ({}, {"MOCKPROCK_PORT": "eleven"}, "cannot read 'eleven'"),
+        ({}, {"MOCKPROCK_VERDICT_FROM_SESSION": "maybe"}, "cannot read 'maybe'"),
+        ({"clients": ("no-colon",)}, {}, "ID:SECRET"),
+        ({"review_delay_seconds": -1.0}, {}, "must not be negative"),
+        ({"port": 70000}, {}, "port must be"),
+    ],
+)
+def test_bad_values_are_refused(overrides, env, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.load(overrides, environ=env)
+
+
+def test_booleans_read_from_the_environment():
+    assert Settings.load(environ={"MOCKPROCK_VERDICT_FROM_SESSION": "yes"}).verdict_from_session
+    assert not Settings.load(environ={"MOCKPROCK_VERDICT_FROM_SESSION": "off"}).verdict_from_session
+
+
+def test_replace_parses_and_validates():
+    settings = Settings.load(environ={})
+    assert settings.replace(review_delay_seconds="3").review_delay_seconds == 3.0
+    with pytest.raises(SettingsError, match="unknown setting"):
+        settings.replace(colour="blue")
+    with pytest.raises(SettingsError):
+        settings.replace(onboarding="sometimes")
+
+
+@pytest.mark.parametrize(
+    ("url", "root"),
+    [
+        ("http://localhost:18000", "http://localhost:18000"),
+        ("http://localhost:18000/", "http://localhost:18000"),
+        ("http://localhost:18000/oauth2", "http://localhost:18000"),
+        ("http://localhost:18000/oauth2/", "http://localhost:18000"),
+    ],
+)
+def test_lms_root_drops_a_trailing_oauth2(url, root):
+    settings = Settings.load({"lms_url": url}, environ={})
+    assert settings.lms_root == root
+    assert settings.lms_admin_url == root + "/admin/oauth2_provider/application/"
+
+
+def test_public_settings_never_show_secrets():
+    settings = Settings.load(
+        {"lms_client_secret": "lms-very-secret", "clients": ("abcd:client-very-secret",)},
+        environ={},
+    )
+    shown = str(settings.public())
+    assert "very-secret" not in shown
+    assert settings.public()["lms_client_secret_set"] is True
+    assert settings.public()["clients"] == ["abcd"]
+
+
+def test_every_setting_is_a_flag_with_its_environment_variable():
+    import click
+
+    @click.command()
+    @click_options
+    def command(**options):
+        click.echo(repr(Settings.load(options, environ={"MOCKPROCK_ONBOARDING": "required"})))
+
+    runner = CliRunner()
+    help_text = runner.invoke(command, ["--help"]).output
+    for flag in ("--review-delay", "--ready-delay", "--review-status", "--client", "-l, --lms-url"):
+        assert flag in help_text
+    assert "MOCKPROCK_REVIEW_DELAY_SECONDS" in help_text
+    result = runner.invoke(
+        command, ["--review-delay", "0", "--client", "a:b", "--verdict-from-session"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "review_delay_seconds=0.0" in result.output
+    assert "clients=(('a', 'b'),)" in result.output
+    assert "verdict_from_session=True" in result.output
+    assert "onboarding='required'" in result.output
+    refused = runner.invoke(command, ["--review-status", "great"])
+    assert refused.exit_code == 2
