@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from mockprock.views import common, dashboard, oauth, provider_api
 
     common.register_error_handlers(app)
+    app.teardown_appcontext(lambda exc: store.release())
     app.register_blueprint(oauth.bp)
     app.register_blueprint(provider_api.bp)
     app.register_blueprint(dashboard.bp)

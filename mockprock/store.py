@@ -236,6 +236,16 @@ class Store:
             raise
         db.execute("COMMIT")
 
+    def release(self) -> None:
+        """Close this thread's connection. The HTTP server runs each request on a new
+        thread, so a connection kept past its request would only pile up."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            self._local.conn = None
+            with self._lock:
+                self._connections.remove(conn)
+            conn.close()
+
     def close(self) -> None:
         with self._lock:
             for conn in self._connections:

@@ -596,3 +596,18 @@ def test_default_settings_are_the_documented_ones():
     assert settings.port == 11136
     assert settings.lms_url == "http://host.docker.internal:18000"
     assert settings.db == "mockprock.sqlite"
+
+
+def test_request_threads_do_not_leave_connections_behind(app, client, auth):
+    """The HTTP server runs each request on a new thread; each closes its connection."""
+    import threading
+
+    threads = [
+        threading.Thread(target=lambda: client.get("/api/v1/config/", headers=auth))
+        for _ in range(10)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(app.extensions["mockprock"].store._connections) <= 1
