@@ -115,6 +115,9 @@ MIGRATIONS: list[str] = [
     );
 
     -- The learner's desktop application, one per attempt, and its heartbeats.
+    -- state is the developer's fault (running, crashed, not_installed); upload_done_at is
+    -- when the upload after a stop completes (a due time, no thread waits for it);
+    -- crashes is a JSON list of [start, stop or null].
     CREATE TABLE desktop_sessions (
         attempt_id TEXT PRIMARY KEY,
         state TEXT NOT NULL,
@@ -122,8 +125,12 @@ MIGRATIONS: list[str] = [
         started_at REAL,
         stopped_at REAL,
         upload_done_at REAL,
+        upload_noted INTEGER NOT NULL DEFAULT 0,
+        crashes TEXT NOT NULL DEFAULT '[]',
         updated_at REAL NOT NULL
     );
+    CREATE INDEX desktop_sessions_by_start ON desktop_sessions (started_at);
+    CREATE INDEX desktop_sessions_uploading ON desktop_sessions (upload_noted, upload_done_at);
     CREATE TABLE heartbeats (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         attempt_id TEXT NOT NULL,
@@ -438,6 +445,91 @@ class Store:
                 (attempt_id,),
             ).fetchall()
         )
+
+    # -- desktop application ----------------------------------------------------------
+
+    def get_desktop_session(self, attempt_id: str) -> dict[str, Any] | None:
+        session = _row(
+            self.db.execute(
+                "SELECT * FROM desktop_sessions WHERE attempt_id = ?", (attempt_id,)
+            ).fetchone()
+        )
+        if session is not None:
+            session["crashes"] = json.loads(session["crashes"])
+            session["upload_noted"] = bool(session["upload_noted"])
+        return session
+
+    def save_desktop_session(self, session: dict[str, Any], now: float) -> None:
+        self.db.execute(
+            "INSERT INTO desktop_sessions (attempt_id, state, latency_ms, started_at, "
+            "stopped_at, upload_done_at, upload_noted, crashes, updated_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (attempt_id) DO UPDATE SET "
+            "state = excluded.state, latency_ms = excluded.latency_ms, "
+            "started_at = excluded.started_at, stopped_at = excluded.stopped_at, "
+            "upload_done_at = excluded.upload_done_at, upload_noted = excluded.upload_noted, "
+            "crashes = excluded.crashes, updated_at = excluded.updated_at",
+            (
+                session["attempt_id"],
+                session["state"],
+                session["latency_ms"],
+                session["started_at"],
+                session["stopped_at"],
+                session["upload_done_at"],
+                int(session["upload_noted"]),
+                json.dumps(session["crashes"]),
+                now,
+            ),
+        )
+
+    def desktop_uploads_due(self, now: float) -> list[dict[str, Any]]:
+        """Sessions whose upload is done by ``now`` but not yet on the timeline."""
+        return _rows(
+            self.db.execute(
+                "SELECT attempt_id, upload_done_at FROM desktop_sessions "
+                "WHERE upload_noted = 0 AND upload_done_at <= ?",
+                (now,),
+            ).fetchall()
+        )
+
+    def mark_desktop_upload_noted(self, attempt_id: str) -> bool:
+        """True for the one caller that marks it (concurrent requests may race here)."""
+        return bool(
+            self.db.execute(
+                "UPDATE desktop_sessions SET upload_noted = 1 "
+                "WHERE attempt_id = ? AND upload_noted = 0",
+                (attempt_id,),
+            ).rowcount
+        )
+
+    def add_heartbeat(self, attempt_id: str, at: float, ok: bool) -> None:
+        self.db.execute(
+            "INSERT INTO heartbeats (attempt_id, at, ok) VALUES (?, ?, ?)",
+            (attempt_id, at, int(ok)),
+        )
+
+    def list_heartbeats(self, attempt_id: str) -> list[dict[str, Any]]:
+        rows = _rows(
+            self.db.execute(
+                "SELECT at, ok FROM heartbeats WHERE attempt_id = ? ORDER BY at, id",
+                (attempt_id,),
+            ).fetchall()
+        )
+        return [{"at": r["at"], "ok": bool(r["ok"])} for r in rows]
+
+    def latest_attempt_id(self) -> str | None:
+        """The attempt registered last (where a desktop start without an id goes)."""
+        row = self.db.execute(
+            "SELECT id FROM attempts ORDER BY created_at DESC, rowid DESC LIMIT 1"
+        ).fetchone()
+        return row[0] if row else None
+
+    def latest_desktop_attempt_id(self) -> str | None:
+        """The attempt whose application was started last (pings and stops without an id)."""
+        row = self.db.execute(
+            "SELECT attempt_id FROM desktop_sessions WHERE started_at IS NOT NULL "
+            "ORDER BY started_at DESC LIMIT 1"
+        ).fetchone()
+        return row[0] if row else None
 
     # -- learners -------------------------------------------------------------------
 
