@@ -91,6 +91,9 @@ class Settings:
     callback_retry_seconds: float = _setting(
         24 * 3600.0, "How long a callback is retried before it is marked failed."
     )
+    callback_backoff_seconds: float = _setting(
+        1.0, "First retry delay of a callback; it doubles on each try, up to 60 s."
+    )
 
     # -- derived values -------------------------------------------------------------
 

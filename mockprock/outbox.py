@@ -1,0 +1,354 @@
+"""The outbox: callbacks to the LMS are rows, sent by one dispatcher thread when due.
+
+A callback is queued as a row with a due time and sent by the dispatcher, never by a
+request thread and never by a thread of its own, so a slow or absent LMS holds nothing
+up and a restart loses nothing. States:
+
+``pending``   waiting for its due time (or for the next try after a failure)
+``held``      no LMS credentials (or the LMS refused them): sent once credentials are set
+``sending``   claimed by the dispatcher right now (back to ``pending`` after a crash)
+``delivered`` the LMS answered 2xx
+``failed``    the LMS answered another 4xx, or retries ran out; retryable by hand
+
+Network errors, timeouts, 429 and 5xx are retried with exponential backoff (capped near
+60 s) for ``callback_retry_seconds``. No Flask here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from mockprock.config import Settings
+from mockprock.errors import ProviderError, not_found
+from mockprock.lms import LmsClient, LmsCredentials, LmsCredentialsRefused, LmsError
+from mockprock.store import Store
+
+log = logging.getLogger(__name__)
+
+PENDING, HELD, SENDING, DELIVERED, FAILED = "pending", "held", "sending", "delivered", "failed"
+STATES = (PENDING, HELD, SENDING, DELIVERED, FAILED)
+KINDS = ("ready", "reviewed")
+MAX_BACKOFF_SECONDS = 60.0
+# The dispatcher wakes at least this often even with nothing due (a safety net: every
+# change that makes something due also wakes it at once).
+IDLE_WAIT_SECONDS = 30.0
+BATCH = 50
+
+
+# -- the rules, as plain functions ------------------------------------------------------
+
+
+def retry_delay(tries: int, first_delay: float, cap: float = MAX_BACKOFF_SECONDS) -> float:
+    """How long to wait after ``tries`` failed tries: ``first_delay``, doubling, capped."""
+    if tries < 1:
+        return 0.0
+    return min(cap, first_delay * 2 ** min(tries - 1, 32))
+
+
+def answer_outcome(status: int) -> str:
+    """What an LMS answer means for the callback: ``delivered``, ``retry`` or ``failed``."""
+    if 200 <= status < 300:
+        return DELIVERED
+    if status == 429 or status >= 500:
+        return "retry"
+    return FAILED
+
+
+def out_of_time(first_try_at: float, now: float, next_delay: float, retry_seconds: float) -> bool:
+    """True when the next try would fall past the retry window opened by the first try."""
+    return now + next_delay - first_try_at > retry_seconds
+
+
+# -- the outbox -------------------------------------------------------------------------
+
+
+class Outbox:
+    """Queues callbacks and runs the one dispatcher thread that sends them.
+
+    ``settings`` is called for the current settings at each use (they change at run
+    time). ``prepare(row)`` may return a fresh payload just before a row is sent (the
+    review is composed as late as possible); ``on_delivered(row)`` runs after a 2xx.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Callable[[], Settings],
+        lms: LmsClient | None = None,
+        prepare: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
+        on_delivered: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.lms = lms or LmsClient()
+        self.prepare = prepare
+        self.on_delivered = on_delivered
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- queueing (any thread) -----------------------------------------------------------
+
+    def credentials(self) -> LmsCredentials | None:
+        return LmsCredentials.from_settings(self.settings())
+
+    def enqueue(
+        self,
+        kind: str,
+        attempt_id: str,
+        url: str,
+        payload: dict[str, Any],
+        delay_seconds: float,
+        source: str = "auto",
+    ) -> dict[str, Any]:
+        """Queue one callback, due in ``delay_seconds``; ``held`` without credentials.
+
+        Inside a caller's transaction, call :meth:`wake` again once it commits (the
+        dispatcher cannot see the row before that)."""
+        state = PENDING if self.credentials() else HELD
+        with self.store.transaction():
+            callback_id = self.store.insert_callback(
+                kind, attempt_id, url, payload, state, time.time() + delay_seconds, source
+            )
+            self._event(attempt_id, callback_id, kind, state, delay_seconds=delay_seconds)
+        log.info(
+            "callback %s (%s for attempt %s) queued, due in %.1fs%s",
+            callback_id,
+            kind,
+            attempt_id,
+            delay_seconds,
+            "" if state == PENDING else ", held until the server has LMS credentials",
+        )
+        self.wake()
+        return self.store.get_callback(callback_id)  # type: ignore[return-value]
+
+    def reschedule(
+        self, callback_id: int, payload: dict[str, Any], delay_seconds: float, source: str
+    ) -> bool:
+        """Give a callback that has not gone out yet a new payload and due time; False when
+        it is being sent or already went (then queue a new one instead)."""
+        changed = self.store.update_callback(
+            callback_id,
+            only_if_state=(PENDING, HELD, FAILED),
+            payload=payload,
+            due_at=time.time() + delay_seconds,
+            source=source,
+            state=PENDING if self.credentials() else HELD,
+            first_try_at=None,
+        )
+        if changed:
+            self.wake()
+        return changed
+
+    def retry(self, callback_id: int) -> dict[str, Any]:
+        """Send a callback again now (failed, held or waiting); a fresh retry window."""
+        row = self.store.get_callback(callback_id)
+        if row is None:
+            raise not_found("callback", str(callback_id))
+        if row["state"] in (SENDING, DELIVERED):
+            raise ProviderError(
+                409, "conflict", f"callback {callback_id} is {row['state']}; nothing to retry"
+            )
+        state = PENDING if self.credentials() else HELD
+        with self.store.transaction():
+            changed = self.store.update_callback(
+                callback_id,
+                only_if_state=(PENDING, HELD, FAILED),
+                state=state,
+                due_at=time.time(),
+                first_try_at=None,
+            )
+            if changed:
+                self._event(row["attempt_id"], callback_id, row["kind"], state, retried=True)
+        if not changed:
+            raise ProviderError(409, "conflict", f"callback {callback_id} is being sent")
+        self.wake()
+        return self.store.get_callback(callback_id)  # type: ignore[return-value]
+
+    def release_held(self) -> int:
+        """Credentials are set: every held callback goes out when due (most are overdue)."""
+        if not self.credentials():
+            return 0
+        released = self.store.move_callbacks(HELD, PENDING)
+        if released:
+            log.info("%d held callback(s) released: the server has LMS credentials", released)
+            self.wake()
+        return released
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # -- sending (the dispatcher thread, or a test calling run_due) --------------------
+
+    def run_due(self, now: float | None = None) -> int:
+        """Send every callback due at ``now``; how many were tried."""
+        now = time.time() if now is None else now
+        credentials = self.credentials()
+        if credentials is None:
+            # Credentials were taken away at run time: make the wait visible.
+            self.store.move_callbacks(PENDING, HELD)
+            return 0
+        tried = 0
+        for row in self.store.due_callbacks(now, BATCH):
+            if self._stop.is_set():
+                break
+            if not self.store.update_callback(row["id"], only_if_state=(PENDING,), state=SENDING):
+                continue  # changed by a request thread since it was read
+            self._send(row, credentials)
+            tried += 1
+        return tried
+
+    def _send(self, row: dict[str, Any], credentials: LmsCredentials) -> None:
+        settings = self.settings()
+        if self.prepare is not None:
+            try:
+                payload = self.prepare(row)
+            except Exception:
+                log.exception("could not compose callback %s; sending it as queued", row["id"])
+                payload = None
+            if payload is not None and payload != row["payload"]:
+                row["payload"] = payload
+                self.store.update_callback(row["id"], payload=payload)
+        now = time.time()
+        first_try_at = row["first_try_at"] or now
+        tries = row["tries"] + 1
+        try:
+            answer = self.lms.post(row["url"], row["payload"], credentials)
+        except LmsCredentialsRefused as exc:
+            self._finish(row, HELD, tries, first_try_at, exc.status, None, str(exc))
+            return
+        except LmsError as exc:
+            self._after_failure(row, tries, first_try_at, exc.status, None, str(exc), settings)
+            return
+        outcome = answer_outcome(answer.status)
+        if outcome == DELIVERED:
+            self._finish(row, DELIVERED, tries, first_try_at, answer.status, answer.body, None)
+            if self.on_delivered is not None:
+                try:
+                    self.on_delivered(row)
+                except Exception:
+                    log.exception("after delivering callback %s", row["id"])
+        elif outcome == FAILED:
+            error = f"the LMS refused the callback ({answer.status})"
+            self._finish(row, FAILED, tries, first_try_at, answer.status, answer.body, error)
+        else:
+            error = f"the LMS answered {answer.status}"
+            self._after_failure(
+                row, tries, first_try_at, answer.status, answer.body, error, settings
+            )
+
+    def _after_failure(
+        self,
+        row: dict[str, Any],
+        tries: int,
+        first_try_at: float,
+        status: int | None,
+        body: str | None,
+        error: str,
+        settings: Settings,
+    ) -> None:
+        now = time.time()
+        delay = retry_delay(tries, settings.callback_backoff_seconds)
+        if out_of_time(first_try_at, now, delay, settings.callback_retry_seconds):
+            error = f"{error}; gave up after {tries} tries over {now - first_try_at:.0f}s"
+            self._finish(row, FAILED, tries, first_try_at, status, body, error)
+            return
+        self._finish(row, PENDING, tries, first_try_at, status, body, error, due_at=now + delay)
+
+    def _finish(
+        self,
+        row: dict[str, Any],
+        state: str,
+        tries: int,
+        first_try_at: float,
+        status: int | None,
+        body: str | None,
+        error: str | None,
+        due_at: float | None = None,
+    ) -> None:
+        fields: dict[str, Any] = {
+            "state": state,
+            "tries": tries,
+            "first_try_at": first_try_at,
+            "last_status": status,
+            "last_body": body,
+            "last_error": error,
+        }
+        if due_at is not None:
+            fields["due_at"] = due_at
+        if state == DELIVERED:
+            fields["delivered_at"] = time.time()
+        with self.store.transaction():
+            # Only our own claim is updated: a reset or a deleted attempt wins.
+            if self.store.update_callback(row["id"], only_if_state=(SENDING,), **fields):
+                self._event(row["attempt_id"], row["id"], row["kind"], state, status=status)
+        level = logging.INFO if state == DELIVERED else logging.WARNING
+        log.log(
+            level,
+            "callback %s (%s for attempt %s): %s%s",
+            row["id"],
+            row["kind"],
+            row["attempt_id"],
+            state,
+            f" ({error})" if error else f" ({status})",
+        )
+
+    def _event(
+        self, attempt_id: str, callback_id: int, kind: str, state: str, **detail: Any
+    ) -> None:
+        self.store.add_event(
+            attempt_id,
+            "callback",
+            {"callback_id": callback_id, "kind": kind, "state": state, **detail},
+        )
+
+    # -- the dispatcher thread -----------------------------------------------------------
+
+    def seconds_until_due(self, now: float | None = None) -> float | None:
+        due_at = self.store.next_callback_due_at()
+        if due_at is None:
+            return None
+        return max(0.0, due_at - (time.time() if now is None else now))
+
+    def recover(self) -> None:
+        """After a restart: a row caught mid-send goes again; held rows go if they can."""
+        moved = self.store.move_callbacks(SENDING, PENDING)
+        if moved:
+            log.info("%d callback(s) interrupted mid-send will be sent again", moved)
+        self.release_held()
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self.recover()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="mockprock-outbox", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+        self._thread = None
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()
+                try:
+                    self.run_due()
+                    wait = self.seconds_until_due()
+                except Exception:
+                    log.exception("the callback dispatcher hit an error; trying again shortly")
+                    wait = 1.0
+                if self.credentials() is None or wait is None:
+                    wait = IDLE_WAIT_SECONDS
+                self._wake.wait(min(wait, IDLE_WAIT_SECONDS))
+        finally:
+            self.store.release()
