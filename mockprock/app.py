@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import Flask
 
 from mockprock.auth import ClientRegistry
 from mockprock.config import Settings
+from mockprock.outbox import Outbox
 from mockprock.provider import Provider
 from mockprock.store import Store
 
@@ -27,12 +29,23 @@ class Services:
     def settings(self) -> Settings:
         return self.provider.settings
 
+    @property
+    def outbox(self) -> Outbox:
+        """The callbacks to the LMS; ``outbox.start()`` runs their dispatcher thread."""
+        return self.provider.outbox
+
     def close(self) -> None:
+        self.outbox.stop()
         self.store.close()
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
-    """A provider server app for ``settings`` (default: flags' defaults and MOCKPROCK_* vars)."""
+def create_app(
+    settings: Settings | None = None, store: Store | None = None, explicit: Iterable[str] = ()
+) -> Flask:
+    """A provider server app for ``settings`` (default: flags' defaults and MOCKPROCK_* vars).
+
+    ``explicit`` names the settings given by a flag or an environment variable: changes
+    stored through the control API apply to all the others."""
     settings = settings or Settings.load()
     store = store or Store(settings.db)
     app = Flask(__name__)
@@ -44,14 +57,16 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.extensions["mockprock"] = Services(
         store=store,
         clients=ClientRegistry(settings.client_secrets),
-        provider=Provider(store, settings),
+        provider=Provider(store, settings, explicit),
     )
 
-    from mockprock.views import common, dashboard, oauth, provider_api
+    from mockprock.views import common, control, dashboard, oauth, pages, provider_api
 
     common.register_error_handlers(app)
     app.teardown_appcontext(lambda exc: store.release())
     app.register_blueprint(oauth.bp)
     app.register_blueprint(provider_api.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(control.bp)
+    app.register_blueprint(pages.bp)
     return app

@@ -88,3 +88,64 @@ class ProviderClient:
 
     def onboarding_statuses(self, course_id: str, **query: Any) -> dict[str, Any]:
         return self.call("GET", f"/api/v1/courses/{course_id}/onboarding_statuses", params=query)
+
+
+class ControlClient:
+    """Calls a mockprock server's control API (``/mockprock/api/``) with HTTP Basic, the
+    way the CLI, ``mockprock demo`` and the tests drive the simulation."""
+
+    def __init__(self, base_url: str, client_id: str, client_secret: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.session.auth = (client_id, client_secret)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One call; the answer is returned whatever its status."""
+        return self.session.request(
+            method, f"{self.base_url}/mockprock/api{path}", timeout=TIMEOUT_SECONDS, **kwargs
+        )
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One call whose answer must be a success; its JSON is returned."""
+        response = self.request(method, path, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def settings(self) -> dict[str, Any]:
+        return self.call("GET", "/settings")
+
+    def change_settings(self, **changes: Any) -> dict[str, Any]:
+        return self.call("PATCH", "/settings", json=changes)
+
+    def attempts(self) -> list[dict[str, Any]]:
+        return self.call("GET", "/attempts")
+
+    def attempt(self, attempt_id: str) -> dict[str, Any]:
+        return self.call("GET", f"/attempts/{attempt_id}")
+
+    def review(self, attempt_id: str, status: str, **options: Any) -> dict[str, Any]:
+        """Queue a verdict (options: comments, reviewed_by, delay_seconds)."""
+        body = {"status": status, **{k: v for k, v in options.items() if v is not None}}
+        return self.call("POST", f"/attempts/{attempt_id}/review", json=body)
+
+    def ready(self, attempt_id: str) -> dict[str, Any]:
+        return self.call("POST", f"/attempts/{attempt_id}/ready")
+
+    def set_onboarding(
+        self, user_id: str, status: str, course_id: str | None = None
+    ) -> dict[str, Any]:
+        body = {"status": status, **({"course_id": course_id} if course_id else {})}
+        return self.call("PUT", f"/users/{user_id}/onboarding", json=body)
+
+    def callbacks(self, **query: Any) -> list[dict[str, Any]]:
+        """The outbox (query: state, attempt, kind, limit)."""
+        return self.call("GET", "/callbacks", params=query)
+
+    def retry(self, callback_id: int) -> dict[str, Any]:
+        return self.call("POST", f"/callbacks/{callback_id}/retry")
+
+    def requests(self, limit: int = 100) -> list[dict[str, Any]]:
+        return self.call("GET", "/requests", params={"limit": limit})
+
+    def reset(self) -> dict[str, Any]:
+        return self.call("POST", "/reset")

@@ -9,16 +9,19 @@ Django admin, which the server uses to call the LMS back. They may also be given
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 import signal
 import sys
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import click
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from mockprock.app import create_app
-from mockprock.config import Settings, SettingsError, click_options
+from mockprock.config import ENV_PREFIX, Settings, SettingsError, click_options
 from mockprock.journal import redact_url
 
 log = logging.getLogger("mockprock")
@@ -35,28 +38,33 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # unwinds serve() so the store is closed cleanly
 
 
-def serve(settings: Settings) -> None:
-    """Serve until interrupted (Ctrl-C or SIGTERM)."""
+def serve(settings: Settings, explicit: Iterable[str] = ()) -> None:
+    """Serve until interrupted (Ctrl-C or SIGTERM); ``explicit`` names the settings given
+    by flags or environment variables (they win over changes stored by the control API)."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    app = create_app(settings)
+    app = create_app(settings, explicit=explicit)
     services = app.extensions["mockprock"]
     server = make_server(
         settings.host, settings.port, app, threaded=True, request_handler=RedactingRequestHandler
     )
     shown_host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
-    click.echo(f"mockprock listening on http://{shown_host}:{server.server_port}")
     click.echo(f"  state in {settings.db}; LMS at {settings.lms_root}")
-    if not (settings.lms_client_id and settings.lms_client_secret):
+    if not (services.settings.lms_client_id and services.settings.lms_client_secret):
         click.echo(
             "  No LMS credentials: the server runs, but callbacks to the LMS wait until it has\n"
             f"  them. Create an OAuth application at {settings.lms_admin_url}\n"
             "  (client type confidential, grant type client credentials) and restart with\n"
-            "  `python -m mockprock.server CLIENT_ID CLIENT_SECRET`."
+            "  `python -m mockprock.server CLIENT_ID CLIENT_SECRET`, or set them at run time\n"
+            "  with PATCH /mockprock/api/settings (lms_client_id, lms_client_secret)."
         )
-    sys.stdout.flush()
     signal.signal(signal.SIGTERM, _terminate)
+    services.outbox.start()  # the callback dispatcher; services.close() stops it
+    # Last, so whoever waits for this line (tests, `mockprock demo`) finds all the rest
+    # printed and the server ready.
+    click.echo(f"mockprock listening on http://{shown_host}:{server.server_port}")
+    sys.stdout.flush()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -65,6 +73,17 @@ def serve(settings: Settings) -> None:
         server.server_close()
         services.close()
         click.echo("mockprock stopped")
+
+
+def explicit_settings(
+    options: dict[str, Any], environ: Mapping[str, str] | None = None
+) -> set[str]:
+    """The settings given by a flag or a MOCKPROCK_* variable (not left to their default)."""
+    environ = os.environ if environ is None else environ
+    given = {name for name, value in options.items() if value is not None and value != ()}
+    return given | {
+        f.name for f in dataclasses.fields(Settings) if ENV_PREFIX + f.name.upper() in environ
+    }
 
 
 def load_settings(options: dict[str, Any]) -> Settings:
@@ -88,7 +107,7 @@ def main(client_id: str | None, client_secret: str | None, **options: Any) -> No
         raise click.UsageError("give both CLIENT_ID and CLIENT_SECRET, or neither")
     options["lms_client_id"] = options.get("lms_client_id") or client_id
     options["lms_client_secret"] = options.get("lms_client_secret") or client_secret
-    serve(load_settings(options))
+    serve(load_settings(options), explicit_settings(options))
 
 
 if __name__ == "__main__":
