@@ -60,13 +60,14 @@ def create_app(
         provider=Provider(store, settings, explicit),
     )
 
-    from mockprock.views import common, control, dashboard, oauth, pages, provider_api
+    from mockprock.views import common, control, dashboard, desktop, oauth, pages, provider_api
 
     common.register_error_handlers(app)
     app.teardown_appcontext(lambda exc: store.release())
     app.register_blueprint(oauth.bp)
     app.register_blueprint(provider_api.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(desktop.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(pages.bp)
     return app
