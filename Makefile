@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run test lint format install-run install-test clean dist
+.PHONY: run test lint format install-run install-test install-node clean dist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,14 +22,22 @@ $(VENV)/.installed-test: setup.cfg setup.py | $(BIN)/python
 install-run: $(VENV)/.installed-server
 install-test: $(VENV)/.installed-test
 
+# The worker's npm packages (@edx/edx-proctoring), exactly as package-lock.json pins them.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+install-node: node_modules/.installed
+
 ## Install into .venv and start the server on port 11136 (pass options with ARGS="...").
 run: install-run
 	$(BIN)/python -m mockprock.server $(ARGS)
 
-## Install into .venv, then lint (ruff) and run every test (pytest).
-test: install-test
+## Install into .venv and node_modules, then lint (ruff) and run every test (node, pytest).
+test: install-test install-node
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	MOCKPROCK_PYTHON=$(BIN)/python npm test --silent
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 format: install-test
@@ -41,4 +49,4 @@ dist: install-test
 	$(BIN)/python -m build --outdir dist .
 
 clean:
-	rm -rf $(VENV) dist build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) dist build *.egg-info .pytest_cache .ruff_cache node_modules
