@@ -59,6 +59,21 @@ test('a ping to a crashed app fails, and so does ending the exam', async () => {
   assert.equal(app.crashes.length, 1);
 });
 
+test('each message acts on the attempt the LMS names', async () => {
+  const first = await mockprock.registerAttempt();
+  const second = await mockprock.registerAttempt();
+  for (const attemptExternalId of [first, second]) {
+    assert.equal((await send('startExamAttempt', { timeout: 60_000, attemptExternalId })).type, 'examAttemptStarted');
+  }
+  // The first attempt is neither the last registered nor the last started.
+  await mockprock.setDesktop(first, { state: 'crashed' });
+  assert.equal((await send('ping', { timeout: PING_TIMEOUT_MS, attemptExternalId: first })).type, 'pingFailed');
+  assert.equal((await send('ping', { timeout: PING_TIMEOUT_MS, attemptExternalId: second })).type, 'echo');
+  assert.equal((await send('endExamAttempt', { attemptExternalId: second })).type, 'examAttemptEnded');
+  assert.equal((await mockprock.desktop(second)).status, 'uploading');
+  assert.equal((await mockprock.desktop(first)).status, 'crashed');
+});
+
 test('an app that is not installed cannot start', async () => {
   const attemptExternalId = await mockprock.registerAttempt();
   await mockprock.setDesktop(attemptExternalId, { state: 'not_installed' });
