@@ -87,6 +87,8 @@ class Outbox:
         self.lms = lms or LmsClient()
         self.prepare = prepare
         self.on_delivered = on_delivered
+        # Wall-clock seconds: due times are stored, so they must survive a restart.
+        self.clock: Callable[[], float] = time.time
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -112,7 +114,7 @@ class Outbox:
         state = PENDING if self.credentials() else HELD
         with self.store.transaction():
             callback_id = self.store.insert_callback(
-                kind, attempt_id, url, payload, state, time.time() + delay_seconds, source
+                kind, attempt_id, url, payload, state, self.clock() + delay_seconds, source
             )
             self._event(attempt_id, callback_id, kind, state, delay_seconds=delay_seconds)
         log.info(
@@ -135,7 +137,7 @@ class Outbox:
             callback_id,
             only_if_state=(PENDING, HELD, FAILED),
             payload=payload,
-            due_at=time.time() + delay_seconds,
+            due_at=self.clock() + delay_seconds,
             source=source,
             state=PENDING if self.credentials() else HELD,
             first_try_at=None,
@@ -159,7 +161,7 @@ class Outbox:
                 callback_id,
                 only_if_state=(PENDING, HELD, FAILED),
                 state=state,
-                due_at=time.time(),
+                due_at=self.clock(),
                 first_try_at=None,
             )
             if changed:
@@ -184,9 +186,9 @@ class Outbox:
 
     # -- sending (the dispatcher thread, or a test calling run_due) --------------------
 
-    def run_due(self, now: float | None = None) -> int:
-        """Send every callback due at ``now``; how many were tried."""
-        now = time.time() if now is None else now
+    def run_due(self) -> int:
+        """Send every callback due now; how many were tried."""
+        now = self.clock()
         credentials = self.credentials()
         if credentials is None:
             # Credentials were taken away at run time: make the wait visible.
@@ -213,7 +215,7 @@ class Outbox:
             if payload is not None and payload != row["payload"]:
                 row["payload"] = payload
                 self.store.update_callback(row["id"], payload=payload)
-        now = time.time()
+        now = self.clock()
         first_try_at = row["first_try_at"] or now
         tries = row["tries"] + 1
         try:
@@ -251,7 +253,7 @@ class Outbox:
         error: str,
         settings: Settings,
     ) -> None:
-        now = time.time()
+        now = self.clock()
         delay = retry_delay(tries, settings.callback_backoff_seconds)
         if out_of_time(first_try_at, now, delay, settings.callback_retry_seconds):
             error = f"{error}; gave up after {tries} tries over {now - first_try_at:.0f}s"
@@ -281,7 +283,7 @@ class Outbox:
         if due_at is not None:
             fields["due_at"] = due_at
         if state == DELIVERED:
-            fields["delivered_at"] = time.time()
+            fields["delivered_at"] = self.clock()
         with self.store.transaction():
             # Only our own claim is updated: a reset or a deleted attempt wins.
             if self.store.update_callback(row["id"], only_if_state=(SENDING,), **fields):
@@ -308,11 +310,11 @@ class Outbox:
 
     # -- the dispatcher thread -----------------------------------------------------------
 
-    def seconds_until_due(self, now: float | None = None) -> float | None:
+    def seconds_until_due(self) -> float | None:
         due_at = self.store.next_callback_due_at()
         if due_at is None:
             return None
-        return max(0.0, due_at - (time.time() if now is None else now))
+        return max(0.0, due_at - self.clock())
 
     def recover(self) -> None:
         """After a restart: a row caught mid-send goes again; held rows go if they can."""

@@ -756,6 +756,8 @@ class Store:
     def reset(self) -> None:
         """Wipe the simulation's state; the signing key stays so issued tokens keep working."""
         with self.transaction() as db:
+            # Tables go in any order; the references are checked once all are empty.
+            db.execute("PRAGMA defer_foreign_keys = ON")
             for (table,) in db.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' "
                 "AND name NOT IN ('meta', 'sqlite_sequence')"

@@ -1,0 +1,197 @@
+"""The LMS client (token, cache, refresh, errors) against canned HTTP answers."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs
+
+import pytest
+import requests
+import responses
+
+from mockprock.config import Settings
+from mockprock.lms import (
+    LmsClient,
+    LmsCredentials,
+    LmsCredentialsRefused,
+    LmsUnreachable,
+)
+
+LMS = "http://lms.test:18000"
+TOKEN_URL = f"{LMS}/oauth2/access_token"
+READY_URL = f"{LMS}/api/edx_proctoring/v1/proctored_exam/attempt/abc/ready"
+CREDENTIALS = LmsCredentials(LMS, "lms-client", "lms-secret-value")
+
+
+def token_answer(token: str, expires_in: int = 3600) -> dict:
+    return {"access_token": token, "token_type": "JWT", "expires_in": expires_in, "scope": ""}
+
+
+def tokens_handed_out(*tokens: str, expires_in: int = 3600) -> None:
+    for token in tokens:
+        responses.post(TOKEN_URL, json=token_answer(token, expires_in))
+
+
+def authorizations() -> list[str]:
+    return [
+        call.request.headers.get("Authorization")
+        for call in responses.calls
+        if call.request.url == READY_URL
+    ]
+
+
+@pytest.mark.parametrize(
+    "lms_url",
+    [LMS, LMS + "/", LMS + "/oauth2", LMS + "/oauth2/"],
+    ids=["bare", "slash", "oauth2", "oauth2/"],
+)
+def test_the_lms_url_may_end_in_oauth2(lms_url) -> None:
+    settings = Settings(lms_url=lms_url, lms_client_id="id", lms_client_secret="secret")
+    assert LmsCredentials.from_settings(settings).token_url == TOKEN_URL
+
+
+def test_no_credentials_without_both_halves() -> None:
+    assert LmsCredentials.from_settings(Settings(lms_client_id="id")) is None
+    assert LmsCredentials.from_settings(Settings(lms_client_secret="s")) is None
+
+
+@responses.activate
+def test_token_request_is_the_client_credentials_grant_for_a_jwt() -> None:
+    tokens_handed_out("t1")
+    responses.post(READY_URL, json="OK")
+    answer = LmsClient().post(READY_URL, {"status": "ready"}, CREDENTIALS)
+    assert (answer.status, answer.ok, answer.body) == (200, True, '"OK"')
+    form = parse_qs(responses.calls[0].request.body)
+    assert form == {
+        "grant_type": ["client_credentials"],
+        "client_id": ["lms-client"],
+        "client_secret": ["lms-secret-value"],
+        "token_type": ["jwt"],
+    }
+    assert authorizations() == ["JWT t1"]
+    assert json.loads(responses.calls[1].request.body) == {"status": "ready"}
+
+
+@responses.activate
+def test_the_token_is_cached_until_shortly_before_it_expires() -> None:
+    tokens_handed_out("t1", "t2")
+    responses.post(READY_URL, json="OK")
+    client = LmsClient()
+    for _ in range(3):
+        client.post(READY_URL, {"status": "ready"}, CREDENTIALS)
+    assert authorizations() == ["JWT t1"] * 3
+    assert len(responses.calls) == 4  # one token request, three callbacks
+
+
+@responses.activate
+def test_a_token_about_to_expire_is_replaced_before_use() -> None:
+    tokens_handed_out("short", expires_in=10)  # inside the 30 s margin
+    tokens_handed_out("t2")
+    responses.post(READY_URL, json="OK")
+    client = LmsClient()
+    client.post(READY_URL, {"status": "ready"}, CREDENTIALS)
+    client.post(READY_URL, {"status": "ready"}, CREDENTIALS)
+    assert authorizations() == ["JWT short", "JWT t2"]
+
+
+@responses.activate
+def test_new_credentials_get_a_new_token() -> None:
+    tokens_handed_out("t1", "t2")
+    responses.post(READY_URL, json="OK")
+    client = LmsClient()
+    client.post(READY_URL, {"status": "ready"}, CREDENTIALS)
+    other = LmsCredentials(LMS, "lms-client", "a-new-secret")
+    client.post(READY_URL, {"status": "ready"}, other)
+    assert authorizations() == ["JWT t1", "JWT t2"]
+
+
+@pytest.mark.parametrize("refusal", [401, 403])
+@responses.activate
+def test_a_refused_token_is_fetched_again_once(refusal) -> None:
+    # The real LMS answers 403 to an expired or bad token, so 403 counts like 401.
+    tokens_handed_out("stale", "fresh")
+    responses.post(READY_URL, status=refusal, json={"detail": "Error decoding token."})
+    responses.post(READY_URL, json="OK")
+    answer = LmsClient().post(READY_URL, {"status": "ready"}, CREDENTIALS)
+    assert answer.status == 200
+    assert authorizations() == ["JWT stale", "JWT fresh"]
+
+
+@responses.activate
+def test_a_second_refusal_is_the_answer() -> None:
+    tokens_handed_out("t1", "t2", "t3")
+    responses.post(READY_URL, status=403, json={"detail": "You do not have permission."})
+    answer = LmsClient().post(READY_URL, {"status": "ready"}, CREDENTIALS)
+    assert answer.status == 403
+    assert "permission" in answer.body
+    assert authorizations() == ["JWT t1", "JWT t2"]  # one retry, not a loop
+
+
+@pytest.mark.parametrize("status", [400, 401])
+@responses.activate
+def test_refused_credentials_say_so_without_the_secret(status) -> None:
+    responses.post(TOKEN_URL, status=status, json={"error": "invalid_client"})
+    with pytest.raises(LmsCredentialsRefused) as caught:
+        LmsClient().post(READY_URL, {"status": "ready"}, CREDENTIALS)
+    assert caught.value.status == status
+    assert not caught.value.retryable
+    assert "lms-client" in str(caught.value)
+    assert "lms-secret-value" not in str(caught.value)
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+@responses.activate
+def test_a_busy_token_endpoint_is_worth_retrying(status) -> None:
+    responses.post(TOKEN_URL, status=status, body="busy")
+    with pytest.raises(LmsUnreachable) as caught:
+        LmsClient().post(READY_URL, {"status": "ready"}, CREDENTIALS)
+    assert caught.value.retryable
+    assert caught.value.status == status
+
+
+@responses.activate
+def test_a_token_answer_that_is_not_one_is_worth_retrying() -> None:
+    responses.post(TOKEN_URL, body="<html>maintenance</html>")
+    with pytest.raises(LmsUnreachable):
+        LmsClient().post(READY_URL, {"status": "ready"}, CREDENTIALS)
+
+
+@responses.activate
+def test_connection_errors_and_timeouts_are_unreachable() -> None:
+    tokens_handed_out("t1")
+    responses.post(READY_URL, body=requests.ConnectTimeout("timed out"))
+    client = LmsClient()
+    with pytest.raises(LmsUnreachable) as caught:
+        client.post(READY_URL, {"status": "ready"}, CREDENTIALS)
+    assert caught.value.retryable
+    assert "timed out" in str(caught.value)
+    responses.post(TOKEN_URL, body=requests.ConnectionError("refused"))
+    client.forget_token(CREDENTIALS)
+    with pytest.raises(LmsUnreachable):
+        client.post(READY_URL, {"status": "ready"}, CREDENTIALS)
+
+
+@responses.activate
+def test_every_request_has_a_timeout() -> None:
+    tokens_handed_out("t1")
+    responses.post(READY_URL, json="OK")
+    seen = []
+    client = LmsClient(timeout=3.5)
+    original = client.session.send
+
+    def send(request, **kwargs):
+        seen.append(kwargs.get("timeout"))
+        return original(request, **kwargs)
+
+    client.session.send = send
+    client.post(READY_URL, {"status": "ready"}, CREDENTIALS)
+    assert seen == [3.5, 3.5]
+
+
+@responses.activate
+def test_answer_bodies_are_excerpts_with_secrets_redacted() -> None:
+    tokens_handed_out("t1")
+    responses.post(READY_URL, status=400, json={"access_token": "leak", "detail": "x" * 2000})
+    answer = LmsClient().post(READY_URL, {"status": "ready"}, CREDENTIALS)
+    assert len(answer.body) == 500
+    assert "leak" not in answer.body
