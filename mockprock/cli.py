@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
 import click
 
 from mockprock import __version__
-from mockprock.config import click_options
+from mockprock.config import REVIEW_STATUSES, click_options
+from mockprock.simulation import PROFILE_SETTINGS
 
 
 @click.group()
@@ -25,6 +29,137 @@ def serve(**options: Any) -> None:
     from mockprock.server import serve as run
 
     run(load_settings(options), explicit_settings(options))
+
+
+# -- the simulation: `demo`, and `review`, `onboarding`, `status` (the control API) ------
+
+
+@main.command()
+def demo() -> None:
+    """Walk the whole flow against a real server and an LMS stand-in (no LMS needed):
+    exam, onboarding, attempt, ready, start, submit, review, a forced violation and a
+    learner refused by the onboarding gate. Exits non-zero if a step fails."""
+    from mockprock.demo import run_demo
+
+    sys.exit(run_demo(click.echo))
+
+
+def _control_options(command: Callable) -> Callable:
+    """Where the running server is and the provider client to drive it with."""
+    for decorator in reversed(
+        [
+            click.option(
+                "--url",
+                "base_url",
+                envvar="MOCKPROCK_BASE_URL",
+                default="http://localhost:11136",
+                show_default=True,
+                help="The running server [env MOCKPROCK_BASE_URL].",
+            ),
+            click.option("--client-id", default="abcd", show_default=True, help="Provider client."),
+            click.option(
+                "--client-secret", default=None, help="Its secret (default: the id + 'secret')."
+            ),
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
+def _control(base_url: str, client_id: str, client_secret: str | None, call: Callable) -> Any:
+    """Run ``call(ControlClient)``; a refusal or an unreachable server is a clear error."""
+    import requests
+
+    from mockprock.client import ControlClient
+
+    control = ControlClient(base_url, client_id, client_secret or client_id + "secret")
+    try:
+        return call(control)
+    except requests.HTTPError as exc:
+        try:
+            detail = exc.response.json().get("detail")
+        except ValueError:
+            detail = exc.response.text[:200]
+        status = exc.response.status_code
+        raise click.ClickException(f"the server answered {status}: {detail}") from None
+    except requests.RequestException as exc:
+        raise click.ClickException(f"cannot reach the server at {base_url}: {exc}") from None
+
+
+@main.command()
+@click.argument("attempt_id")
+@click.argument("status", type=click.Choice(REVIEW_STATUSES))
+@click.option("--comment", "comments", multiple=True, help="A review comment (repeatable).")
+@click.option("--reviewed-by", help="Email of an LMS user: the LMS then rejects at once.")
+@click.option("--delay", "delay_seconds", type=float, help="Seconds before it is sent.")
+@_control_options
+def review(
+    attempt_id: str,
+    status: str,
+    comments: tuple[str, ...],
+    reviewed_by: str | None,
+    delay_seconds: float | None,
+    **where: Any,
+) -> None:
+    """Queue the verdict STATUS for ATTEMPT_ID (before submission it waits for it; after,
+    it replaces a review not yet sent)."""
+    answer = _control(
+        **where,
+        call=lambda control: control.review(
+            attempt_id,
+            status,
+            comments=list(comments) or None,
+            reviewed_by=reviewed_by,
+            delay_seconds=delay_seconds,
+        ),
+    )
+    click.echo(f"verdict {status} queued for attempt {attempt_id}; it goes {answer['sends']}")
+
+
+@main.command()
+@click.argument("user_id")
+@click.argument("status", type=click.Choice(PROFILE_SETTINGS))
+@click.option("-c", "--course", "course_id", help="Course the approval is for.")
+@_control_options
+def onboarding(user_id: str, status: str, course_id: str | None, **where: Any) -> None:
+    """Set the onboarding profile of USER_ID (the LMS's anonymous user id) to STATUS."""
+    answer = _control(
+        **where, call=lambda control: control.set_onboarding(user_id, status, course_id)
+    )
+    profile = answer["profile"] or {}
+    expires = profile.get("expiration_date")
+    click.echo(
+        f"onboarding profile of {user_id}: {answer['status']}"
+        + (f" (until {expires})" if expires and status == "approved" else "")
+    )
+
+
+@main.command()
+@click.argument("attempt_id", required=False)
+@_control_options
+def status(attempt_id: str | None, **where: Any) -> None:
+    """The attempts, or one attempt's timeline and callbacks."""
+    if attempt_id is None:
+        attempts = _control(**where, call=lambda control: control.attempts())
+        if not attempts:
+            click.echo("no attempts")
+        for attempt in attempts:
+            click.echo(
+                f"{attempt['id']}  {attempt['status']:<24} {attempt.get('email') or ''}"
+                f"  exam {attempt['exam_id']}"
+            )
+        return
+    attempt = _control(**where, call=lambda control: control.attempt(attempt_id))
+    click.echo(f"attempt {attempt['id']}: {attempt['status']} ({attempt.get('email') or ''})")
+    for event in attempt["timeline"]:
+        moment = time.strftime("%H:%M:%S", time.localtime(event["at"]))
+        click.echo(f"  {moment}  {event['kind']:<18} {json.dumps(event['detail'])}")
+    for callback in attempt["callbacks"]:
+        answer = callback["last_status"] or callback["last_error"] or ""
+        click.echo(
+            f"  callback {callback['id']} {callback['kind']:<8} {callback['state']:<9} "
+            f"tries {callback['tries']}  {answer}"
+        )
 
 
 # -- instructor dashboard links (the `dashboard-url` command and `get-dashboard`) -----

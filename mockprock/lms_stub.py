@@ -31,6 +31,8 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 REVIEW_STATUSES = ("passed", "violation", "suspicious", "not_reviewed")
 READY_FROM = ("created", "download_software_clicked")
+# Statuses after which the LMS counts the attempt as submitted (completed_at or timed out).
+SUBMITTED = ("submitted", "timed_out")
 CALLBACK_PREFIX = "/api/edx_proctoring/v1/proctored_exam/attempt"
 
 
@@ -200,11 +202,12 @@ def _review(attempt: dict[str, Any] | None, attempt_id: str, data: Any) -> tuple
 @stub.post("/attempts")
 def add_attempt() -> tuple[Response, int]:
     data = request.get_json(force=True)
+    status = data.get("status", "created")
     attempt = {
         "id": data["id"],
-        "status": data.get("status", "created"),
+        "status": status,
         "is_sample_attempt": bool(data.get("is_sample_attempt")),
-        "submitted": False,
+        "submitted": status in SUBMITTED,
         "reviews": [],
     }
     with state().lock:
@@ -220,7 +223,7 @@ def set_attempt_status(attempt_id: str) -> Response | tuple[Response, int]:
         if attempt is None:
             return jsonify({"detail": "unknown attempt"}), 404
         attempt["status"] = status
-        attempt["submitted"] = attempt["submitted"] or status in ("submitted", "timed_out")
+        attempt["submitted"] = attempt["submitted"] or status in SUBMITTED
         return jsonify(attempt)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -113,3 +114,36 @@ def start_mockprock(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     yield start
     for server in started:
         server.stop()
+
+
+# The OAuth application the LMS stand-in accepts (the server calls the LMS back with it).
+LMS_CLIENT = ("lms-client", "lms-client-secret")
+
+
+def lms_stub_argv(*args: str) -> list[str]:
+    """``python -m mockprock.lms_stub`` for ``LMS_CLIENT``, on a free loopback port."""
+    return [
+        sys.executable,
+        "-m",
+        "mockprock.lms_stub",
+        "--client-id",
+        LMS_CLIENT[0],
+        "--client-secret",
+        LMS_CLIENT[1],
+        *args,
+    ]
+
+
+@pytest.fixture
+def start_lms_stub() -> Iterator[Callable[..., ServerProcess]]:
+    """Start LMS stand-ins (``start_lms_stub("--port", "1234")``); all stopped afterwards."""
+    started: list[ServerProcess] = []
+
+    def start(*args: str) -> ServerProcess:
+        stub = ServerProcess(lms_stub_argv(*args))
+        started.append(stub)
+        return stub.start()
+
+    yield start
+    for stub in started:
+        stub.stop()

@@ -1,0 +1,342 @@
+"""``mockprock demo``: the whole proctoring flow, without an LMS.
+
+It starts a real provider server and the LMS stand-in (:mod:`mockprock.lms_stub`) on
+free loopback ports, with zero delays, and plays the LMS's part the way edx-proctoring
+does: configuration, exam, onboarding exam and its review, proctored attempt, download
+page, ready, start, submit, review; then one forced ``violation`` and one learner the
+onboarding gate refuses. Each step is printed with its time; the first that fails
+stops the demo with a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from mockprock.client import ControlClient, ProviderClient
+from mockprock.lms_stub import LmsStubClient
+
+PROVIDER_CLIENT = ("abcd", "abcdsecret")
+LMS_CLIENT = ("demo-lms-client", "demo-lms-secret")
+COURSE_ID = "course-v1:MockProck+Demo+2025"
+FINAL_EXAM = {
+    "id": 1,
+    "course_id": COURSE_ID,
+    "content_id": "block-v1:MockProck+Demo+2025+type@sequential+block@final",
+    "exam_name": "Final Exam",
+    "time_limit_mins": 60,
+    "is_proctored": True,
+    "is_practice_exam": False,
+    "is_active": True,
+    "due_date": None,
+    "hide_after_due": False,
+    "backend": "mockprock",
+    "rules": {"allow_notes": True},
+}
+ONBOARDING_EXAM = {
+    **FINAL_EXAM,
+    "id": 2,
+    "content_id": "block-v1:MockProck+Demo+2025+type@sequential+block@onboarding",
+    "exam_name": "Onboarding",
+    "time_limit_mins": 10,
+    "is_practice_exam": True,
+}
+LISTENING = re.compile(r"listening on (http://\S+)")
+WAIT_SECONDS = 15.0
+
+
+class DemoFailed(Exception):
+    """A step did not do what the LMS expects."""
+
+
+class Process:
+    """A server started as a user starts it; its output kept for when a step fails."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.argv = argv
+        self.lines: list[str] = []
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 20.0) -> str:
+        self.proc = subprocess.Popen(
+            self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        found = threading.Event()
+        url: list[str] = []
+
+        def read() -> None:
+            for line in self.proc.stdout:  # type: ignore[union-attr]
+                self.lines.append(line)
+                match = LISTENING.search(line)
+                if match and not found.is_set():
+                    url.append(match.group(1))
+                    found.set()
+            found.set()  # the process ended
+
+        threading.Thread(target=read, daemon=True).start()
+        if not found.wait(timeout) or not url:
+            self.stop()
+            raise DemoFailed(f"{self.argv[2]} did not start:\n{''.join(self.lines)}")
+        return url[0]
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Demo:
+    """The steps, timed and printed."""
+
+    def __init__(self, echo: Callable[[str], None]) -> None:
+        self.echo = echo
+        self.started = time.monotonic()
+        self.count = 0
+
+    def step(self, name: str, action: Callable[[], str]) -> None:
+        try:
+            detail = action()
+        except (DemoFailed, requests.RequestException, KeyError, ValueError) as exc:
+            self.echo(f"{time.monotonic() - self.started:7.2f}s  FAIL {name}: {exc}")
+            raise DemoFailed(name) from exc
+        self.count += 1
+        self.echo(f"{time.monotonic() - self.started:7.2f}s  ok   {name:<22} {detail}")
+
+    @staticmethod
+    def wait(condition: Callable[[], Any], what: str) -> Any:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            value = condition()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise DemoFailed(f"no {what} after {WAIT_SECONDS:.0f}s")
+            time.sleep(0.02)
+
+
+def expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise DemoFailed(message)
+
+
+def learner(name: str, email: str | None = None) -> dict[str, Any]:
+    return {
+        "lms_host": "",  # set once the stand-in's URL is known
+        "time_limit_mins": 60,
+        "is_sample_attempt": False,
+        "user_id": f"demo-{name.lower()}",
+        "full_name": f"{name} Learner",
+        "email": email or f"{name.lower()}@example.com",
+        "status": "created",
+    }
+
+
+def run_demo(echo: Callable[[str], None] = print) -> int:
+    """Run the whole flow; 0 when every step did what the LMS expects, else 1."""
+    with tempfile.TemporaryDirectory(prefix="mockprock-demo-") as workdir:
+        lms_process = Process(
+            [
+                sys.executable,
+                "-m",
+                "mockprock.lms_stub",
+                "--client-id",
+                LMS_CLIENT[0],
+                "--client-secret",
+                LMS_CLIENT[1],
+            ]
+        )
+        server_process: Process | None = None
+        try:
+            lms_url = lms_process.start()
+            server_process = Process(
+                [
+                    sys.executable,
+                    "-m",
+                    "mockprock.server",
+                    *LMS_CLIENT,
+                    "--lms-url",
+                    lms_url,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--db",
+                    str(Path(workdir) / "demo.sqlite"),
+                    "--review-delay",
+                    "0",
+                    "--ready-delay",
+                    "0",
+                    "--upload-delay",
+                    "0",
+                    "--onboarding",
+                    "optional",
+                    "--review-status",
+                    "passed",
+                    "--client",
+                    ":".join(PROVIDER_CLIENT),
+                ]
+            )
+            server_url = server_process.start()
+            echo(f"mockprock demo: provider {server_url}, LMS stand-in {lms_url}")
+            _walk(Demo(echo), server_url, lms_url)
+        except DemoFailed as exc:
+            for process, name in ((server_process, "provider"), (lms_process, "LMS stand-in")):
+                if process is not None and process.lines:
+                    echo(f"--- {name} output (last lines) ---")
+                    echo("".join(process.lines[-25:]).rstrip())
+            echo(f"demo failed: {exc}")
+            return 1
+        finally:
+            if server_process is not None:
+                server_process.stop()
+            lms_process.stop()
+    return 0
+
+
+def _walk(demo: Demo, server_url: str, lms_url: str) -> None:
+    provider = ProviderClient(server_url, *PROVIDER_CLIENT)
+    control = ControlClient(server_url, *PROVIDER_CLIENT)
+    lms = LmsStubClient(lms_url)
+    ids: dict[str, str] = {}
+
+    def register(exam_key: str, person: dict[str, Any], sample: bool = False) -> dict:
+        attempt = {**person, "lms_host": lms_url, "is_sample_attempt": sample}
+        answer = provider.register_attempt(ids[exam_key], attempt)
+        if "id" in answer:
+            # The LMS keeps its own row for the attempt, keyed by the provider's id.
+            lms.add_attempt(answer["id"], is_sample_attempt=sample)
+        return answer
+
+    def take(exam_key: str, attempt_id: str) -> None:
+        """Start then submit, the LMS's side first (it calls the provider on change)."""
+        for status in ("started", "submitted"):
+            lms.set_status(attempt_id, status)
+            provider.set_attempt_status(ids[exam_key], attempt_id, status)
+
+    def review_of(attempt_id: str) -> dict[str, Any]:
+        """The LMS's attempt once a review has reached it."""
+
+        def reviewed() -> dict[str, Any] | None:
+            attempt = lms.attempt(attempt_id)
+            return attempt if attempt["reviews"] else None
+
+        return demo.wait(reviewed, "review")
+
+    ada, bob, carol = learner("Ada"), learner("Bob"), learner("Carol")
+
+    def config() -> str:
+        answer = provider.config()
+        expect(answer["name"] == "MockProck", f"unexpected provider name {answer['name']!r}")
+        return (
+            f"{answer['name']}, {len(answer['rules'])} rules, download at {answer['download_url']}"
+        )
+
+    def exam() -> str:
+        ids["final"] = provider.save_exam(FINAL_EXAM)
+        expect(provider.save_exam(FINAL_EXAM) == ids["final"], "saving again changed the id")
+        return f"'{FINAL_EXAM['exam_name']}' saved (create, then re-save): {ids['final']}"
+
+    def onboarding_exam() -> str:
+        ids["onboarding"] = provider.save_exam(ONBOARDING_EXAM)
+        return f"practice exam '{ONBOARDING_EXAM['exam_name']}': {ids['onboarding']}"
+
+    def onboarding_review() -> str:
+        answer = register("onboarding", ada, sample=True)
+        expect(answer.get("status") == "created", f"onboarding attempt refused: {answer}")
+        take("onboarding", answer["id"])
+        attempt = review_of(answer["id"])
+        verdict = attempt["reviews"][-1]["status"]
+        expect(attempt["status"] == "verified", f"onboarding attempt is {attempt['status']}")
+
+        def profile() -> str | None:
+            status = provider.onboarding_statuses(COURSE_ID, user_id=ada["user_id"])["status"]
+            return status if status == "approved-in-course" else None
+
+        status = demo.wait(profile, "approved onboarding profile")
+        return f"Ada's onboarding: {verdict} -> LMS 'verified'; profile {status}"
+
+    def proctored_attempt() -> str:
+        answer = register("final", ada)
+        expect(answer.get("status") == "created", f"registration answered {answer}")
+        ids["attempt"] = answer["id"]
+        return f"Ada registered: {answer['id']}"
+
+    def download_page() -> str:
+        url = provider.get_attempt(ids["final"], ids["attempt"])["download_url"]
+        lms.set_status(ids["attempt"], "download_software_clicked")
+        response = requests.get(url, timeout=10)
+        expect(response.status_code == 200, f"download page answered {response.status_code}")
+        return f"GET {url.split('?')[0]} -> 200"
+
+    def ready() -> str:
+        demo.wait(
+            lambda: lms.attempt(ids["attempt"])["status"] == "ready_to_start", "ready callback"
+        )
+        return "ready callback -> LMS 'ready_to_start'"
+
+    def start() -> str:
+        lms.set_status(ids["attempt"], "started")
+        answer = provider.set_attempt_status(ids["final"], ids["attempt"], "started")
+        return f"PATCH started -> {answer['status']}"
+
+    def submit() -> str:
+        lms.set_status(ids["attempt"], "submitted")
+        answer = provider.set_attempt_status(ids["final"], ids["attempt"], "submitted")
+        return f"PATCH submitted -> {answer['status']}"
+
+    def review() -> str:
+        attempt = review_of(ids["attempt"])
+        verdict = attempt["reviews"][-1]["status"]
+        expect(verdict == "passed", f"verdict {verdict}")
+        expect(attempt["status"] == "verified", f"LMS attempt is {attempt['status']}")
+        return f"reviewed callback: {verdict} -> LMS 'verified'"
+
+    def forced_violation() -> str:
+        answer = register("final", bob)
+        control.review(answer["id"], "violation", comments=["A second person was in view"])
+        take("final", answer["id"])
+        attempt = review_of(answer["id"])
+        verdict = attempt["reviews"][-1]["status"]
+        expect(verdict == "violation", f"verdict {verdict}")
+        expect(attempt["status"] == "second_review_required", f"LMS attempt is {attempt['status']}")
+        return f"Bob, verdict queued: {verdict} -> LMS 'second_review_required'"
+
+    def onboarding_gate() -> str:
+        control.change_settings(onboarding="required")
+        refused = register("final", carol)
+        expect("id" not in refused, f"Carol was admitted: {refused}")
+        expect(refused["status"] == "onboarding_missing", f"Carol got {refused['status']}")
+        admitted = register("final", ada)
+        expect(admitted.get("status") == "created", f"Ada was refused: {admitted}")
+        return f"gate required: Carol {refused['status']}; Ada (onboarded) admitted"
+
+    for name, action in (
+        ("config", config),
+        ("exam", exam),
+        ("onboarding exam", onboarding_exam),
+        ("onboarding review", onboarding_review),
+        ("proctored attempt", proctored_attempt),
+        ("download page", download_page),
+        ("ready", ready),
+        ("start", start),
+        ("submit", submit),
+        ("review", review),
+        ("forced violation", forced_violation),
+        ("onboarding gate", onboarding_gate),
+    ):
+        demo.step(name, action)
+    demo.echo(f"demo passed: {demo.count} steps in {time.monotonic() - demo.started:.2f}s")
