@@ -458,3 +458,37 @@ def test_the_download_page_says_what_is_wrong(client, attempt_id, query, status)
     assert response.status_code == status
     assert response.mimetype == "text/html"
     assert callbacks(client) == []
+
+
+# -- what the session saw ---------------------------------------------------------------
+
+
+def crash_then_submit(client, auth, exam_id, attempt_id) -> dict:
+    """The app starts, crashes (a ping fails), the learner submits: the queued review."""
+    assert client.post(f"/desktop/start?attempt={attempt_id}").status_code == 200
+    patch_status(client, auth, exam_id, attempt_id, "started")
+    client.put(f"{API}/attempts/{attempt_id}/desktop", json={"state": "crashed"}, headers=BASIC)
+    assert client.get(f"/desktop/ping?attempt={attempt_id}").status_code >= 400
+    patch_status(client, auth, exam_id, attempt_id, "submitted")
+    (review,) = callbacks(client, attempt=attempt_id, kind="reviewed")
+    return review["payload"]
+
+
+def test_a_crash_is_in_the_review_and_with_verdict_from_session_makes_it_suspicious(
+    client, auth, exam_id
+) -> None:
+    plain = crash_then_submit(client, auth, exam_id, register(client, auth, exam_id))
+    assert plain["status"] == "passed"  # verdict_from_session is off by default
+    assert plain["comments"] and "MockProck review" not in plain["comments"][0]["comment"]
+
+    client.patch(f"{API}/settings", json={"verdict_from_session": True}, headers=BASIC)
+    learner = {"user_id": "second-learner"}
+    flagged_id = register(client, auth, exam_id, **learner)
+    flagged = crash_then_submit(client, auth, exam_id, flagged_id)
+    assert flagged["status"] == "suspicious"
+    for comment in flagged["comments"]:
+        assert set(comment) >= {"comment", "status", "start", "stop"}
+    assert any("crash" in c["comment"].lower() for c in flagged["comments"])
+    # A keyword still wins over the session.
+    keyword_id = register(client, auth, exam_id, user_id="third", email="c+passed@example.com")
+    assert crash_then_submit(client, auth, exam_id, keyword_id)["status"] == "passed"

@@ -1,0 +1,90 @@
+"""`mockprock review`, `onboarding` and `status` drive a running server's control API."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from mockprock.cli import main
+from mockprock.client import ControlClient, ProviderClient
+from tests.conftest import ATTEMPT, EXAM
+
+
+@pytest.fixture
+def live(start_mockprock):
+    server = start_mockprock()
+    provider = ProviderClient(server.url, "abcd", "abcdsecret")
+    exam_id = provider.save_exam(EXAM)
+    attempt_id = provider.register_attempt(exam_id, ATTEMPT)["id"]
+    return server, attempt_id
+
+
+def cli(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_review_queues_a_verdict(live) -> None:
+    server, attempt_id = live
+    result = cli(
+        "review", attempt_id, "violation", "--comment", "Phone", "--delay", "2", "--url", server.url
+    )
+    assert result.exit_code == 0, result.output
+    assert f"verdict violation queued for attempt {attempt_id}" in result.output
+    assert "at submission" in result.output
+    decision = ControlClient(server.url, "abcd", "abcdsecret").attempt(attempt_id)["decision"]
+    assert (decision["status"], decision["delay_seconds"]) == ("violation", 2.0)
+    assert decision["comments"][0]["comment"] == "Phone"
+
+
+def test_review_of_an_unknown_attempt_says_so(live) -> None:
+    server, _ = live
+    result = cli("review", "no-such-attempt", "passed", "--url", server.url)
+    assert result.exit_code == 1
+    assert "404" in result.output and "no-such-attempt" in result.output
+
+
+def test_review_refuses_an_unknown_verdict_before_calling(live) -> None:
+    server, attempt_id = live
+    result = cli("review", attempt_id, "great", "--url", server.url)
+    assert result.exit_code == 2
+    assert "great" in result.output
+
+
+def test_wrong_client_credentials_are_refused(live) -> None:
+    server, _ = live
+    result = cli("status", "--url", server.url, "--client-secret", "wrong")
+    assert result.exit_code == 1
+    assert "401" in result.output
+
+
+def test_onboarding_sets_the_profile_the_lms_reads(live) -> None:
+    server, _ = live
+    user = ATTEMPT["user_id"]
+    result = cli("onboarding", user, "approved", "-c", EXAM["course_id"], "--url", server.url)
+    assert result.exit_code == 0, result.output
+    assert f"onboarding profile of {user}: approved-in-course (until " in result.output
+    seen = ProviderClient(server.url, "abcd", "abcdsecret").onboarding_statuses(
+        EXAM["course_id"], user_id=user
+    )
+    assert seen["status"] == "approved-in-course"
+    result = cli("onboarding", user, "rejected", "--url", server.url)
+    assert "onboarding profile of" in result.output and ": rejected" in result.output
+
+
+def test_status_lists_attempts_and_shows_one_timeline(live) -> None:
+    server, attempt_id = live
+    listed = cli("status", "--url", server.url)
+    assert listed.exit_code == 0
+    assert attempt_id in listed.output and "created" in listed.output
+    ControlClient(server.url, "abcd", "abcdsecret").ready(attempt_id)
+    shown = cli("status", attempt_id, "--url", server.url)
+    assert shown.exit_code == 0
+    assert f"attempt {attempt_id}: created" in shown.output
+    assert "registered" in shown.output
+    assert "callback 1 ready" in shown.output and "held" in shown.output
+
+
+def test_an_unreachable_server_is_a_clear_error() -> None:
+    result = cli("status", "--url", "http://127.0.0.1:9")
+    assert result.exit_code == 1
+    assert "cannot reach the server at http://127.0.0.1:9" in result.output
