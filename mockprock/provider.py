@@ -677,7 +677,8 @@ class Provider:
         return [attempt_view(a) for a in self.store.list_attempts()]
 
     def attempt_detail(self, attempt_id: str) -> dict[str, Any]:
-        """An attempt with its timeline: what happened, the callbacks and their answers."""
+        """An attempt with its timeline: what happened, the callbacks and their answers,
+        the LMS's requests about it and the desktop application's heartbeats."""
         attempt = self._known_attempt(attempt_id)
         exam = self.store.get_exam(attempt["exam_id"])
         return {
@@ -686,6 +687,8 @@ class Provider:
             "decision": self.store.get_review_decision(attempt_id),
             "callbacks": self.store.list_callbacks(attempt_id),
             "timeline": self.store.list_events(attempt_id),
+            "requests": self.store.journal_mentioning(attempt_id),
+            "heartbeats": self.store.list_heartbeats(attempt_id),
         }
 
 

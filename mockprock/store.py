@@ -738,6 +738,15 @@ class Store:
             (callback_id, attempt_id),
         )
 
+    def journal_mentioning(self, text: str, limit: int = 200) -> list[dict[str, Any]]:
+        """The journal's requests whose path holds ``text`` (an attempt's id), oldest first."""
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self.db.execute(
+            "SELECT * FROM journal WHERE path LIKE ? ESCAPE '\\' ORDER BY id DESC LIMIT ?",
+            (pattern, limit),
+        ).fetchall()
+        return _rows(rows)[::-1]
+
     def settings_overrides(self) -> dict[str, Any]:
         rows = self.db.execute("SELECT name, value FROM settings_overrides").fetchall()
         return {name: json.loads(value) for name, value in rows}

@@ -216,6 +216,14 @@ def test_attempts_and_one_attempt_with_its_timeline(client, auth, exam_id, attem
     (review,) = detail["callbacks"]
     assert (review["kind"], review["state"]) == ("reviewed", "held")  # no LMS credentials
     assert "payload" not in detail  # the LMS's raw request stays out of the view
+    paths = [(r["method"], r["path"]) for r in detail["requests"]]
+    attempt_path = f"/api/v1/exam/{exam_id}/attempt/{attempt_id}/"
+    assert paths == [("PATCH", attempt_path), ("PATCH", attempt_path)]  # its own, not others'
+    assert [r["request"]["json"]["status"] for r in detail["requests"]] == [
+        "started",
+        "submitted",
+    ]
+    assert detail["heartbeats"] == []
     missing = client.get(f"{API}/attempts/nope", headers=BASIC)
     assert missing.status_code == 404
     assert missing.get_json()["error"] == "not_found"
