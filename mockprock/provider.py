@@ -17,7 +17,7 @@ from mockprock import desktop, simulation
 from mockprock.config import Settings, SettingsError
 from mockprock.errors import ProviderError, bad_request, not_found
 from mockprock.lms import LmsClient
-from mockprock.outbox import DELIVERED, FAILED, HELD, PENDING, Outbox
+from mockprock.outbox import DELIVERED, FAILED, HELD, PENDING, SENDING, Outbox
 from mockprock.store import Store, new_id
 
 log = logging.getLogger(__name__)
@@ -438,7 +438,7 @@ class Provider:
         delay = self.settings.ready_delay_seconds if delay_seconds is None else delay_seconds
         with self.store.transaction():
             if self.store.list_callbacks(
-                attempt_id, "ready", (PENDING, HELD, "sending", DELIVERED), limit=1
+                attempt_id, "ready", (PENDING, HELD, SENDING, DELIVERED), limit=1
             ):
                 return False
             self.outbox.enqueue(
@@ -485,7 +485,7 @@ class Provider:
         attempt = self._known_attempt(attempt_id)
         with self.store.transaction():
             if self.store.list_callbacks(
-                attempt_id, "reviewed", (PENDING, HELD, "sending", DELIVERED), limit=1
+                attempt_id, "reviewed", (PENDING, HELD, SENDING, DELIVERED), limit=1
             ):
                 return None
             decision = self._open_decision(attempt_id)
