@@ -678,7 +678,7 @@ class Provider:
 
     def attempt_detail(self, attempt_id: str) -> dict[str, Any]:
         """An attempt with its timeline: what happened, the callbacks and their answers,
-        the LMS's requests about it and the desktop application's heartbeats."""
+        the LMS's requests about it and its desktop application (state, heartbeats)."""
         attempt = self._known_attempt(attempt_id)
         exam = self.store.get_exam(attempt["exam_id"])
         return {
@@ -688,7 +688,7 @@ class Provider:
             "callbacks": self.store.list_callbacks(attempt_id),
             "timeline": self.store.list_events(attempt_id),
             "requests": self.store.journal_mentioning(attempt_id),
-            "heartbeats": self.store.list_heartbeats(attempt_id),
+            "desktop": desktop.session_view(self.store, attempt_id),
         }
 
 

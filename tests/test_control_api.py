@@ -223,7 +223,8 @@ def test_attempts_and_one_attempt_with_its_timeline(client, auth, exam_id, attem
         "started",
         "submitted",
     ]
-    assert detail["heartbeats"] == []
+    assert detail["desktop"]["heartbeats"] == []
+    assert detail["desktop"]["status"] == "not_started"
     missing = client.get(f"{API}/attempts/nope", headers=BASIC)
     assert missing.status_code == 404
     assert missing.get_json()["error"] == "not_found"
