@@ -25,10 +25,11 @@ def main() -> None:
 @click_options
 def serve(**options: Any) -> None:
     """Run the provider server (every option also reads MOCKPROCK_<NAME>)."""
-    from mockprock.server import explicit_settings, load_settings
+    from mockprock.config import given_settings
+    from mockprock.server import load_settings
     from mockprock.server import serve as run
 
-    run(load_settings(options), explicit_settings(options))
+    run(load_settings(options), given_settings(options))
 
 
 # -- the simulation: `demo`, and `review`, `onboarding`, `status` (the control API) ------

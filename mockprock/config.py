@@ -121,15 +121,10 @@ class Settings:
         cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
     ) -> Settings:
         """Settings from flags (``overrides``; ``None`` means not given), then the environment."""
-        overrides = overrides or {}
-        environ = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            given = overrides.get(f.name)
-            if given is not None and given != ():
-                values[f.name] = _parse(f, given) if isinstance(given, str) else given
-            elif ENV_PREFIX + f.name.upper() in environ:
-                values[f.name] = _parse(f, environ[ENV_PREFIX + f.name.upper()])
+        values = {
+            f.name: _parse(f, value) if isinstance(value, str) else value
+            for f, value in _given_values(overrides, environ)
+        }
         if "clients" in values and isinstance(values["clients"], (list, tuple)):
             values["clients"] = tuple(
                 parse_client(c) if isinstance(c, str) else tuple(c) for c in values["clients"]
@@ -179,6 +174,30 @@ class Settings:
         out["lms_client_secret_set"] = bool(self.lms_client_secret)
         out["clients"] = [client_id for client_id, _ in self.clients]
         return out
+
+
+def _given_values(
+    overrides: Mapping[str, Any] | None, environ: Mapping[str, str] | None
+) -> list[tuple[dataclasses.Field, Any]]:
+    """Each setting given by a flag (``None`` or ``()`` means not given) or else by its
+    environment variable, with the value as given."""
+    overrides = overrides or {}
+    environ = os.environ if environ is None else environ
+    given = []
+    for f in dataclasses.fields(Settings):
+        value = overrides.get(f.name)
+        if value is not None and value != ():
+            given.append((f, value))
+        elif ENV_PREFIX + f.name.upper() in environ:
+            given.append((f, environ[ENV_PREFIX + f.name.upper()]))
+    return given
+
+
+def given_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> frozenset[str]:
+    """The names of the settings a flag or an environment variable gave (not defaults)."""
+    return frozenset(f.name for f, _ in _given_values(overrides, environ))
 
 
 def parse_client(text: str) -> tuple[str, str]:

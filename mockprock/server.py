@@ -9,19 +9,17 @@ Django admin, which the server uses to call the LMS back. They may also be given
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import os
 import signal
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import click
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from mockprock.app import create_app
-from mockprock.config import ENV_PREFIX, Settings, SettingsError, click_options
+from mockprock.config import Settings, SettingsError, click_options, given_settings
 from mockprock.journal import redact_url
 
 log = logging.getLogger("mockprock")
@@ -75,17 +73,6 @@ def serve(settings: Settings, explicit: Iterable[str] = ()) -> None:
         click.echo("mockprock stopped")
 
 
-def explicit_settings(
-    options: dict[str, Any], environ: Mapping[str, str] | None = None
-) -> set[str]:
-    """The settings given by a flag or a MOCKPROCK_* variable (not left to their default)."""
-    environ = os.environ if environ is None else environ
-    given = {name for name, value in options.items() if value is not None and value != ()}
-    return given | {
-        f.name for f in dataclasses.fields(Settings) if ENV_PREFIX + f.name.upper() in environ
-    }
-
-
 def load_settings(options: dict[str, Any]) -> Settings:
     try:
         return Settings.load(options)
@@ -107,7 +94,7 @@ def main(client_id: str | None, client_secret: str | None, **options: Any) -> No
         raise click.UsageError("give both CLIENT_ID and CLIENT_SECRET, or neither")
     options["lms_client_id"] = options.get("lms_client_id") or client_id
     options["lms_client_secret"] = options.get("lms_client_secret") or client_secret
-    serve(load_settings(options), explicit_settings(options))
+    serve(load_settings(options), given_settings(options))
 
 
 if __name__ == "__main__":

@@ -108,3 +108,12 @@ def test_every_setting_is_a_flag_with_its_environment_variable():
     assert "onboarding='required'" in result.output
     refused = runner.invoke(command, ["--review-status", "great"])
     assert refused.exit_code == 2
+
+
+def test_given_settings_names_flags_and_environment_but_not_defaults():
+    from mockprock.config import given_settings
+
+    given = given_settings(
+        {"port": 1, "db": None, "clients": ()}, environ={"MOCKPROCK_ONBOARDING": "required"}
+    )
+    assert given == {"port", "onboarding"}
