@@ -10,11 +10,8 @@ stops the demo with a non-zero exit.
 
 from __future__ import annotations
 
-import re
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +21,7 @@ import requests
 
 from mockprock.client import ControlClient, ProviderClient
 from mockprock.lms_stub import LmsStubClient
+from mockprock.processes import ServerProcess, ServerStartError, mockprock_argv, wait_for
 
 PROVIDER_CLIENT = ("abcd", "abcdsecret")
 LMS_CLIENT = ("demo-lms-client", "demo-lms-secret")
@@ -50,53 +48,11 @@ ONBOARDING_EXAM = {
     "time_limit_mins": 10,
     "is_practice_exam": True,
 }
-LISTENING = re.compile(r"listening on (http://\S+)")
 WAIT_SECONDS = 15.0
 
 
 class DemoFailed(Exception):
     """A step did not do what the LMS expects."""
-
-
-class Process:
-    """A server started as a user starts it; its output kept for when a step fails."""
-
-    def __init__(self, argv: list[str]) -> None:
-        self.argv = argv
-        self.lines: list[str] = []
-        self.proc: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 20.0) -> str:
-        self.proc = subprocess.Popen(
-            self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        found = threading.Event()
-        url: list[str] = []
-
-        def read() -> None:
-            for line in self.proc.stdout:  # type: ignore[union-attr]
-                self.lines.append(line)
-                match = LISTENING.search(line)
-                if match and not found.is_set():
-                    url.append(match.group(1))
-                    found.set()
-            found.set()  # the process ended
-
-        threading.Thread(target=read, daemon=True).start()
-        if not found.wait(timeout) or not url:
-            self.stop()
-            raise DemoFailed(f"{self.argv[2]} did not start:\n{''.join(self.lines)}")
-        return url[0]
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 class Demo:
@@ -118,14 +74,10 @@ class Demo:
 
     @staticmethod
     def wait(condition: Callable[[], Any], what: str) -> Any:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while True:
-            value = condition()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise DemoFailed(f"no {what} after {WAIT_SECONDS:.0f}s")
-            time.sleep(0.02)
+        try:
+            return wait_for(condition, timeout=WAIT_SECONDS, what=what)
+        except TimeoutError as exc:
+            raise DemoFailed(str(exc)) from None
 
 
 def expect(condition: bool, message: str) -> None:
@@ -148,7 +100,7 @@ def learner(name: str, email: str | None = None) -> dict[str, Any]:
 def run_demo(echo: Callable[[str], None] = print) -> int:
     """Run the whole flow; 0 when every step did what the LMS expects, else 1."""
     with tempfile.TemporaryDirectory(prefix="mockprock-demo-") as workdir:
-        lms_process = Process(
+        lms_process = ServerProcess(
             [
                 sys.executable,
                 "-m",
@@ -159,23 +111,15 @@ def run_demo(echo: Callable[[str], None] = print) -> int:
                 LMS_CLIENT[1],
             ]
         )
-        server_process: Process | None = None
+        server_process: ServerProcess | None = None
         try:
-            lms_url = lms_process.start()
-            server_process = Process(
-                [
-                    sys.executable,
-                    "-m",
-                    "mockprock.server",
+            lms_url = lms_process.start().url
+            server_process = ServerProcess(
+                mockprock_argv(
+                    Path(workdir) / "demo.sqlite",
                     *LMS_CLIENT,
                     "--lms-url",
                     lms_url,
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    "0",
-                    "--db",
-                    str(Path(workdir) / "demo.sqlite"),
                     "--review-delay",
                     "0",
                     "--ready-delay",
@@ -188,12 +132,12 @@ def run_demo(echo: Callable[[str], None] = print) -> int:
                     "passed",
                     "--client",
                     ":".join(PROVIDER_CLIENT),
-                ]
+                )
             )
-            server_url = server_process.start()
+            server_url = server_process.start().url
             echo(f"mockprock demo: provider {server_url}, LMS stand-in {lms_url}")
             _walk(Demo(echo), server_url, lms_url)
-        except DemoFailed as exc:
+        except (DemoFailed, ServerStartError) as exc:
             for process, name in ((server_process, "provider"), (lms_process, "LMS stand-in")):
                 if process is not None and process.lines:
                     echo(f"--- {name} output (last lines) ---")

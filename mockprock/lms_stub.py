@@ -18,8 +18,6 @@ callbacks with an error status; ``POST /stub/tokens/revoke`` expires every token
 from __future__ import annotations
 
 import secrets
-import signal
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -28,6 +26,8 @@ from typing import Any
 import click
 import requests
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
+
+from mockprock.processes import serve_until_stopped
 
 REVIEW_STATUSES = ("passed", "violation", "suspicious", "not_reviewed")
 READY_FROM = ("created", "download_software_clicked")
@@ -317,10 +317,6 @@ class LmsStubClient:
         return self._call("POST", "/tokens/revoke")["revoked"]
 
 
-def _terminate(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
 @click.command(name="mockprock.lms_stub", help=__doc__)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=0, show_default=True, help="0 picks a free port.")
@@ -332,15 +328,7 @@ def main(host: str, port: int, client_id: str, client_secret: str, token_lifetim
 
     app = create_stub_app(client_id, client_secret, token_lifetime)
     server = make_server(host, port, app, threaded=True)
-    signal.signal(signal.SIGTERM, _terminate)
-    click.echo(f"lms stand-in listening on http://{host}:{server.server_port}")
-    sys.stdout.flush()
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_stopped(server, f"lms stand-in listening on http://{host}:{server.server_port}")
 
 
 if __name__ == "__main__":

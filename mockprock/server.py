@@ -10,8 +10,6 @@ Django admin, which the server uses to call the LMS back. They may also be given
 from __future__ import annotations
 
 import logging
-import signal
-import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,6 +19,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from mockprock.app import create_app
 from mockprock.config import Settings, SettingsError, click_options, given_settings
 from mockprock.journal import redact_url
+from mockprock.processes import serve_until_stopped
 
 log = logging.getLogger("mockprock")
 
@@ -30,10 +29,6 @@ class RedactingRequestHandler(WSGIRequestHandler):
 
     def log(self, type: str, message: str, *args: Any) -> None:
         super().log(type, message, *(redact_url(a) if isinstance(a, str) else a for a in args))
-
-
-def _terminate(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt  # unwinds serve() so the store is closed cleanly
 
 
 def serve(settings: Settings, explicit: Iterable[str] = ()) -> None:
@@ -57,20 +52,17 @@ def serve(settings: Settings, explicit: Iterable[str] = ()) -> None:
             "  `python -m mockprock.server CLIENT_ID CLIENT_SECRET`, or set them at run time\n"
             "  with PATCH /mockprock/api/settings (lms_client_id, lms_client_secret)."
         )
-    signal.signal(signal.SIGTERM, _terminate)
     services.outbox.start()  # the callback dispatcher; services.close() stops it
-    # Last, so whoever waits for this line (tests, `mockprock demo`) finds all the rest
-    # printed and the server ready.
-    click.echo(f"mockprock listening on http://{shown_host}:{server.server_port}")
-    sys.stdout.flush()
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+
+    def stopped() -> None:
         services.close()
         click.echo("mockprock stopped")
+
+    # The listening line comes last, so whoever waits for it (tests, `mockprock demo`)
+    # finds all the rest printed and the server ready.
+    serve_until_stopped(
+        server, f"mockprock listening on http://{shown_host}:{server.server_port}", stopped
+    )
 
 
 def load_settings(options: dict[str, Any]) -> Settings:
