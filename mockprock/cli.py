@@ -45,26 +45,29 @@ def demo() -> None:
     sys.exit(run_demo(click.echo))
 
 
+# Where a running server is, as this machine (and its browser) reaches it, and the
+# provider client to act as: shared by the commands that talk to a server.
+server_url_option = click.option(
+    "--url",
+    "base_url",
+    envvar="MOCKPROCK_BASE_URL",
+    default="http://localhost:11136",
+    show_default=True,
+    help="The running server [env MOCKPROCK_BASE_URL].",
+)
+client_id_option = click.option(
+    "--client-id", default="abcd", show_default=True, help="Provider client id."
+)
+client_secret_option = click.option(
+    "--client-secret",
+    default=None,
+    help="Its secret (default: the id followed by 'secret', as the server accepts).",
+)
+
+
 def _control_options(command: Callable) -> Callable:
     """Where the running server is and the provider client to drive it with."""
-    for decorator in reversed(
-        [
-            click.option(
-                "--url",
-                "base_url",
-                envvar="MOCKPROCK_BASE_URL",
-                default="http://localhost:11136",
-                show_default=True,
-                help="The running server [env MOCKPROCK_BASE_URL].",
-            ),
-            click.option("--client-id", default="abcd", show_default=True, help="Provider client."),
-            click.option(
-                "--client-secret", default=None, help="Its secret (default: the id + 'secret')."
-            ),
-        ]
-    ):
-        command = decorator(command)
-    return command
+    return server_url_option(client_id_option(client_secret_option(command)))
 
 
 def _control(base_url: str, client_id: str, client_secret: str | None, call: Callable) -> Any:
@@ -174,14 +177,7 @@ def _dashboard_link_options(command: Callable) -> Callable:
             click.option("--exam", "exam_id", help="External exam id: the exam's view."),
             click.option("--attempt", "attempt_id", help="External attempt id (needs --exam)."),
             click.option("--config", is_flag=True, help="The exam's configuration (needs --exam)."),
-            click.option(
-                "--url",
-                "base_url",
-                envvar="MOCKPROCK_BASE_URL",
-                default="http://localhost:11136",
-                show_default=True,
-                help="The server as the browser reaches it [env MOCKPROCK_BASE_URL].",
-            ),
+            server_url_option,
             click.option("-o", "--open", "open_browser", is_flag=True, help="Open it."),
         ]
     ):
@@ -217,12 +213,8 @@ def _show_dashboard_link(
 
 @main.command("dashboard-url")
 @_dashboard_link_options
-@click.option("--client-id", default="abcd", show_default=True, help="Provider client id.")
-@click.option(
-    "--client-secret",
-    default=None,
-    help="Its secret (default: the id followed by 'secret', as the server accepts).",
-)
+@client_id_option
+@client_secret_option
 def dashboard_url_command(client_id: str, client_secret: str | None, **options: Any) -> None:
     """Print the instructor-dashboard link the LMS would build (course, exam, attempt or
     configuration view), signed with the client's secret."""
