@@ -109,16 +109,18 @@ def access_token() -> Response | tuple[Response, int]:
 
 
 def _refusal(kind: str, attempt_id: str) -> tuple[Response, int] | None:
-    """The 403 of a missing or bad token, else a configured fault, else None."""
+    """The 403 of a missing or bad token, else a configured fault, else None. As the real
+    views (JwtAuthentication), only ``Authorization: JWT <token>`` counts: another scheme
+    is no credentials at all, and a bad or expired JWT is an "Invalid token."."""
     scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
     lms_state = state()
     with lms_state.lock:
-        expires = lms_state.tokens.get(token.strip()) if scheme in ("JWT", "Bearer") else None
+        expires = lms_state.tokens.get(token.strip()) if scheme == "JWT" else None
         if expires is None or expires < time.time():
             detail = (
-                "Authentication credentials were not provided."
-                if not scheme
-                else "Error decoding token."
+                "Invalid token."
+                if scheme == "JWT"
+                else "Authentication credentials were not provided."
             )
             answer, status = {"detail": detail}, 403
         else:
@@ -184,7 +186,8 @@ def _review(attempt: dict[str, Any] | None, attempt_id: str, data: Any) -> tuple
     if not isinstance(data, dict) or "status" not in data:
         return {"detail": "server error: the review has no 'status'"}, 500
     if data["status"] not in REVIEW_STATUSES:
-        return {"detail": f"Unexpected review status {data['status']!r}"}, 400
+        # ProctoredExamBadReviewStatus carries the status alone.
+        return {"detail": str(data["status"])}, 400
     comments = data.get("comments") or []
     if not isinstance(comments, list) or any(
         not isinstance(c, dict) or "comment" not in c or "status" not in c for c in comments
