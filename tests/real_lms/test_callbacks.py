@@ -11,13 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test.utils import override_settings
+from edx_proctoring import api
 
 from tests.helpers import wait_for
 from tests.lms_django import jwt_auth
-from tests.real_lms.conftest import Flow
+from tests.real_lms.conftest import Flow, RealLms
 
 # edx_proctoring's SoftwareSecureReviewStatus, by mockprock verdict.
 REVIEW_STATUS = {
@@ -122,16 +122,15 @@ def test_a_verdict_queued_through_the_control_api_wins_over_the_learner_keyword(
 
 def test_a_verdict_from_a_named_lms_reviewer_rejects_at_once(flow: Flow) -> None:
     """``reviewed_by`` naming an LMS user: no second review, the attempt is rejected."""
-    reviewer = get_user_model().objects.create(
-        username=f"reviewer-{flow.server.url[-5:]}", email="reviewer@lms.example", is_staff=True
-    )
+    reviewer = flow.learner(email="course-reviewer@lms.example")
+    reviewer.is_staff = True
+    reviewer.save()
     exam = flow.exam()
     attempt = flow.register(exam, flow.learner())
     flow.control.review(attempt["external_id"], "violation", reviewed_by=reviewer.email)
     flow.take(attempt)
     flow.wait_status(attempt, "rejected")
     assert flow.review(attempt).reviewed_by == reviewer
-    reviewer.delete()
 
 
 def test_an_onboarding_attempt_with_a_violation_is_rejected_without_second_review(
@@ -158,6 +157,36 @@ def test_an_onboarding_attempt_that_passed_is_verified(flow: Flow) -> None:
     assert flow.review(attempt).review_status == "Clean"
 
 
+def test_the_onboarding_gate_opens_once_the_onboarding_exam_passed(
+    connect: Callable[..., Flow],
+) -> None:
+    """With onboarding required, the real LMS records the refusal as the attempt's status;
+    submitting the onboarding exam deletes that attempt, and after its review the learner
+    registers."""
+    flow = connect("--onboarding", "required")
+    exam, onboarding = flow.exam(), flow.exam(practice=True)
+    learner = flow.learner()
+    refused = flow.register(exam, learner)
+    assert refused["status"] == "onboarding_missing"
+    assert refused["external_id"] is None
+
+    attempt = flow.register(onboarding, learner)
+    flow.take(attempt)
+    assert api.get_exam_attempt_by_id(refused["id"]) is None, "the LMS cleared the refusal"
+    flow.wait_status(attempt, "verified")
+    user_id = flow.control.attempt(attempt["external_id"])["user_id"]
+    wait_for(
+        lambda: (
+            flow.control.call("GET", f"/users/{user_id}/onboarding")["status"]
+            == "approved-in-course"
+        ),
+        what="the onboarding profile approved",
+    )
+    admitted = flow.register(exam, learner)
+    assert admitted["status"] == "created"
+    assert admitted["external_id"]
+
+
 def test_a_token_the_lms_no_longer_accepts_gets_403_and_mockprock_fetches_a_new_one(
     flow: Flow,
 ) -> None:
@@ -180,7 +209,7 @@ def test_a_token_the_lms_no_longer_accepts_gets_403_and_mockprock_fetches_a_new_
 
 @pytest.mark.parametrize("staff", [True, False], ids=["staff", "no-role"])
 def test_only_a_staff_or_reviewer_user_may_send_reviews(
-    real_lms: Any, connect: Callable[..., Flow], staff: bool
+    real_lms: RealLms, connect: Callable[..., Flow], staff: bool
 ) -> None:
     """``ready`` takes any authenticated user; ``reviewed`` needs staff or the group
     ``mockprock_review`` (edx_proctoring.rules), else 403 even with a fresh token."""
