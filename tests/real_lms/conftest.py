@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -55,7 +55,11 @@ class RealLms:
     services: dict[str, Any]
 
     def application(
-        self, username: str, staff: bool = False, reviewer: bool = False
+        self,
+        username: str,
+        staff: bool = False,
+        reviewer: bool = False,
+        client: tuple[str, str] | None = None,
     ) -> tuple[str, str]:
         """An OAuth application bound to a new LMS user; its (client id, secret)."""
         user = get_user_model().objects.create(
@@ -63,7 +67,7 @@ class RealLms:
         )
         if reviewer:
             user.groups.add(Group.objects.get_or_create(name=REVIEWER_GROUP)[0])
-        client = (f"{username}-client", f"{username}-secret")
+        client = client or (f"{username}-client", f"{username}-secret")
         register_application(*client, username=username)
         return client
 
@@ -98,11 +102,7 @@ def real_lms() -> Iterator[RealLms]:
     server.start()
     lms = RealLms(server.url, services)
     # The provider's application belongs to a reviewer, neither staff nor superuser.
-    get_user_model().objects.create(username="mockprock_service", email="mp@lms.example")
-    get_user_model().objects.get(username="mockprock_service").groups.add(
-        Group.objects.get_or_create(name=REVIEWER_GROUP)[0]
-    )
-    register_application(*LMS_CLIENT, username="mockprock_service")
+    lms.application("mockprock_service", reviewer=True, client=LMS_CLIENT)
     try:
         yield lms
     finally:
@@ -119,7 +119,6 @@ class Flow:
     control: ControlClient
     client_id: str = LMS_CLIENT[0]
     course_id: str = COURSE_ID
-    exams: list[int] = field(default_factory=list)
     # Earlier tests' servers used the same application.
     tokens_before: int = 0
 
@@ -145,7 +144,6 @@ class Flow:
             is_practice_exam=practice,
             backend="mockprock",
         )
-        self.exams.append(exam_id)
         return api.get_exam_by_id(exam_id)
 
     def register(self, exam: dict[str, Any], learner: Any) -> dict[str, Any]:
