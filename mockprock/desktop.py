@@ -204,6 +204,16 @@ def latency_ms(store: Store, attempt_id: str) -> int:
     return session["latency_ms"] if session else 0
 
 
+def _not_started(attempt_id: str) -> AppAnswer:
+    return AppAnswer(
+        attempt_id,
+        NOT_STARTED,
+        409,
+        "app_not_started",
+        f"the application was not started for attempt {attempt_id}; POST /desktop/start first",
+    )
+
+
 def _down(attempt_id: str, status: str) -> AppAnswer:
     if status == NOT_INSTALLED:
         return AppAnswer(
@@ -258,14 +268,7 @@ def ping(store: Store, attempt_id: str, now: float | None = None) -> AppAnswer:
         session = store.get_desktop_session(attempt_id)
         status = app_status(session, now)
         if status == NOT_STARTED:
-            return AppAnswer(
-                attempt_id,
-                status,
-                409,
-                "app_not_started",
-                f"the application was not started for attempt {attempt_id}; "
-                "POST /desktop/start first",
-            )
+            return _not_started(attempt_id)
         if status in (UPLOADING, UPLOADED):
             # The application answers, but it is not proctoring any more.
             return AppAnswer(attempt_id, status)
@@ -292,13 +295,7 @@ def stop(
         session = store.get_desktop_session(attempt_id)
         status = app_status(session, now)
         if status == NOT_STARTED:
-            return AppAnswer(
-                attempt_id,
-                status,
-                409,
-                "app_not_started",
-                f"the application was not started for attempt {attempt_id}",
-            )
+            return _not_started(attempt_id)
         if status in (NOT_INSTALLED, CRASHED):
             return _down(attempt_id, status)
         assert session is not None
