@@ -242,22 +242,23 @@ def _walk(demo: Demo, server_url: str, lms_url: str) -> None:
         answer = provider.set_attempt_status(ids["final"], ids["attempt"], "submitted")
         return f"PATCH submitted -> {answer['status']}"
 
+    def reviewed_as(attempt_id: str, verdict: str, lms_status: str) -> None:
+        """Wait for the review to reach the LMS; check its verdict and the LMS's status."""
+        attempt = review_of(attempt_id)
+        got = attempt["reviews"][-1]["status"]
+        expect(got == verdict, f"verdict {got}")
+        expect(attempt["status"] == lms_status, f"LMS attempt is {attempt['status']}")
+
     def review() -> str:
-        attempt = review_of(ids["attempt"])
-        verdict = attempt["reviews"][-1]["status"]
-        expect(verdict == "passed", f"verdict {verdict}")
-        expect(attempt["status"] == "verified", f"LMS attempt is {attempt['status']}")
-        return f"reviewed callback: {verdict} -> LMS 'verified'"
+        reviewed_as(ids["attempt"], "passed", "verified")
+        return "reviewed callback: passed -> LMS 'verified'"
 
     def forced_violation() -> str:
         answer = register("final", bob)
         control.review(answer["id"], "violation", comments=["A second person was in view"])
         take("final", answer["id"])
-        attempt = review_of(answer["id"])
-        verdict = attempt["reviews"][-1]["status"]
-        expect(verdict == "violation", f"verdict {verdict}")
-        expect(attempt["status"] == "second_review_required", f"LMS attempt is {attempt['status']}")
-        return f"Bob, verdict queued: {verdict} -> LMS 'second_review_required'"
+        reviewed_as(answer["id"], "violation", "second_review_required")
+        return "Bob, verdict queued: violation -> LMS 'second_review_required'"
 
     def onboarding_gate() -> str:
         control.change_settings(onboarding="required")
