@@ -215,6 +215,7 @@ class Store:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._signing_key: str | None = None
         self.migrate()
 
     # -- connections ----------------------------------------------------------------
@@ -298,13 +299,18 @@ class Store:
         )
 
     def signing_key(self) -> str:
-        """The provider's token-signing key, made once and kept: tokens survive a restart."""
-        with self.transaction():
-            key = self.get_meta("signing_key")
-            if key is None:
-                key = secrets.token_urlsafe(48)
-                self.set_meta("signing_key", key)
-        return key
+        """The provider's token-signing key, made once and kept: tokens survive a restart.
+
+        Every authenticated request needs it, and it never changes (a reset keeps it), so
+        it is read once rather than under a write lock per request."""
+        if self._signing_key is None:
+            with self.transaction():
+                key = self.get_meta("signing_key")
+                if key is None:
+                    key = secrets.token_urlsafe(48)
+                    self.set_meta("signing_key", key)
+            self._signing_key = key
+        return self._signing_key
 
     # -- exams ----------------------------------------------------------------------
 
