@@ -19,7 +19,7 @@ def link(client_id="abcd", secret=SECRET, **claims):
         "user": {"id": 1, "full_name": "Staff", "email": "staff@example.com"},
         "iss": client_id,
         "jti": uuid.uuid4().hex,
-        "exp": time.time() + 60,
+        "exp": time.time() + 3600,  # links are made at collection: outlive a slow run
         **claims,
     }
     return f"/api/v1/instructor/{client_id}/?jwt={jwt.encode(token, secret, algorithm='HS256')}"
