@@ -1,10 +1,10 @@
-# The two commands of the README: `make run` and `make test`.
+# The commands of the README: `make try`, `make run`, `make test` and `make pytest`.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run test lint format install-run install-test install-node clean dist
+.PHONY: try run test pytest lint format install-run install-test install-node clean dist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ node_modules/.installed: package.json package-lock.json
 
 install-node: node_modules/.installed
 
+## Install into .venv, play the demo, and keep its server on port 11136 with the sample
+## data (exams, attempts in several states, reviews) until Ctrl-C.
+try: install-run
+	$(BIN)/mockprock demo --keep --port 11136 $(ARGS)
+
 ## Install into .venv and start the server on port 11136 (pass options with ARGS="...").
 run: install-run
 	$(BIN)/python -m mockprock.server $(ARGS)
@@ -38,6 +43,10 @@ test: install-test install-node
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	MOCKPROCK_PYTHON=$(BIN)/python npm test --silent
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## pytest alone (no Node.js needed); pass options with PYTEST_ARGS="...".
+pytest: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 format: install-test

@@ -6,54 +6,91 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-import click
-
 from mockprock import __version__
-from mockprock.config import REVIEW_STATUSES, click_options
-from mockprock.simulation import PROFILE_SETTINGS
+from mockprock.config import (
+    DEFAULT_SERVER_URL,
+    REVIEW_STATUSES,
+    SERVER_URL_VARIABLES,
+    click_options,
+    is_http_url,
+    missing_extra,
+)
+
+try:
+    import click
+
+    from mockprock.simulation import PROFILE_SETTINGS
+except ModuleNotFoundError as exc:  # the wheel installed without its `server` extra
+    raise missing_extra(exc, Path(sys.argv[0]).name or "mockprock") from None
 
 
-@click.group()
+@click.group(invoke_without_command=True)
 @click.version_option(__version__, prog_name="mockprock")
-def main() -> None:
-    """mockprock: a stand-in proctoring provider for Open edX development."""
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """mockprock: a stand-in proctoring provider for Open edX development.
+
+    Start with `mockprock serve` (or `mockprock demo` to see the whole flow); the other
+    commands drive a running server.
+    """
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
 
 
-@main.command()
+@main.command(short_help="Run the provider server (as python -m mockprock.server).")
+@click.argument("client_id", required=False)
+@click.argument("client_secret", required=False)
 @click_options
-def serve(**options: Any) -> None:
-    """Run the provider server (every option also reads MOCKPROCK_<NAME>)."""
-    from mockprock.config import given_settings
-    from mockprock.server import load_settings
-    from mockprock.server import serve as run
+def serve(client_id: str | None, client_secret: str | None, **options: Any) -> None:
+    """Run the provider server; CLIENT_ID and CLIENT_SECRET are those of the OAuth
+    application the server calls the LMS with (created in the LMS's Django admin).
+    Every option also reads the variable MOCKPROCK_<OPTION>."""
+    from mockprock.server import run
 
-    run(load_settings(options), given_settings(options))
+    run(client_id, client_secret, options, "mockprock serve")
 
 
 # -- the simulation: `demo`, and `review`, `onboarding`, `status` (the control API) ------
 
 
-@main.command()
-def demo() -> None:
+@main.command(short_help="Play a whole exam flow against a server and an LMS stand-in.")
+@click.option(
+    "--keep", is_flag=True, help="Then keep the server running with the sample data (Ctrl-C)."
+)
+@click.option(
+    "--port", type=int, default=0, help="The server's port with --keep (default: a free one)."
+)
+def demo(keep: bool, port: int) -> None:
     """Walk the whole flow against a real server and an LMS stand-in (no LMS needed):
     exam, onboarding, attempt, ready, start, submit, review, a forced violation and a
     learner refused by the onboarding gate. Exits non-zero if a step fails."""
     from mockprock.demo import run_demo
 
-    sys.exit(run_demo(click.echo))
+    sys.exit(run_demo(click.echo, keep=keep, port=port))
 
 
 # Where a running server is, as this machine (and its browser) reaches it, and the
 # provider client to act as: shared by the commands that talk to a server.
+def _server_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not is_http_url(value):
+        hint = f" (did you mean http://{value}?)" if "://" not in value else ""
+        raise click.BadParameter(f"{value!r} is not an http:// URL{hint}", ctx, param)
+    if ctx.get_parameter_source(param.name) is click.core.ParameterSource.ENVIRONMENT:
+        click.echo(f"(server {value}, from the environment)", err=True)
+    return value.rstrip("/")
+
+
 server_url_option = click.option(
     "--url",
     "base_url",
-    envvar="MOCKPROCK_BASE_URL",
-    default="http://localhost:11136",
+    envvar=list(SERVER_URL_VARIABLES),
+    default=DEFAULT_SERVER_URL,
     show_default=True,
-    help="The running server [env MOCKPROCK_BASE_URL].",
+    callback=_server_url,
+    help=f"The running server [env {SERVER_URL_VARIABLES[0]}].",
 )
 client_id_option = click.option(
     "--client-id", default="abcd", show_default=True, help="Provider client id."
@@ -80,17 +117,24 @@ def _control(base_url: str, client_id: str, client_secret: str | None, call: Cal
     try:
         return call(control)
     except requests.HTTPError as exc:
+        status = exc.response.status_code
         try:
             detail = exc.response.json().get("detail")
-        except ValueError:
-            detail = exc.response.text[:200]
-        status = exc.response.status_code
+        except ValueError:  # not mockprock's JSON errors: something else listens there
+            detail = f"{exc.response.text[:200]!r}; is {base_url} a mockprock server? {_WHERE}"
         raise click.ClickException(f"the server answered {status}: {detail}") from None
+    except requests.ConnectionError:
+        raise click.ClickException(
+            f"no server answers at {base_url}. Start one with `mockprock serve`; {_WHERE}"
+        ) from None
     except requests.RequestException as exc:
         raise click.ClickException(f"cannot reach the server at {base_url}: {exc}") from None
 
 
-@main.command()
+_WHERE = f"a server on another port is given with --url URL or {SERVER_URL_VARIABLES[0]}=URL."
+
+
+@main.command(short_help="Queue the verdict of an attempt's review.")
 @click.argument("attempt_id")
 @click.argument("status", type=click.Choice(REVIEW_STATUSES))
 @click.option("--comment", "comments", multiple=True, help="A review comment (repeatable).")
@@ -120,7 +164,7 @@ def review(
     click.echo(f"verdict {status} queued for attempt {attempt_id}; it goes {answer['sends']}")
 
 
-@main.command()
+@main.command(short_help="Set a learner's onboarding profile.")
 @click.argument("user_id")
 @click.argument("status", type=click.Choice(PROFILE_SETTINGS))
 @click.option("-c", "--course", "course_id", help="Course the approval is for.")
@@ -138,7 +182,7 @@ def onboarding(user_id: str, status: str, course_id: str | None, **where: Any) -
     )
 
 
-@main.command()
+@main.command(short_help="List the attempts, or show one attempt's timeline.")
 @click.argument("attempt_id", required=False)
 @_control_options
 def status(attempt_id: str | None, **where: Any) -> None:
@@ -147,11 +191,11 @@ def status(attempt_id: str | None, **where: Any) -> None:
         attempts = _control(**where, call=lambda control: control.attempts())
         if not attempts:
             click.echo("no attempts")
-        for attempt in attempts:
-            click.echo(
-                f"{attempt['id']}  {attempt['status']:<24} {attempt.get('email') or ''}"
-                f"  exam {attempt['exam_id']}"
-            )
+            return
+        rows = [
+            (a["id"], a["status"], a.get("email") or "", f"exam {a['exam_id']}") for a in attempts
+        ]
+        click.echo(table([("attempt", "status", "email", "exam"), *rows]))
         return
     attempt = _control(**where, call=lambda control: control.attempt(attempt_id))
     click.echo(f"attempt {attempt['id']}: {attempt['status']} ({attempt.get('email') or ''})")
@@ -164,6 +208,15 @@ def status(attempt_id: str | None, **where: Any) -> None:
             f"  callback {callback['id']} {callback['kind']:<8} {callback['state']:<9} "
             f"tries {callback['tries']}  {answer}"
         )
+
+
+def table(rows: list[tuple[str, ...]]) -> str:
+    """Rows as columns as wide as their widest cell (the last column left ragged)."""
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join([*(f"{cell!s:<{w}}" for cell, w in zip(row, widths, strict=False)), str(row[-1])])
+        for row in rows
+    )
 
 
 # -- instructor dashboard links (the `dashboard-url` command and `get-dashboard`) -----
@@ -211,7 +264,7 @@ def _show_dashboard_link(
         webbrowser.open(url)
 
 
-@main.command("dashboard-url")
+@main.command("dashboard-url", short_help="Print a signed instructor-dashboard link.")
 @_dashboard_link_options
 @client_id_option
 @client_secret_option

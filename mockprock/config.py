@@ -1,7 +1,9 @@
 """Settings of the provider server, in one place.
 
 Every setting is a field of :class:`Settings`. Its value comes from, first match wins:
-a command-line flag, the environment variable ``MOCKPROCK_<NAME>``, the default here.
+a command-line flag ``--<flag>``, the environment variable ``MOCKPROCK_<FLAG>`` (the flag
+in capitals, ``-`` as ``_``), the default here. Names the variables had before that rule
+(``MOCKPROCK_<FIELD>``, such as ``MOCKPROCK_DEFAULT_REVIEW_STATUS``) still work, second.
 The click options of ``mockprock serve`` and ``python -m mockprock.server`` are built
 from these fields, so a new setting needs one line here and nothing else.
 """
@@ -13,6 +15,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 ENV_PREFIX = "MOCKPROCK_"
 DEFAULT_PORT = 11136
@@ -21,6 +24,11 @@ DEFAULT_LMS_URL = "http://host.docker.internal:18000"
 REVIEW_STATUSES = ("passed", "violation", "suspicious", "not_reviewed")
 ONBOARDING_MODES = ("optional", "required")
 DESKTOP_STATES = ("running", "crashed", "not_installed")
+# The URL of a running server, for the commands that talk to one (`mockprock status`...).
+DEFAULT_SERVER_URL = f"http://localhost:{DEFAULT_PORT}"
+SERVER_URL_VARIABLES = (ENV_PREFIX + "URL", ENV_PREFIX + "BASE_URL")  # the second: old name
+# What the commands need beyond the standard library: the `server` extra.
+SERVER_REQUIREMENTS = ("click", "flask", "werkzeug", "jwt", "requests")
 
 
 class SettingsError(ValueError):
@@ -158,6 +166,13 @@ class Settings:
                 raise SettingsError(f"{f.name} must be true or false, not {value!r}")
             if expected in (int, float) and value < 0:
                 raise SettingsError(f"{f.name} must not be negative")
+        for name in ("lms_url", "public_url"):
+            value = getattr(self, name)
+            if value is not None and not is_http_url(value):
+                raise SettingsError(
+                    f"{name} must be an http:// or https:// URL such as "
+                    f"http://localhost:18000, not {value!r}"
+                )
         if not 0 <= self.port < 65536:
             raise SettingsError("port must be between 0 (any free port) and 65535")
         if self.ping_interval_seconds == 0:
@@ -188,9 +203,43 @@ def _given_values(
         value = overrides.get(f.name)
         if value is not None and value != ():
             given.append((f, value))
-        elif ENV_PREFIX + f.name.upper() in environ:
-            given.append((f, environ[ENV_PREFIX + f.name.upper()]))
+            continue
+        variable = next((name for name in env_names(f) if name in environ), None)
+        if variable:
+            given.append((f, environ[variable]))
     return given
+
+
+def flag_of(f: dataclasses.Field) -> str:
+    """The command-line flag of a setting, without its dashes."""
+    return f.metadata.get("flag", f.name.replace("_", "-"))
+
+
+def env_names(f: dataclasses.Field) -> tuple[str, ...]:
+    """The environment variables of a setting: ``MOCKPROCK_<FLAG>``, then the old name."""
+    names = (ENV_PREFIX + flag_of(f).replace("-", "_").upper(), ENV_PREFIX + f.name.upper())
+    return tuple(dict.fromkeys(names))
+
+
+def is_http_url(text: str) -> bool:
+    """``http://host[:port][/path]`` or the same with https."""
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def missing_extra(exc: ModuleNotFoundError, command: str) -> BaseException:
+    """What a command raises when an import failed: for a package of the ``server`` extra
+    (the wheel installed alone), an exit with the fix instead of a traceback."""
+    if (exc.name or "").split(".")[0] not in SERVER_REQUIREMENTS:
+        return exc
+    return SystemExit(
+        f"{command}: the Python package {exc.name!r} is missing; it comes with mockprock's "
+        "server extra. Install it with: pip install 'mockprock[server]'"
+    )
 
 
 def given_settings(
@@ -241,9 +290,7 @@ def _parse(f: dataclasses.Field, text: str) -> Any:
 
 def option_specs() -> list[tuple[str, dataclasses.Field]]:
     """Each setting with the flag name it goes by on the command line."""
-    return [
-        (f.metadata.get("flag", f.name.replace("_", "-")), f) for f in dataclasses.fields(Settings)
-    ]
+    return [(flag_of(f), f) for f in dataclasses.fields(Settings)]
 
 
 def click_options(command: Callable) -> Callable:
@@ -251,7 +298,7 @@ def click_options(command: Callable) -> Callable:
     import click
 
     for flag, f in reversed(option_specs()):
-        env = ENV_PREFIX + f.name.upper()
+        env = env_names(f)[0]
         default = f.default
         help_text = f"{f.metadata['help']} [env {env}; default {default!r}]"
         kind = _field_type(f)

@@ -6,6 +6,10 @@ does: configuration, exam, onboarding exam and its review, proctored attempt, do
 page, ready, start, submit, review; then one forced ``violation`` and one learner the
 onboarding gate refuses. Each step is printed with its time; the first that fails
 stops the demo with a non-zero exit.
+
+With ``keep`` (``mockprock demo --keep``, ``make try``) both servers stay up afterwards,
+with a few more learners in other states, so the console and the instructor dashboard
+have something to show, until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -20,8 +24,15 @@ from typing import Any
 import requests
 
 from mockprock.client import ControlClient, ProviderClient
+from mockprock.dashboard_link import DEFAULT_INSTRUCTOR, dashboard_claims, dashboard_url
 from mockprock.lms_stub import LmsStubClient
-from mockprock.processes import ServerProcess, ServerStartError, mockprock_argv, wait_for
+from mockprock.processes import (
+    ServerProcess,
+    ServerStartError,
+    mockprock_argv,
+    wait_for,
+    wait_until_stopped,
+)
 
 PROVIDER_CLIENT = ("abcd", "abcdsecret")
 LMS_CLIENT = ("demo-lms-client", "demo-lms-secret")
@@ -97,8 +108,9 @@ def learner(name: str, email: str | None = None) -> dict[str, Any]:
     }
 
 
-def run_demo(echo: Callable[[str], None] = print) -> int:
-    """Run the whole flow; 0 when every step did what the LMS expects, else 1."""
+def run_demo(echo: Callable[[str], None] = print, keep: bool = False, port: int = 0) -> int:
+    """Run the whole flow; 0 when every step did what the LMS expects, else 1. With
+    ``keep``, serve on afterwards (on ``port``; 0 picks a free one) until stopped."""
     with tempfile.TemporaryDirectory(prefix="mockprock-demo-") as workdir:
         lms_process = ServerProcess(
             [
@@ -132,11 +144,17 @@ def run_demo(echo: Callable[[str], None] = print) -> int:
                     "passed",
                     "--client",
                     ":".join(PROVIDER_CLIENT),
+                    "--port",  # the last --port given wins
+                    str(port),
                 )
             )
             server_url = server_process.start().url
             echo(f"mockprock demo: provider {server_url}, LMS stand-in {lms_url}")
-            _walk(Demo(echo), server_url, lms_url)
+            ids = _walk(Demo(echo), server_url, lms_url)
+            if keep:
+                _more_learners(server_url, lms_url, ids)
+                _show_what_to_open(echo, server_url, ids)
+                wait_until_stopped(server_process.proc)
         except (DemoFailed, ServerStartError) as exc:
             for process, name in ((server_process, "provider"), (lms_process, "LMS stand-in")):
                 if process is not None and process.lines:
@@ -151,7 +169,8 @@ def run_demo(echo: Callable[[str], None] = print) -> int:
     return 0
 
 
-def _walk(demo: Demo, server_url: str, lms_url: str) -> None:
+def _walk(demo: Demo, server_url: str, lms_url: str) -> dict[str, str]:
+    """The steps; the provider's ids of the exams and attempts they made."""
     provider = ProviderClient(server_url, *PROVIDER_CLIENT)
     control = ControlClient(server_url, *PROVIDER_CLIENT)
     lms = LmsStubClient(lms_url)
@@ -285,3 +304,35 @@ def _walk(demo: Demo, server_url: str, lms_url: str) -> None:
     ):
         demo.step(name, action)
     demo.echo(f"demo passed: {demo.count} steps in {time.monotonic() - demo.started:.2f}s")
+    return ids
+
+
+def _more_learners(server_url: str, lms_url: str, ids: dict[str, str]) -> None:
+    """Attempts in the states the demo leaves out: one in progress, one just registered;
+    and the gate open again, so that any learner may start."""
+    provider = ProviderClient(server_url, *PROVIDER_CLIENT)
+    control = ControlClient(server_url, *PROVIDER_CLIENT)
+    lms = LmsStubClient(lms_url)
+    control.change_settings(onboarding="optional")
+    for person, status in ((learner("Dan"), "started"), (learner("Eve"), None)):
+        attempt_id = provider.register_attempt(ids["final"], {**person, "lms_host": lms_url})["id"]
+        lms.add_attempt(attempt_id)
+        if status:
+            lms.set_status(attempt_id, status)
+            provider.set_attempt_status(ids["final"], attempt_id, status)
+
+
+def _show_what_to_open(echo: Callable[[str], None], server_url: str, ids: dict[str, str]) -> None:
+    claims = dashboard_claims(PROVIDER_CLIENT[0], COURSE_ID, DEFAULT_INSTRUCTOR, ids["final"])
+    link = dashboard_url(server_url, *PROVIDER_CLIENT, claims)
+    # The console page, where this version of the server has one.
+    console = requests.get(f"{server_url}/mockprock/", timeout=10).status_code == 200
+    echo(
+        "\nThe server keeps running with the demo's exams and learners (Ctrl-C stops it and\n"
+        "forgets them). Open:\n"
+        + (f"  console:      {server_url}/mockprock/\n" if console else "")
+        + f"  dashboard:    {link}\n"
+        f"  attempts:     mockprock status --url {server_url}\n"
+        f"  control API:  curl -u {':'.join(PROVIDER_CLIENT)} {server_url}/mockprock/api/attempts\n"
+        f"mockprock listening on {server_url} with sample data"
+    )

@@ -6,7 +6,8 @@ import re
 from typing import Any
 
 REDACTED = "<redacted>"
-_SECRET_KEY = re.compile(r"secret|token|password|authorization|^jwt$", re.IGNORECASE)
+# `token_type` ("JWT", "Bearer") names a kind of token and is no secret.
+_SECRET_KEY = re.compile(r"secret|token(?!_type$)|password|authorization|^jwt$", re.IGNORECASE)
 _SECRET_QUERY = re.compile(
     r"((?:^|[?&\s])(?:jwt|access_token|client_secret|token)=)[^&\s]*", re.IGNORECASE
 )

@@ -27,7 +27,7 @@ import click
 import requests
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
-from mockprock.processes import serve_until_stopped
+from mockprock.processes import command_help, serve_until_stopped
 
 REVIEW_STATUSES = ("passed", "violation", "suspicious", "not_reviewed")
 READY_FROM = ("created", "download_software_clicked")
@@ -320,7 +320,7 @@ class LmsStubClient:
         return self._call("POST", "/tokens/revoke")["revoked"]
 
 
-@click.command(name="mockprock.lms_stub", help=__doc__)
+@click.command(name="mockprock.lms_stub", help=command_help(__doc__ or ""))
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=0, show_default=True, help="0 picks a free port.")
 @click.option("--client-id", required=True, help="The one OAuth client it accepts.")

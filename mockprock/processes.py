@@ -50,6 +50,19 @@ def serve_until_stopped(
         on_stop()
 
 
+def wait_until_stopped(process: subprocess.Popen | None) -> None:
+    """Wait for ``process`` to end, or for Ctrl-C or SIGTERM to this process."""
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        if process is not None:
+            process.wait()
+    except KeyboardInterrupt:
+        pass
+    # A second signal must not cut short the caller's clean-up (stopping its servers).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def wait_for(
     condition: Callable[[], Any], timeout: float = 15.0, interval: float = 0.02, what: str = ""
 ) -> Any:
@@ -124,6 +137,15 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             return self.proc.wait()
+
+
+def command_help(doc: str) -> str:
+    """A module docstring (reStructuredText) as a command's ``--help``: plain text, its
+    indented lines (usage examples) kept as they are."""
+    text = re.sub(r"``([^`]+)``", r"\1", doc)
+    text = re.sub(r"\*\*([^*]+)\*\*", r"\1", text)
+    # \b tells click not to rewrap the paragraph that follows.
+    return re.sub(r"\n\n(?=    \S)", "\n\n\b\n", text)
 
 
 def mockprock_argv(db: str | Path, *args: str) -> list[str]:

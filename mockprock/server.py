@@ -1,6 +1,7 @@
 """Run the provider server.
 
-    python -m mockprock.server CLIENT_ID CLIENT_SECRET [-l LMS_URL] [any `mockprock serve` option]
+    python -m mockprock.server CLIENT_ID CLIENT_SECRET [-l LMS_URL] [options]
+    mockprock serve CLIENT_ID CLIENT_SECRET [-l LMS_URL] [options]     (the same)
 
 CLIENT_ID and CLIENT_SECRET are those of the OAuth application created in the LMS's
 Django admin, which the server uses to call the LMS back. They may also be given as
@@ -9,49 +10,102 @@ Django admin, which the server uses to call the LMS back. They may also be given
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
+import sqlite3
+import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
-import click
-from werkzeug.serving import WSGIRequestHandler, make_server
+from mockprock.config import (
+    DEFAULT_PORT,
+    Settings,
+    SettingsError,
+    click_options,
+    env_names,
+    given_settings,
+    missing_extra,
+    option_specs,
+)
 
-from mockprock.app import create_app
-from mockprock.config import Settings, SettingsError, click_options, given_settings
-from mockprock.journal import redact_url
-from mockprock.processes import serve_until_stopped
+try:
+    import click
+    from flask import Flask
+    from werkzeug.serving import WSGIRequestHandler, make_server
+    from werkzeug.urls import uri_to_iri
+
+    from mockprock.app import create_app
+    from mockprock.journal import redact_url
+    from mockprock.processes import command_help, serve_until_stopped
+except ModuleNotFoundError as exc:  # the wheel installed without its `server` extra
+    raise missing_extra(exc, "python -m mockprock.server") from None
 
 log = logging.getLogger("mockprock")
+MODULE_COMMAND = "python -m mockprock.server"
+# Werkzeug colours its request log for a terminal; a file or a pipe gets plain text.
+COLOUR = sys.stderr.isatty()
 
 
-class RedactingRequestHandler(WSGIRequestHandler):
-    """Werkzeug's request log, with secret query values (the dashboard's jwt) hidden."""
+class RequestHandler(WSGIRequestHandler):
+    """Werkzeug's request log, with secret query values (the dashboard's jwt) hidden, no
+    second timestamp (the log format has one) and no colour codes off a terminal."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if COLOUR:
+            super().log_request(code, size)
+            return
+        try:
+            line = f"{self.command} {uri_to_iri(self.path)} {self.request_version}"
+        except AttributeError:  # no path when the request line was bad
+            line = self.requestline
+        self.log("info", '"%s" %s %s', line.translate(self._control_char_table), code, size)
 
     def log(self, type: str, message: str, *args: Any) -> None:
-        super().log(type, message, *(redact_url(a) if isinstance(a, str) else a for a in args))
+        address = self.address_string().replace("%", "%%")  # IPv6 scope ids hold a '%'
+        getattr(logging.getLogger("werkzeug"), type)(
+            f"{address} {message}", *(redact_url(a) if isinstance(a, str) else a for a in args)
+        )
 
 
-def serve(settings: Settings, explicit: Iterable[str] = ()) -> None:
+def run(
+    client_id: str | None,
+    client_secret: str | None,
+    options: dict[str, Any],
+    command: str = MODULE_COMMAND,
+) -> None:
+    """``python -m mockprock.server`` and ``mockprock serve``: the LMS's OAuth application as
+    two arguments (or flags, or variables), every setting as a flag."""
+    if client_id and not client_secret:
+        raise click.UsageError("give both CLIENT_ID and CLIENT_SECRET, or neither")
+    options["lms_client_id"] = options.get("lms_client_id") or client_id
+    options["lms_client_secret"] = options.get("lms_client_secret") or client_secret
+    serve(load_settings(options), given_settings(options), command)
+
+
+def serve(settings: Settings, explicit: Iterable[str] = (), command: str = MODULE_COMMAND) -> None:
     """Serve until interrupted (Ctrl-C or SIGTERM); ``explicit`` names the settings given
-    by flags or environment variables (they win over changes stored by the control API)."""
+    by flags or environment variables (they win over changes stored by the control API);
+    ``command`` is how the user started it, for the hints printed."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    app = create_app(settings, explicit=explicit)
-    services = app.extensions["mockprock"]
-    server = make_server(
-        settings.host, settings.port, app, threaded=True, request_handler=RedactingRequestHandler
-    )
-    shown_host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
-    click.echo(f"  state in {settings.db}; LMS at {settings.lms_root}")
-    if not (services.settings.lms_client_id and services.settings.lms_client_secret):
-        click.echo(
-            "  No LMS credentials: the server runs, but callbacks to the LMS wait until it has\n"
-            f"  them. Create an OAuth application at {settings.lms_admin_url}\n"
-            "  (client type confidential, grant type client credentials) and restart with\n"
-            "  `python -m mockprock.server CLIENT_ID CLIENT_SECRET`, or set them at run time\n"
-            "  with PATCH /mockprock/api/settings (lms_client_id, lms_client_secret)."
+    listening = listen(settings.host, settings.port, command)
+    try:
+        app = open_app(settings, explicit)
+        server = make_server(
+            settings.host,
+            settings.port,
+            app,
+            threaded=True,
+            request_handler=RequestHandler,
+            fd=listening.fileno(),  # the server takes a duplicate of it
         )
+    finally:
+        listening.close()
+    services = app.extensions["mockprock"]
+    click.echo(banner(services.settings, server.port, command), nl=False)
     services.outbox.start()  # the callback dispatcher; services.close() stops it
 
     def stopped() -> None:
@@ -60,21 +114,122 @@ def serve(settings: Settings, explicit: Iterable[str] = ()) -> None:
 
     # The listening line comes last, so whoever waits for it (tests, `mockprock demo`)
     # finds all the rest printed and the server ready.
+    bound = settings.host or "0.0.0.0"
+    scope = "every interface" if bound in ("0.0.0.0", "::") else "this address only"
     serve_until_stopped(
-        server, f"mockprock listening on http://{shown_host}:{server.server_port}", stopped
+        server,
+        f"mockprock listening on {reachable_url(bound, server.port)} (bound to {bound}, {scope})",
+        stopped,
     )
 
 
+def reachable_url(host: str, port: int) -> str:
+    """The URL this machine reaches a server bound to ``host`` at."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def banner(settings: Settings, port: int, command: str) -> str:
+    """What the server prints before it serves. ``settings`` are those in use: the
+    stored run-time changes applied, not the flags' defaults."""
+    lines = [f"  state in {settings.db}; LMS at {settings.lms_root}"]
+    if port != DEFAULT_PORT:
+        url = reachable_url(settings.host or "0.0.0.0", port)
+        lines.append(
+            f"  Not the default port: tell the mockprock commands where it is with\n"
+            f"  `--url {url}` or `export MOCKPROCK_URL={url}`."
+        )
+    if not (settings.lms_client_id and settings.lms_client_secret):
+        lines.append(
+            "  No LMS credentials: the server runs, but callbacks to the LMS wait until it has\n"
+            f"  them. Create an OAuth application at {settings.lms_admin_url}\n"
+            "  (client type confidential, grant type client credentials) and restart with\n"
+            f"  `{command} CLIENT_ID CLIENT_SECRET`, or set them at run time\n"
+            "  with PATCH /mockprock/api/settings (lms_client_id, lms_client_secret)."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def listen(host: str, port: int, command: str = MODULE_COMMAND) -> socket.socket:
+    """A socket listening on ``host:port``; a port in use or an address this machine does
+    not have is a clear error naming the flag that fixes it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        address = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)[0][4]
+    except socket.gaierror:
+        raise click.ClickException(
+            f"--host {host}: this machine knows no address by that name. Use 0.0.0.0 "
+            "(every interface) or 127.0.0.1 (this machine only)."
+        ) from None
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise click.ClickException(_listen_error(exc, host, port, command)) from None
+    return sock
+
+
+def _listen_error(exc: OSError, host: str, port: int, command: str) -> str:
+    other = port + 1 if 0 < port < 65535 else DEFAULT_PORT
+    how = f"`{command} --port {other}`"
+    if command == MODULE_COMMAND:
+        how += f' (or `make run ARGS="--port {other}"`)'
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} is in use (another mockprock, or another program). "
+            f"Start on another port with --port, for instance {how}."
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"--host {host}: no network interface of this machine has that address. Use "
+            "0.0.0.0 (every interface) or 127.0.0.1 (this machine only)."
+        )
+    if exc.errno == errno.EACCES:
+        return f"port {port} needs more privileges than you have: pick one above 1023 with {how}."
+    return f"cannot listen on {host}:{port} ({exc.strerror}); change --host or --port."
+
+
+def open_app(settings: Settings, explicit: Iterable[str]) -> Flask:
+    """The app on its state file; a state file that cannot be used is a clear error."""
+    path = Path(settings.db)
+    if not path.parent.is_dir():
+        raise click.ClickException(
+            f"--db {settings.db}: the directory {path.parent} does not exist. "
+            "Create it, or give another path with --db."
+        )
+    try:
+        return create_app(settings, explicit=explicit)
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc):
+            raise click.ClickException(
+                f"--db {settings.db} is not a SQLite database ({exc}). Give another path "
+                "with --db (a new file is created), or move that file away."
+            ) from None
+        raise click.ClickException(
+            f"--db {settings.db}: cannot use it as the state file ({exc}). "
+            "Give another path with --db."
+        ) from None
+
+
 def load_settings(options: dict[str, Any]) -> Settings:
+    """Settings from flags and variables; a bad value names its flag and variable."""
     try:
         return Settings.load(options)
     except SettingsError as exc:
-        raise click.UsageError(str(exc)) from None
+        message = str(exc)
+        for flag, f in option_specs():
+            if message.startswith(f.name):
+                message += f" (set by --{flag} or {env_names(f)[0]})"
+                break
+        raise click.UsageError(message) from None
 
 
 @click.command(
     name="mockprock.server",
-    help=__doc__,
+    help=command_help(__doc__ or ""),
     epilog="Retrieve the client id and secret from the LMS Django admin "
     "(/admin/oauth2_provider/application/) and start the server with those arguments.",
 )
@@ -82,11 +237,7 @@ def load_settings(options: dict[str, Any]) -> Settings:
 @click.argument("client_secret", required=False)
 @click_options
 def main(client_id: str | None, client_secret: str | None, **options: Any) -> None:
-    if client_id and not client_secret:
-        raise click.UsageError("give both CLIENT_ID and CLIENT_SECRET, or neither")
-    options["lms_client_id"] = options.get("lms_client_id") or client_id
-    options["lms_client_secret"] = options.get("lms_client_secret") or client_secret
-    serve(load_settings(options), given_settings(options))
+    run(client_id, client_secret, options, MODULE_COMMAND)
 
 
 if __name__ == "__main__":

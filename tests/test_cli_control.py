@@ -87,4 +87,60 @@ def test_status_lists_attempts_and_shows_one_timeline(live) -> None:
 def test_an_unreachable_server_is_a_clear_error() -> None:
     result = cli("status", "--url", "http://127.0.0.1:9")
     assert result.exit_code == 1
-    assert "cannot reach the server at http://127.0.0.1:9" in result.output
+    assert "no server answers at http://127.0.0.1:9" in result.output
+    assert "--url" in result.output and "MOCKPROCK_URL" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_status_columns_line_up_with_a_long_email(start_mockprock) -> None:
+    server = start_mockprock()
+    provider = ProviderClient(server.url, "abcd", "abcdsecret")
+    exam_id = provider.save_exam(EXAM)
+    for n, email in enumerate(["a@x.io", "a.very.long.learner.address+suspicious@example.com"]):
+        provider.register_attempt(exam_id, {**ATTEMPT, "user_id": f"u-{n}", "email": email})
+    lines = cli("status", "--url", server.url).output.splitlines()
+    assert lines[0].split() == ["attempt", "status", "email", "exam"]
+    assert len(lines) == 3
+    starts = {line.index(f"exam {exam_id}") for line in lines[1:]}
+    assert len(starts) == 1  # the exam column starts at the same place on every row
+    assert {line.index("created") for line in lines[1:]} == {lines[0].index("status")}
+
+
+def test_a_url_without_a_scheme_is_refused_with_the_fix() -> None:
+    result = CliRunner().invoke(main, ["status", "--url", "localhost:11237"])
+    assert result.exit_code == 2
+    assert "did you mean http://localhost:11237" in result.output
+    assert "No connection adapters" not in result.output
+
+
+def test_the_server_url_comes_from_mockprock_url_and_is_named(live) -> None:
+    server, attempt_id = live
+    for variable in ("MOCKPROCK_URL", "MOCKPROCK_BASE_URL"):  # the second: the old name
+        result = CliRunner().invoke(main, ["status"], env={variable: server.url})
+        assert result.exit_code == 0, result.output
+        assert attempt_id in result.output
+        assert f"(server {server.url}, from the environment)" in result.output
+
+
+def test_something_else_on_the_port_is_named_as_such(start_lms_stub) -> None:
+    other = start_lms_stub()  # a web server that is not mockprock
+    result = CliRunner().invoke(main, ["status", "--url", other.url])
+    assert result.exit_code == 1
+    assert f"is {other.url} a mockprock server?" in result.output
+    assert "--url" in result.output
+
+
+def test_bare_mockprock_shows_the_help_and_exits_zero() -> None:
+    result = CliRunner().invoke(main, [])
+    assert result.exit_code == 0
+    assert "Commands:" in result.output and "serve" in result.output
+
+
+def test_help_shows_whole_command_summaries() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    commands = result.output.split("Commands:")[1].strip().splitlines()
+    assert len(commands) == len(main.commands)
+    for line in commands:
+        assert not line.rstrip().endswith("..."), line
+        assert line.rstrip().endswith("."), line

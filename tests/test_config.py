@@ -30,6 +30,38 @@ def test_clients_from_flags_and_environment():
 
 
 @pytest.mark.parametrize(
+    ("variable", "value", "field", "expected"),
+    [
+        ("MOCKPROCK_REVIEW_STATUS", "violation", "default_review_status", "violation"),
+        ("MOCKPROCK_DEFAULT_REVIEW_STATUS", "violation", "default_review_status", "violation"),
+        ("MOCKPROCK_CLIENT", "lms:one", "clients", (("lms", "one"),)),
+        ("MOCKPROCK_CLIENTS", "lms:one", "clients", (("lms", "one"),)),
+        ("MOCKPROCK_REVIEW_DELAY", "0.5", "review_delay_seconds", 0.5),
+        ("MOCKPROCK_REVIEW_DELAY_SECONDS", "0.5", "review_delay_seconds", 0.5),
+        ("MOCKPROCK_PING_INTERVAL", "5", "ping_interval_seconds", 5),
+        ("MOCKPROCK_LMS_URL", "http://lms:1", "lms_url", "http://lms:1"),
+    ],
+)
+def test_variables_are_named_after_flags_and_old_names_still_work(variable, value, field, expected):
+    assert getattr(Settings.load(environ={variable: value}), field) == expected
+
+
+def test_the_flag_variable_wins_over_the_old_name():
+    env = {"MOCKPROCK_REVIEW_STATUS": "suspicious", "MOCKPROCK_DEFAULT_REVIEW_STATUS": "violation"}
+    assert Settings.load(environ=env).default_review_status == "suspicious"
+
+
+@pytest.mark.parametrize(
+    "url", ["not-a-url", "localhost:18000", "ftp://lms.example", "http://", "http://lms:port"]
+)
+def test_an_lms_or_public_url_that_is_not_http_is_refused(url):
+    with pytest.raises(SettingsError, match="must be an http:// or https:// URL"):
+        Settings.load({"lms_url": url}, environ={})
+    with pytest.raises(SettingsError, match="public_url must be"):
+        Settings.load({"public_url": url}, environ={})
+
+
+@pytest.mark.parametrize(
     ("overrides", "env", "message"),
     [
         ({"default_review_status": "great"}, {}, "default_review_status must be one of"),
@@ -97,7 +129,7 @@ def test_every_setting_is_a_flag_with_its_environment_variable():
     help_text = runner.invoke(command, ["--help"]).output
     for flag in ("--review-delay", "--ready-delay", "--review-status", "--client", "-l, --lms-url"):
         assert flag in help_text
-    assert "MOCKPROCK_REVIEW_DELAY_SECONDS" in help_text
+    assert "MOCKPROCK_REVIEW_DELAY;" in help_text
     result = runner.invoke(
         command, ["--review-delay", "0", "--client", "a:b", "--verdict-from-session"]
     )

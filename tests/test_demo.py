@@ -7,7 +7,11 @@ import re
 import subprocess
 import sys
 
-from tests.helpers import REPO
+import pytest
+import requests
+
+from mockprock.client import ControlClient
+from tests.helpers import REPO, ServerProcess
 
 STEPS = (
     "config",
@@ -58,3 +62,22 @@ def test_the_demo_exits_non_zero_when_a_step_fails() -> None:
     assert "demo failed" in result.stdout
     assert "demo passed" not in result.stdout
     assert "ok   ready" not in result.stdout  # it stops at the first failure
+
+
+def test_keep_leaves_a_server_with_sample_data_until_stopped() -> None:
+    """`make try`: the demo's server stays up with attempts in several states."""
+    demo = ServerProcess([sys.executable, "-m", "mockprock.cli", "demo", "--keep"], cwd=REPO)
+    demo.start(timeout=120)
+    try:
+        control = ControlClient(demo.url, "abcd", "abcdsecret")
+        statuses = [attempt["status"] for attempt in control.attempts()]
+        assert {"created", "started", "submitted"} <= set(statuses), statuses
+        assert len(control.callbacks(kind="reviewed", state="delivered")) >= 2
+        link = re.search(r"dashboard:\s+(\S+)", demo.output()).group(1)
+        page = requests.get(link, timeout=10)
+        assert page.status_code == 200 and "Final Exam" in page.text
+        assert f"mockprock status --url {demo.url}" in demo.output()
+    finally:
+        assert demo.stop() == 0
+    with pytest.raises(requests.ConnectionError):  # it stopped its servers
+        requests.get(demo.url, timeout=5)

@@ -140,3 +140,21 @@ def test_revoked_tokens_are_refused(lms, auth) -> None:
     lms.post("/stub/attempts", json={"id": "a1"})
     assert lms.post("/stub/tokens/revoke").get_json() == {"revoked": 1}
     assert lms.post(f"{CALLBACK_PREFIX}/a1/ready", json={}, headers=auth).status_code == 403
+
+
+def test_help_is_plain_text_not_restructuredtext() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "mockprock.lms_stub", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0
+    assert "``" not in result.stdout and "**" not in result.stdout
+    assert "(ExamReadyCallback and ProctoredExamReviewCallback): 403 without" in " ".join(
+        result.stdout.split()
+    )
+    assert "    python -m mockprock.lms_stub --client-id ID" in result.stdout  # kept as is

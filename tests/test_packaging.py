@@ -1,7 +1,9 @@
-"""The sdist and the wheel carry the templates and static files, and the wheel works alone."""
+"""The sdist and the wheel carry the templates and static files, and the wheel works alone;
+the build prints no warnings; the sdist's tests run from the unpacked archive."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tarfile
@@ -23,13 +25,119 @@ PACKAGE_DATA = sorted(
 @pytest.fixture(scope="module")
 def artefacts(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
+    # As `make dist` runs it; without PYTHONDONTWRITEBYTECODE, which makes setuptools
+    # warn that it does not byte-compile.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    build = subprocess.run(
         [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(REPO)],
-        check=True,
         capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    (out / "build.log").write_text(build.stdout + build.stderr)
+    return {
+        "sdist": next(out.glob("*.tar.gz")),
+        "wheel": next(out.glob("*.whl")),
+        "log": out / "build.log",
+    }
+
+
+def test_the_build_prints_no_warnings(artefacts):
+    log = artefacts["log"].read_text()
+    assert "Successfully built" in log
+    warnings = [line for line in log.splitlines() if "warn" in line.lower()]
+    assert warnings == []  # BuildBackendWarning about package data, "no files found", ...
+
+
+def sdist_names(sdist: Path) -> set[str]:
+    with tarfile.open(sdist) as archive:
+        return {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+
+
+def test_the_sdist_ships_the_test_suite_license_and_changelog(artefacts):
+    names = sdist_names(artefacts["sdist"])
+    tests = {
+        str(path.relative_to(REPO))
+        for path in (REPO / "tests").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert {"tests/conftest.py", "tests/helpers.py", "tests/contract/conftest.py"} <= tests
+    assert any(name.startswith("tests/real_lms/") for name in tests)
+    assert any(name.startswith("tests/fixtures/") for name in tests)
+    assert tests <= names
+    assert {"LICENSE", "CHANGELOG.rst", "pytest.ini", "package.json", "worker/index.js"} <= names
+    assert not any("__pycache__" in name or name.endswith(".sqlite") for name in names)
+
+
+def test_the_sdist_tests_run_from_the_unpacked_archive(artefacts, tmp_path):
+    with tarfile.open(artefacts["sdist"]) as archive:
+        archive.extractall(tmp_path, filter="data")
+    (root,) = tmp_path.iterdir()
+    imported = subprocess.run(
+        [sys.executable, "-c", "import mockprock; print(mockprock.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=60,
+    )
+    assert imported.stdout.strip() == str(root / "mockprock" / "__init__.py")
+    some = [
+        "tests/test_config.py",
+        "tests/test_journal.py",
+        "tests/contract/test_backend_loading.py",
+    ]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *some],
+        capture_output=True,
+        text=True,
+        cwd=root,
         timeout=300,
     )
-    return {"sdist": next(out.glob("*.tar.gz")), "wheel": next(out.glob("*.whl"))}
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert " passed" in result.stdout and "error" not in result.stdout.lower()
+
+
+def test_the_license_is_shipped_and_declared(artefacts):
+    assert (REPO / "LICENSE").read_text().lstrip().startswith("GNU AFFERO GENERAL PUBLIC LICENSE")
+    wheel = zipfile.ZipFile(artefacts["wheel"])
+    metadata = wheel.read(next(n for n in wheel.namelist() if n.endswith("METADATA"))).decode()
+    assert "License: AGPL-3.0-only" in metadata
+    assert "License-File: LICENSE" in metadata
+    assert any(n.endswith("licenses/LICENSE") for n in wheel.namelist())
+
+
+def test_the_changelog_says_what_2_0_changed():
+    changelog = (REPO / "CHANGELOG.rst").read_text()
+    assert "2.0.0" in changelog and "original mockprock" in changelog
+
+
+@pytest.mark.parametrize(
+    ("command", "argv"),
+    [
+        ("mockprock", ["-c", "from mockprock.cli import main; main()", "status"]),
+        ("get-dashboard", ["-c", "from mockprock.cli import get_dashboard; get_dashboard()"]),
+        ("python -m mockprock.server", ["-m", "mockprock.server"]),
+    ],
+)
+def test_the_wheel_alone_says_to_install_the_server_extra(artefacts, tmp_path, command, argv):
+    """Installed without `[server]`, the commands name the fix instead of a traceback."""
+    site = tmp_path / "site"
+    zipfile.ZipFile(artefacts["wheel"]).extractall(site)
+    # -S: no site-packages, so that only the standard library and the wheel are there.
+    result = subprocess.run(
+        [sys.executable, "-S", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "pip install 'mockprock[server]'" in result.stderr
+    assert "is missing" in result.stderr
 
 
 def test_package_data_exists():
