@@ -145,7 +145,11 @@ class Database:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self.migrate()
+        try:
+            self.migrate()
+        except BaseException:
+            self.close()  # a refused store keeps no file open
+            raise
 
     @property
     def db(self) -> sqlite3.Connection:
