@@ -22,3 +22,10 @@ def not_found(what: str, ident: str) -> ProviderError:
 
 def bad_request(detail: str, error: str = "invalid_request") -> ProviderError:
     return ProviderError(400, error, detail)
+
+
+class Conflict(ProviderError):
+    """A change that would break a uniqueness rule of the store (HTTP 409)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(409, "conflict", detail)

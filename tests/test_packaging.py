@@ -1,5 +1,6 @@
-"""The sdist and the wheel carry the templates and static files, and the wheel works alone;
-the build prints no warnings; the sdist's tests run from the unpacked archive."""
+"""The sdist and the wheel carry the templates, static files and the store's SQL, and the
+wheel works alone; the build prints no warnings; the sdist's tests run from the unpacked
+archive."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from tests.helpers import REPO
 
 PACKAGE_DATA = sorted(
     str(path.relative_to(REPO))
-    for folder in ("templates", "static")
-    for path in (REPO / "mockprock" / folder).rglob("*")
+    for folder, pattern in (("templates", "*"), ("static", "*"), ("store", "*.sql"))
+    for path in (REPO / "mockprock" / folder).rglob(pattern)
     if path.is_file()
 )
 
@@ -143,23 +144,26 @@ def test_the_wheel_alone_says_to_install_the_server_extra(artefacts, tmp_path, c
 def test_package_data_exists():
     assert any(p.endswith(".html") for p in PACKAGE_DATA)
     assert any(p.endswith(".css") for p in PACKAGE_DATA)
+    assert "mockprock/store/schema.sql" in PACKAGE_DATA
 
 
-def test_sdist_has_templates_and_static(artefacts):
+def test_sdist_has_templates_static_and_the_schema(artefacts):
     with tarfile.open(artefacts["sdist"]) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
     assert set(PACKAGE_DATA) <= names
 
 
-def test_wheel_has_templates_static_and_entry_points(artefacts):
+def test_wheel_has_templates_static_the_schema_and_entry_points(artefacts):
     wheel = zipfile.ZipFile(artefacts["wheel"])
     assert set(PACKAGE_DATA) <= set(wheel.namelist())
+    assert "mockprock/store/schema.sql" in wheel.namelist()
     entry_points = next(n for n in wheel.namelist() if n.endswith("entry_points.txt"))
     assert "mockprock = mockprock.cli:main" in wheel.read(entry_points).decode()
 
 
 def test_unpacked_wheel_serves_its_pages(artefacts, tmp_path):
-    """Imported from the unpacked wheel (not this checkout), the app renders its templates."""
+    """Imported from the unpacked wheel (not this checkout), the app renders its templates
+    and builds its store from the wheel's schema.sql."""
     site = tmp_path / "site"
     db = str(tmp_path / "db.sqlite")
     zipfile.ZipFile(artefacts["wheel"]).extractall(site)
@@ -173,6 +177,8 @@ def test_unpacked_wheel_serves_its_pages(artefacts, tmp_path):
         "page = client.get('/api/v1/instructor/abcd/')\n"
         "assert page.status_code == 403 and b'<html' in page.data, page.data\n"
         "assert client.get('/static/mockprock.css').status_code == 200\n"
+        "from mockprock.store import Store\n"
+        f"assert Store({db!r}).list_exams() == []\n"
         "print('ok')\n"
     )
     result = subprocess.run(

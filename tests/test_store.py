@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import ast
+import logging
 import sqlite3
 import threading
+from importlib import resources
+from pathlib import Path
 
 import pytest
 
+from mockprock import statuses
+from mockprock.errors import Conflict, ProviderError
 from mockprock.store import MIGRATIONS, Store
 
 
@@ -30,13 +36,6 @@ def test_reopening_does_not_migrate_again(tmp_path):
     Store(path).save_exam("e1", "abcd", EXAM, {})
     reopened = Store(path)
     assert reopened.get_exam("e1")["exam_name"] == "E"
-
-
-def test_a_newer_schema_is_refused(tmp_path):
-    path = tmp_path / "s.sqlite"
-    sqlite3.connect(path).execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
-    with pytest.raises(RuntimeError, match="newer than this mockprock knows"):
-        Store(str(path))
 
 
 def test_every_lookup_has_an_index(store):
@@ -91,3 +90,157 @@ def test_reset_keeps_the_signing_key(store):
     store.reset()
     assert store.list_exams() == []
     assert store.signing_key() == key
+
+
+# -- transactions and their on_commit hooks ----------------------------------------------
+
+
+def committed_exams(store: Store) -> list[str]:
+    """The exams another connection sees: only what is committed."""
+    other = sqlite3.connect(store.path)
+    try:
+        return [row[0] for row in other.execute("SELECT id FROM exams ORDER BY id")]
+    finally:
+        other.close()
+
+
+def test_on_commit_runs_once_after_the_commit(store):
+    seen = []
+    with store.transaction(on_commit=lambda: seen.append(committed_exams(store))):
+        store.save_exam("e1", "abcd", EXAM, {})
+        assert seen == []
+    assert seen == [["e1"]]
+
+
+def test_on_commit_never_runs_after_a_rollback(store):
+    seen = []
+    with pytest.raises(ZeroDivisionError), store.transaction(on_commit=lambda: seen.append(1)):
+        with store.transaction(on_commit=lambda: seen.append(2)):
+            store.save_exam("e1", "abcd", EXAM, {})
+        1 / 0  # noqa: B018
+    assert seen == []
+    assert committed_exams(store) == []
+    # The next transaction starts clean: nothing of the rolled-back one runs later.
+    with store.transaction(on_commit=lambda: seen.append(3)):
+        pass
+    assert seen == [3]
+
+
+def test_nested_on_commit_waits_for_the_outermost_commit(store):
+    seen = []
+    with store.transaction():
+        with store.transaction(on_commit=lambda: seen.append(committed_exams(store))):
+            store.save_exam("e1", "abcd", EXAM, {})
+        assert seen == []
+        store.save_exam("e2", "abcd", {**EXAM, "lms_exam_id": 2}, {})
+    assert seen == [["e1", "e2"]]
+
+
+class Dispatcher:
+    def __init__(self) -> None:
+        self.wakes = 0
+
+    def wake(self) -> None:
+        self.wakes += 1
+
+
+def test_the_same_on_commit_given_twice_runs_once(store):
+    dispatcher, order = Dispatcher(), []
+    with store.transaction(on_commit=dispatcher.wake):
+        # A bound method is a new object each time it is read: equal, not identical.
+        with store.transaction(on_commit=dispatcher.wake):
+            store.save_exam("e1", "abcd", EXAM, {})
+        with store.transaction(on_commit=lambda: order.append("first")):
+            pass
+        with store.transaction(on_commit=dispatcher.wake):
+            pass
+        with store.transaction(on_commit=lambda: order.append("second")):
+            pass
+    assert dispatcher.wakes == 1
+    assert order == ["first", "second"]
+
+
+def test_an_on_commit_may_open_its_own_transaction(store):
+    def save_another() -> None:
+        with store.transaction():
+            store.save_exam("e2", "abcd", {**EXAM, "lms_exam_id": 2}, {})
+
+    with store.transaction(on_commit=save_another):
+        store.save_exam("e1", "abcd", EXAM, {})
+    assert committed_exams(store) == ["e1", "e2"]
+
+
+def test_a_failing_on_commit_loses_nothing(store, caplog):
+    def broken() -> None:
+        raise RuntimeError("the dispatcher is gone")
+
+    seen = []
+    caplog.set_level(logging.ERROR, logger="mockprock.store.database")
+    with (
+        store.transaction(on_commit=broken),
+        store.transaction(on_commit=lambda: seen.append("after")),
+    ):
+        store.save_exam("e1", "abcd", EXAM, {})
+    assert committed_exams(store) == ["e1"]
+    assert seen == ["after"]
+    assert "the dispatcher is gone" in caplog.text
+
+
+def test_a_transaction_belongs_to_its_thread(store):
+    """Another thread's transaction neither joins this one nor runs its hooks."""
+    seen = []
+    with store.transaction(on_commit=lambda: seen.append("outer")):
+        thread = threading.Thread(target=lambda: seen.append(store.db.in_transaction))
+        thread.start()
+        thread.join()
+    assert seen == [False, "outer"]
+
+
+# -- the uniqueness rule of exams ---------------------------------------------------------
+
+
+def test_another_exam_with_the_same_lms_exam_is_a_conflict(store):
+    store.save_exam("e1", "abcd", EXAM, {})
+    with pytest.raises(Conflict) as conflict:
+        store.save_exam("e2", "abcd", {**EXAM, "exam_name": "Copy"}, {})
+    assert isinstance(conflict.value, ProviderError)
+    assert (conflict.value.status, conflict.value.error) == (409, "conflict")
+    assert "LMS exam 1" in conflict.value.detail
+    assert store.get_exam("e2") is None
+    assert store.get_exam("e1")["exam_name"] == "E"
+
+
+def test_moving_an_exam_onto_a_taken_key_is_a_conflict_and_changes_nothing(store):
+    store.save_exam("e1", "abcd", EXAM, {})
+    store.save_exam("e2", "abcd", {**EXAM, "lms_exam_id": 2, "exam_name": "Two"}, {})
+    with pytest.raises(Conflict), store.transaction():
+        store.save_exam("e2", "abcd", {**EXAM, "exam_name": "Moved"}, {})
+    assert store.get_exam("e2")["exam_name"] == "Two"
+    assert store.get_exam("e2")["lms_exam_id"] == 2
+
+
+def test_what_the_unique_key_allows_is_no_conflict(store):
+    assert store.save_exam("e1", "abcd", EXAM, {}) is True
+    assert store.save_exam("e1", "abcd", {**EXAM, "exam_name": "Again"}, {}) is False
+    # Another client, another content, or no LMS id at all (NULLs never clash).
+    store.save_exam("e2", "efgh", EXAM, {})
+    store.save_exam("e3", "abcd", {**EXAM, "content_id": "other"}, {})
+    store.save_exam("e4", "abcd", {**EXAM, "lms_exam_id": None}, {})
+    store.save_exam("e5", "abcd", {**EXAM, "lms_exam_id": None}, {})
+    assert [e["id"] for e in store.list_exams()] == ["e1", "e2", "e3", "e4", "e5"]
+
+
+# -- vocabulary -----------------------------------------------------------------------------
+
+
+def test_the_store_spells_no_callback_state():
+    """The outbox's states are passed in as parameters, never written into the SQL."""
+    states = {getattr(statuses, name) for name in dir(statuses) if name.startswith("CALLBACK_")}
+    assert len(states) == 5
+    folder = Path(str(resources.files("mockprock.store")))
+    for module in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                for state in states:
+                    assert node.value != state, (module.name, state)
+                    assert f"'{state}'" not in node.value, (module.name, node.value)

@@ -1,0 +1,136 @@
+"""Queries on the outbox (callbacks to the LMS) and on the verdicts queued for attempts.
+
+The outbox's states are its own (mockprock.statuses); here they are only parameters."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from mockprock.statuses import CALLBACK_PENDING
+from mockprock.store.database import Database, decode, decode_all
+
+
+class CallbackQueries(Database):
+    def insert_callback(
+        self,
+        kind: str,
+        attempt_id: str,
+        url: str,
+        payload: dict[str, Any],
+        state: str,
+        due_at: float,
+        source: str = "auto",
+    ) -> int:
+        now = time.time()
+        cursor = self.db.execute(
+            "INSERT INTO callbacks (kind, attempt_id, url, payload, state, due_at, source, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (kind, attempt_id, url, json.dumps(payload), state, due_at, source, now, now),
+        )
+        return int(cursor.lastrowid)
+
+    def get_callback(self, callback_id: int) -> dict[str, Any] | None:
+        return decode(
+            self.db.execute("SELECT * FROM callbacks WHERE id = ?", (callback_id,)).fetchone()
+        )
+
+    def list_callbacks(
+        self,
+        attempt_id: str | None = None,
+        kind: str | None = None,
+        states: tuple[str, ...] = (),
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        clauses, args = [], []
+        if attempt_id is not None:
+            clauses.append("attempt_id = ?")
+            args.append(attempt_id)
+        if kind is not None:
+            clauses.append("kind = ?")
+            args.append(kind)
+        if states:
+            clauses.append(f"state IN ({','.join('?' * len(states))})")
+            args.extend(states)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self.db.execute(
+            f"SELECT * FROM callbacks {where} ORDER BY id DESC LIMIT ?", (*args, limit)
+        ).fetchall()
+        return decode_all(rows)[::-1]
+
+    def due_callbacks(self, now: float, limit: int = 50) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT * FROM callbacks WHERE state = ? AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+            (CALLBACK_PENDING, now, limit),
+        ).fetchall()
+        return decode_all(rows)
+
+    def next_callback_due_at(self) -> float | None:
+        row = self.db.execute(
+            "SELECT MIN(due_at) FROM callbacks WHERE state = ?", (CALLBACK_PENDING,)
+        )
+        return row.fetchone()[0]
+
+    def update_callback(
+        self, callback_id: int, only_if_state: tuple[str, ...] = (), **fields: Any
+    ) -> bool:
+        """Set ``fields`` on a callback (only while in one of ``only_if_state``, when given);
+        True when the row was changed. The state guard is how the dispatcher claims a row
+        and how a request thread avoids touching one that is being sent."""
+        fields["updated_at"] = time.time()
+        if "payload" in fields:
+            fields["payload"] = json.dumps(fields["payload"])
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        sql = f"UPDATE callbacks SET {assignments} WHERE id = ?"
+        args: list[Any] = [*fields.values(), callback_id]
+        if only_if_state:
+            sql += f" AND state IN ({','.join('?' * len(only_if_state))})"
+            args.extend(only_if_state)
+        return bool(self.db.execute(sql, args).rowcount)
+
+    def move_callbacks(self, from_state: str, to_state: str) -> int:
+        """Move every callback in ``from_state`` to ``to_state``; how many moved."""
+        return self.db.execute(
+            "UPDATE callbacks SET state = ?, updated_at = ? WHERE state = ?",
+            (to_state, time.time(), from_state),
+        ).rowcount
+
+    # -- review decisions -----------------------------------------------------------
+
+    def get_review_decision(self, attempt_id: str) -> dict[str, Any] | None:
+        return decode(
+            self.db.execute(
+                "SELECT * FROM review_decisions WHERE attempt_id = ?", (attempt_id,)
+            ).fetchone()
+        )
+
+    def save_review_decision(
+        self,
+        attempt_id: str,
+        status: str,
+        comments: list[dict[str, Any]],
+        reviewed_by: str | None,
+        delay_seconds: float | None,
+        source: str,
+    ) -> None:
+        """Queue a verdict for an attempt, replacing any earlier one."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO review_decisions (attempt_id, status, comments, reviewed_by, "
+            "delay_seconds, source, callback_id, created_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
+            (
+                attempt_id,
+                status,
+                json.dumps(comments),
+                reviewed_by,
+                delay_seconds,
+                source,
+                time.time(),
+            ),
+        )
+
+    def link_review_decision(self, attempt_id: str, callback_id: int) -> None:
+        self.db.execute(
+            "UPDATE review_decisions SET callback_id = ? WHERE attempt_id = ?",
+            (callback_id, attempt_id),
+        )

@@ -1,0 +1,230 @@
+"""The SQLite file under the store: connections, transactions, the schema's version, rows.
+
+One file in WAL mode, one connection per thread. The schema is SQL in this package:
+``schema.sql`` is version 1, and each later change is a numbered file
+``migrations/NNNN_*.sql`` moving ``PRAGMA user_version`` up by one. Rows come back as
+plain dicts with their JSON and boolean columns decoded, so callers never see sqlite3
+types.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+log = logging.getLogger(__name__)
+
+# Columns holding JSON text, and INTEGER columns that are flags, in any table.
+JSON_COLUMNS = {"rules", "payload", "detail", "request", "comments", "crashes"}
+BOOL_COLUMNS = {
+    "is_proctored",
+    "is_practice_exam",
+    "is_active",
+    "hide_after_due",
+    "is_sample_attempt",
+    "upload_noted",
+    "ok",
+}
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def decode(row: sqlite3.Row | None) -> dict[str, Any] | None:
+    """A row as a dict, its JSON columns parsed and its flags as bools."""
+    if row is None:
+        return None
+    out: dict[str, Any] = {}
+    for key in row.keys():  # noqa: SIM118 (sqlite3.Row is not a mapping)
+        value = row[key]
+        if key in JSON_COLUMNS and isinstance(value, str):
+            value = json.loads(value)
+        elif key in BOOL_COLUMNS and value is not None:
+            value = bool(value)
+        out[key] = value
+    return out
+
+
+def decode_all(rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
+    return [decode(r) for r in rows]  # type: ignore[misc]
+
+
+# -- the schema ----------------------------------------------------------------------
+
+
+def load_migrations(folder: Traversable | None = None) -> list[str]:
+    """The scripts building the schema, in order: entry N - 1 takes a store to version N.
+
+    ``folder`` holds ``schema.sql`` (version 1) and maybe ``migrations/`` with
+    ``0002_*.sql``, ``0003_*.sql``, ...; a gap or a stray number is refused, since it
+    would silently skip or reorder a change."""
+    folder = folder or resources.files(__package__)
+    scripts = [(folder / "schema.sql").read_text(encoding="utf-8")]
+    later = folder / "migrations"
+    if later.is_dir():
+        files = sorted(
+            (f for f in later.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name
+        )
+        for number, script in enumerate(files, start=2):
+            if not script.name.startswith(f"{number:04d}_"):
+                raise RuntimeError(
+                    f"store migration {script.name} is out of sequence: "
+                    f"expected {number:04d}_<name>.sql"
+                )
+            scripts.append(script.read_text(encoding="utf-8"))
+    return scripts
+
+
+MIGRATIONS: list[str] = load_migrations()
+
+
+def _one_step(script: str, version: int) -> str:
+    """``script`` as one transaction taking a store from ``version`` to ``version + 1``.
+
+    ``executescript`` commits whatever is open before it runs, so the transaction is in
+    the script's own text. It first checks, holding the write lock, that the store is
+    still at ``version`` (a CHECK constraint is SQL's only assertion): when two processes
+    open a new store at once, the second one's check fails and nothing is applied twice."""
+    return (
+        "BEGIN IMMEDIATE;\n"
+        f"CREATE TEMP TABLE migration_check (found INTEGER CHECK (found = {version}));\n"
+        "INSERT INTO migration_check SELECT user_version FROM pragma_user_version;\n"
+        "DROP TABLE temp.migration_check;\n"
+        f"{script}\n;\n"
+        f"PRAGMA user_version = {version + 1};\n"
+        "COMMIT;\n"
+    )
+
+
+def user_version(db: sqlite3.Connection) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite3.Connection, scripts: list[str], path: str) -> None:
+    """Bring the store at ``path`` up to ``len(scripts)``; refuse one that is newer."""
+    while True:
+        version = user_version(db)
+        if version > len(scripts):
+            raise RuntimeError(
+                f"{path} has schema version {version}, newer than this mockprock knows "
+                f"({len(scripts)}); upgrade mockprock or use another --db"
+            )
+        if version == len(scripts):
+            return
+        try:
+            db.executescript(_one_step(scripts[version], version))
+        except BaseException as error:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            # Only another process migrating meanwhile is worth another look.
+            if not isinstance(error, sqlite3.Error) or user_version(db) == version:
+                raise
+
+
+# -- connections and transactions ------------------------------------------------------
+
+
+class Database:
+    """One SQLite file: a connection per thread, transactions, the schema's version."""
+
+    def __init__(self, path: str, migrations: list[str] | None = None) -> None:
+        self.path = path
+        self.migrations = MIGRATIONS if migrations is None else migrations
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        try:
+            self.migrate()
+        except BaseException:
+            self.close()  # a refused store keeps no file open
+            raise
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            # timeout: how long a writer waits for another one's lock (the busy timeout).
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(
+        self, on_commit: Callable[[], None] | None = None
+    ) -> Iterator[sqlite3.Connection]:
+        """A write transaction: all of it or none of it.
+
+        Nested calls join the outermost one. Each ``on_commit`` given to any of them runs
+        once (the same callable given twice runs once), after the outermost COMMIT, and
+        never after a ROLLBACK: what it tells others about is then there to be read."""
+        db = self.db
+        hooks: list[Callable[[], None]] | None = getattr(self._local, "hooks", None)
+        if hooks is not None:
+            if on_commit is not None and on_commit not in hooks:
+                hooks.append(on_commit)
+            yield db
+            return
+        hooks = [] if on_commit is None else [on_commit]
+        db.execute("BEGIN IMMEDIATE")
+        self._local.hooks = hooks
+        try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        finally:
+            self._local.hooks = None
+        for hook in hooks:
+            try:
+                hook()
+            except Exception:
+                # The change is committed; a hook only tells others about it, and its
+                # failure must not report the change itself as failed.
+                log.exception("after-commit hook %r failed", hook)
+
+    def release(self) -> None:
+        """Close this thread's connection. The HTTP server runs each request on a new
+        thread, so a connection kept past its request would only pile up."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            self._local.conn = None
+            with self._lock:
+                self._connections.remove(conn)
+            conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                # A connection of another thread may already be closed.
+                with contextlib.suppress(sqlite3.ProgrammingError):
+                    conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    @property
+    def schema_version(self) -> int:
+        return user_version(self.db)
+
+    def migrate(self) -> None:
+        migrate(self.db, self.migrations, self.path)

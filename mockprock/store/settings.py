@@ -1,0 +1,54 @@
+"""Queries on the store's own keys (meta, the token-signing key) and run-time settings."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from mockprock.store.database import Database
+
+
+class SettingsQueries(Database):
+    # Read once per store (see signing_key).
+    _signing_key: str | None = None
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def signing_key(self) -> str:
+        """The provider's token-signing key, made once and kept: tokens survive a restart.
+
+        Every authenticated request needs it, and it never changes (a reset keeps it), so
+        it is read once rather than under a write lock per request."""
+        if self._signing_key is None:
+            with self.transaction():
+                key = self.get_meta("signing_key")
+                if key is None:
+                    key = secrets.token_urlsafe(48)
+                    self.set_meta("signing_key", key)
+            self._signing_key = key
+        return self._signing_key
+
+    # -- simulation knobs changed at run time (control API) ------------------------
+
+    def settings_overrides(self) -> dict[str, Any]:
+        rows = self.db.execute("SELECT name, value FROM settings_overrides").fetchall()
+        return {name: json.loads(value) for name, value in rows}
+
+    def save_settings_overrides(self, values: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            for name, value in values.items():
+                db.execute(
+                    "INSERT INTO settings_overrides (name, value) VALUES (?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    (name, json.dumps(value)),
+                )
