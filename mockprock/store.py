@@ -14,9 +14,11 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from mockprock.errors import Conflict
 
 MIGRATIONS: list[str] = [
     # 1: the provider's whole state.
@@ -235,19 +237,32 @@ class Store:
         return conn
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: all of it or none of it. Nested calls join the outer one."""
+    def transaction(
+        self, on_commit: Callable[[], None] | None = None
+    ) -> Iterator[sqlite3.Connection]:
+        """A write transaction: all of it or none of it. Nested calls join the outer one.
+
+        ``on_commit`` runs once after the outermost transaction commits (the same
+        callable given twice runs once), never after a rollback."""
         db = self.db
         if db.in_transaction:
+            hooks = getattr(self._local, "on_commit", None)
+            if on_commit is not None and hooks is not None and on_commit not in hooks:
+                hooks.append(on_commit)
             yield db
             return
+        self._local.on_commit = [on_commit] if on_commit is not None else []
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
         except BaseException:
             db.execute("ROLLBACK")
+            self._local.on_commit = None
             raise
         db.execute("COMMIT")
+        hooks, self._local.on_commit = self._local.on_commit, None
+        for hook in hooks:
+            hook()
 
     def release(self) -> None:
         """Close this thread's connection. The HTTP server runs each request on a new
@@ -325,6 +340,10 @@ class Store:
         """Insert or update the exam ``exam_id``; True when it was new."""
         now = time.time()
         with self.transaction() as db:
+            lms_exam_id, content_id = exam.get("lms_exam_id"), exam.get("content_id") or ""
+            taken = self.find_exam_id(client_id, lms_exam_id, content_id)
+            if taken is not None and taken != exam_id:
+                raise Conflict(f"another exam already holds LMS exam {lms_exam_id}")
             existed = db.execute("SELECT 1 FROM exams WHERE id = ?", (exam_id,)).fetchone()
             values = (
                 client_id,
@@ -778,3 +797,14 @@ class Store:
                 "AND name NOT IN ('meta', 'sqlite_sequence')"
             ).fetchall():
                 db.execute(f"DELETE FROM {table}")
+
+    # -- queries added by archrules --
+
+    def attempt_counts_by_exam(self, course_id: str) -> dict[str, int]:
+        """How many attempts each exam of the course has (exams without any are absent)."""
+        rows = self.db.execute(
+            "SELECT a.exam_id, COUNT(*) FROM attempts a JOIN exams e ON e.id = a.exam_id "
+            "WHERE e.course_id = ? GROUP BY a.exam_id",
+            (course_id,),
+        ).fetchall()
+        return {exam_id: count for exam_id, count in rows}
