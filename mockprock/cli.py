@@ -11,8 +11,8 @@ from typing import Any
 import click
 
 from mockprock import __version__
-from mockprock.config import REVIEW_STATUSES, click_options
-from mockprock.simulation import PROFILE_SETTINGS
+from mockprock.config import click_options
+from mockprock.statuses import PROFILE_SETTINGS, REVIEW_STATUSES
 
 
 @click.group()

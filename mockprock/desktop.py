@@ -23,25 +23,18 @@ from datetime import datetime, timezone
 from itertools import pairwise
 from typing import Any
 
-from mockprock.config import DESKTOP_STATES
-from mockprock.errors import ProviderError, bad_request, not_found
+from mockprock.errors import ProviderError, not_found
+from mockprock.statuses import APP_CRASHED as CRASHED
+from mockprock.statuses import APP_NOT_INSTALLED as NOT_INSTALLED
+from mockprock.statuses import APP_NOT_STARTED as NOT_STARTED
+from mockprock.statuses import APP_RUNNING as RUNNING
+from mockprock.statuses import APP_UPLOADED as UPLOADED
+from mockprock.statuses import APP_UPLOADING as UPLOADING
+from mockprock.statuses import SUSPICIOUS as COMMENT_STATUS
 from mockprock.store import Store
-
-# The developer's faults (a session's ``state``).
-RUNNING = "running"
-CRASHED = "crashed"
-NOT_INSTALLED = "not_installed"
-
-# What the application answers besides ``running``.
-NOT_STARTED = "not_started"
-UPLOADING = "uploading"
-UPLOADED = "uploaded"
 
 # A heartbeat gap longer than this many ping intervals is worth a reviewer's comment.
 GAP_FACTOR = 2.5
-# The longest injected latency: longer than any timeout the LMS gives the worker.
-MAX_LATENCY_MS = 120_000
-COMMENT_STATUS = "suspicious"
 
 
 @dataclass(frozen=True)
@@ -324,18 +317,8 @@ def set_fault(
     default_state: str,
     now: float | None = None,
 ) -> dict[str, Any]:
-    """Set the application's fault for an attempt (control API); its session view."""
-    if state not in DESKTOP_STATES:
-        raise bad_request(
-            f"'state' must be one of {', '.join(DESKTOP_STATES)}, not {state!r}",
-            error="invalid_state",
-        )
-    if latency is not None and (
-        isinstance(latency, bool)
-        or not isinstance(latency, int)
-        or not 0 <= latency <= MAX_LATENCY_MS
-    ):
-        raise bad_request(f"'latency_ms' must be a whole number from 0 to {MAX_LATENCY_MS}")
+    """Set the application's fault for an attempt (control API); its session view.
+    ``state`` and ``latency`` were checked by :func:`mockprock.payloads.desktop_fault`."""
     if store.get_attempt(attempt_id) is None:
         raise not_found("attempt", attempt_id)
     now = time.time() if now is None else now
