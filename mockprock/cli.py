@@ -12,7 +12,7 @@ import click
 
 from mockprock import __version__
 from mockprock.config import click_options
-from mockprock.statuses import PROFILE_SETTINGS, REVIEW_STATUSES
+from mockprock.statuses import PROFILE_APPROVED, PROFILE_SETTINGS, REVIEW_STATUSES
 
 
 @click.group()
@@ -134,7 +134,7 @@ def onboarding(user_id: str, status: str, course_id: str | None, **where: Any) -
     expires = profile.get("expiration_date")
     click.echo(
         f"onboarding profile of {user_id}: {answer['status']}"
-        + (f" (until {expires})" if expires and status == "approved" else "")
+        + (f" (until {expires})" if expires and status == PROFILE_APPROVED else "")
     )
 
 

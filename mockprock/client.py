@@ -7,6 +7,8 @@ from typing import Any
 
 import requests
 
+from mockprock.statuses import CREATED
+
 TIMEOUT_SECONDS = 30  # what the LMS gives every provider call
 
 
@@ -69,7 +71,7 @@ class ProviderClient:
 
     def register_attempt(self, exam_id: str, attempt: dict[str, Any]) -> dict[str, Any]:
         return self.call(
-            "POST", f"/api/v1/exam/{exam_id}/attempt/", json={**attempt, "status": "created"}
+            "POST", f"/api/v1/exam/{exam_id}/attempt/", json={**attempt, "status": CREATED}
         )
 
     def get_attempt(self, exam_id: str, attempt_id: str) -> dict[str, Any]:

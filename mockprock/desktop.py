@@ -214,14 +214,14 @@ def _down(attempt_id: str, status: str) -> AppAnswer:
             status,
             503,
             "app_not_installed",
-            "the proctoring application is not installed (desktop fault 'not_installed')",
+            f"the proctoring application is not installed (desktop fault '{NOT_INSTALLED}')",
         )
     return AppAnswer(
         attempt_id,
         status,
         503,
         "app_crashed",
-        "the proctoring application has crashed (desktop fault 'crashed')",
+        f"the proctoring application has crashed (desktop fault '{CRASHED}')",
     )
 
 

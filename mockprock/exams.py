@@ -31,7 +31,7 @@ def create(store: Store, client_id: str, exam: dict[str, Any], payload: dict[str
         created = exam_id is None
         exam_id = exam_id or new_id()
         store.save_exam(exam_id, client_id, exam, payload)
-    log.info("exam %s %s: %s", exam_id, "created" if created else "saved again", exam["exam_name"])
+    log.info("exam %s %s: %s", exam_id, "new" if created else "saved again", exam["exam_name"])
     return exam_id
 
 

@@ -21,7 +21,7 @@ from mockprock.store import Store
 
 log = logging.getLogger(__name__)
 
-REVIEWED = "reviewed"
+REVIEWED = statuses.REVIEWED
 CALLBACK_PATH = "/api/edx_proctoring/v1/proctored_exam/attempt/{attempt_id}/{kind}"
 # A keyword in the learner's email or name picks the verdict, so one LMS user per branch
 # makes every branch reachable without touching the server (learner+violation@...).

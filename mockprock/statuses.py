@@ -63,8 +63,10 @@ SUSPICIOUS = "suspicious"
 NOT_REVIEWED = "not_reviewed"
 REVIEW_STATUSES = (PASSED, VIOLATION, SUSPICIOUS, NOT_REVIEWED)
 
-# The body of the ``ready`` callback.
+# The two callbacks to the LMS (the last piece of their path); ``ready`` is also the
+# ready callback's status.
 READY = "ready"
+REVIEWED = "reviewed"
 
 # -- onboarding profiles (what the provider stores, and the control API may set) --------
 PROFILE_APPROVED = "approved"
