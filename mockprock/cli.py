@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from mockprock import __version__
+from mockprock.auth import default_secret
 from mockprock.config import click_options
 from mockprock.statuses import PROFILE_APPROVED, PROFILE_SETTINGS, REVIEW_STATUSES
 
@@ -76,7 +77,7 @@ def _control(base_url: str, client_id: str, client_secret: str | None, call: Cal
 
     from mockprock.client import ControlClient
 
-    control = ControlClient(base_url, client_id, client_secret or client_id + "secret")
+    control = ControlClient(base_url, client_id, client_secret or default_secret(client_id))
     try:
         return call(control)
     except requests.HTTPError as exc:
@@ -218,7 +219,7 @@ def _show_dashboard_link(
 def dashboard_url_command(client_id: str, client_secret: str | None, **options: Any) -> None:
     """Print the instructor-dashboard link the LMS would build (course, exam, attempt or
     configuration view), signed with the client's secret."""
-    _show_dashboard_link(client_id, client_secret or client_id + "secret", **options)
+    _show_dashboard_link(client_id, client_secret or default_secret(client_id), **options)
 
 
 @click.command("get-dashboard")
@@ -228,7 +229,7 @@ def dashboard_url_command(client_id: str, client_secret: str | None, **options: 
 def get_dashboard(client_id: str, client_secret: str | None, **options: Any) -> None:
     """Print an instructor-dashboard link (the original mockprock's command; same as
     `mockprock dashboard-url`, with the client as arguments)."""
-    _show_dashboard_link(client_id, client_secret or client_id + "secret", **options)
+    _show_dashboard_link(client_id, client_secret or default_secret(client_id), **options)
 
 
 if __name__ == "__main__":
