@@ -14,8 +14,7 @@ import requests
 
 from mockprock.client import ControlClient, ProviderClient
 from mockprock.lms_stub import LmsStubClient
-from tests.conftest import ATTEMPT, EXAM, LMS_CLIENT
-from tests.helpers import ServerProcess, wait_for
+from tests.helpers import ATTEMPT, EXAM, LMS_CLIENT, ServerProcess, wait_for
 
 FAST = ("--review-delay", "0", "--ready-delay", "0", "--callback-backoff-seconds", "0.2")
 PRACTICE_EXAM = {

@@ -8,7 +8,7 @@ import base64
 import pytest
 
 from mockprock.app import create_app
-from tests.conftest import ATTEMPT, EXAM, LMS_CLIENT, get_token, make_settings
+from tests.helpers import ATTEMPT, EXAM, LMS_CLIENT, get_token, make_settings
 
 API = "/mockprock/api"
 

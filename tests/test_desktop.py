@@ -9,7 +9,7 @@ import pytest
 from mockprock import desktop, payloads
 from mockprock.errors import ProviderError
 from mockprock.store import Store
-from tests.conftest import ATTEMPT
+from tests.helpers import ATTEMPT
 
 T0 = 1_700_000_000.0
 INTERVAL = 60

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from mockprock import desktop
 from mockprock.app import create_app
 from mockprock.client import ProviderClient
-from tests.conftest import ATTEMPT, EXAM, get_token, make_settings
+from tests.helpers import ATTEMPT, EXAM, get_token, make_settings
 
 ORIGIN = "http://localhost:18000"
 

@@ -9,7 +9,7 @@ import jwt
 import pytest
 
 from mockprock.config import Settings
-from tests.conftest import ATTEMPT, EXAM, get_token, make_settings
+from tests.helpers import ATTEMPT, EXAM, get_token, make_settings
 
 COURSE = EXAM["course_id"]
 
