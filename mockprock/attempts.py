@@ -156,3 +156,26 @@ def detail(store: Store, attempt_id: str, callbacks: list[dict[str, Any]]) -> di
         "requests": store.journal_mentioning(attempt_id),
         "desktop": desktop.session_view(store, attempt_id),
     }
+
+
+def dashboard(store: Store, claims: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The instructor dashboard's view and context for verified link claims: an attempt,
+    an exam's configuration, an exam, or the whole course (404 for an unknown exam)."""
+    context: dict[str, Any] = {
+        "claims": claims,
+        "course_id": claims["course_id"],
+        "user": claims.get("user") or {},
+    }
+    if not claims.get("exam_id"):
+        context["exams"] = exams.course_overview(store, claims["course_id"])
+        return "course", context
+    exam = exams.get(store, claims["exam_id"])
+    context["exam"] = exams.view(exam)
+    if claims.get("attempt_id"):
+        attempt = get(store, claims["attempt_id"], exam["id"])
+        context.update(attempt=view(attempt), events=store.list_events(attempt["id"]))
+        return "attempt", context
+    if claims.get("config"):
+        return "config", context
+    context["attempts"] = [view(a) for a in store.list_attempts(exam_id=exam["id"])]
+    return "exam", context

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from itertools import pairwise
 from typing import Any
 
-from mockprock.errors import ProviderError, not_found
+from mockprock.errors import ProviderError, found
 from mockprock.statuses import APP_CRASHED as CRASHED
 from mockprock.statuses import APP_NOT_INSTALLED as NOT_INSTALLED
 from mockprock.statuses import APP_NOT_STARTED as NOT_STARTED
@@ -152,16 +152,14 @@ def resolve_attempt(store: Store, attempt_id: str | None, for_start: bool) -> st
     a start to the attempt registered last, a ping or stop to the session started last.
     """
     if attempt_id:
-        if store.get_attempt(attempt_id) is None:
-            raise not_found("attempt", attempt_id)
-        return attempt_id
-    found = store.latest_attempt_id() if for_start else store.latest_desktop_attempt_id()
-    if found is None:
+        return found(store.get_attempt(attempt_id), "attempt", attempt_id)["id"]
+    latest = store.latest_attempt_id() if for_start else store.latest_desktop_attempt_id()
+    if latest is None:
         what = "registered" if for_start else "with a started application"
         raise ProviderError(
             404, "not_found", f"no attempt {what}; pass the attempt's external id as ?attempt="
         )
-    return found
+    return latest
 
 
 def _new_session(attempt_id: str, state: str) -> dict[str, Any]:
@@ -319,8 +317,7 @@ def set_fault(
 ) -> dict[str, Any]:
     """Set the application's fault for an attempt (control API); its session view.
     ``state`` and ``latency`` were checked by :func:`mockprock.payloads.desktop_fault`."""
-    if store.get_attempt(attempt_id) is None:
-        raise not_found("attempt", attempt_id)
+    found(store.get_attempt(attempt_id), "attempt", attempt_id)
     now = time.time() if now is None else now
     with store.transaction():
         session = store.get_desktop_session(attempt_id) or _new_session(attempt_id, default_state)

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mockprock.config import Settings
-from mockprock.errors import ProviderError, not_found
+from mockprock.errors import ProviderError, found
 from mockprock.lms import LmsClient, LmsCredentials, LmsCredentialsRefused, LmsError
 from mockprock.statuses import (
     CALLBACK_DELIVERED,
@@ -161,9 +161,7 @@ class Outbox:
 
     def retry(self, callback_id: int) -> dict[str, Any]:
         """Send a callback again now (failed, held or waiting); a fresh retry window."""
-        row = self.store.get_callback(callback_id)
-        if row is None:
-            raise not_found("callback", str(callback_id))
+        row = found(self.store.get_callback(callback_id), "callback", str(callback_id))
         if row["state"] in (SENDING, DELIVERED):
             raise ProviderError(
                 409, "conflict", f"callback {callback_id} is {row['state']}; nothing to retry"

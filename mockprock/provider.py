@@ -231,8 +231,19 @@ class Provider:
         """The journal of recent requests, newest last."""
         return self.store.list_journal(payloads.query_int(query, "limit", 100, minimum=1))
 
-    def journal(self, *entry: Any) -> None:
-        self.store.journal_request(*entry, keep=self.settings.journal_size)
+    def journal(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        client_id: str | None,
+        request: dict[str, Any],
+        response: str,
+    ) -> None:
+        """Keep a request (secrets already redacted) in the journal, trimmed to size."""
+        self.store.journal_request(
+            method, path, status, client_id, request, response, keep=self.settings.journal_size
+        )
 
     # -- the desktop application -------------------------------------------------------
 
@@ -290,26 +301,4 @@ class Provider:
         secret = self.clients.secret_for(client_id)
         if secret is None:
             raise AuthError(f"{client_id!r} is not a client this server accepts")
-        claims = verify_lms_token(secret, token, client_id)
-        context: dict[str, Any] = {
-            "claims": claims,
-            "course_id": claims["course_id"],
-            "user": claims.get("user") or {},
-        }
-        if not claims.get("exam_id"):
-            context["exams"] = exams.course_overview(self.store, claims["course_id"])
-            return "course", context
-        exam = exams.get(self.store, claims["exam_id"])
-        context["exam"] = exams.view(exam)
-        if claims.get("attempt_id"):
-            attempt = attempts.get(self.store, claims["attempt_id"], exam["id"])
-            context.update(
-                attempt=attempts.view(attempt), events=self.store.list_events(attempt["id"])
-            )
-            return "attempt", context
-        if claims.get("config"):
-            return "config", context
-        context["attempts"] = [
-            attempts.view(a) for a in self.store.list_attempts(exam_id=exam["id"])
-        ]
-        return "exam", context
+        return attempts.dashboard(self.store, verify_lms_token(secret, token, client_id))
