@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from mockprock.errors import Conflict
 from mockprock.store import MIGRATIONS, Store
 
 
@@ -91,3 +92,35 @@ def test_reset_keeps_the_signing_key(store):
     store.reset()
     assert store.list_exams() == []
     assert store.signing_key() == key
+
+
+def test_on_commit_runs_once_after_the_outermost_commit_never_after_a_rollback(store):
+    seen = []
+
+    def hook():
+        # Runs after COMMIT: another connection already sees the change.
+        other = sqlite3.connect(store.path)
+        seen.append(other.execute("SELECT COUNT(*) FROM exams").fetchone()[0])
+        other.close()
+
+    with store.transaction(on_commit=hook):
+        store.save_exam("e1", "abcd", EXAM, {})
+        with store.transaction(on_commit=hook):  # the same hook again: still once
+            store.add_event("a1", "note")
+        assert seen == []  # not before the commit
+    assert seen == [1]
+    with pytest.raises(RuntimeError), store.transaction(on_commit=hook):
+        store.save_exam("e2", "abcd", {**EXAM, "lms_exam_id": 2}, {})
+        raise RuntimeError("rolled back")
+    assert seen == [1]
+    with store.transaction(on_commit=hook):
+        pass
+    assert seen == [1, 1]
+
+
+def test_an_lms_exam_held_by_another_exam_is_a_conflict(store):
+    store.save_exam("e1", "abcd", EXAM, {})
+    with pytest.raises(Conflict) as refused:
+        store.save_exam("e2", "abcd", EXAM, {})
+    assert refused.value.status == 409
+    assert store.get_exam("e2") is None
