@@ -4,39 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from flask import Flask
 
-from mockprock.auth import ClientRegistry
 from mockprock.config import Settings
-from mockprock.outbox import Outbox
 from mockprock.provider import Provider
+from mockprock.services import Services
 from mockprock.store import Store
 
+__all__ = ["Services", "create_app"]
+
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Services:
-    """What the views work with; one per app, in ``app.extensions['mockprock']``."""
-
-    store: Store
-    clients: ClientRegistry
-    provider: Provider
-
-    @property
-    def settings(self) -> Settings:
-        return self.provider.settings
-
-    @property
-    def outbox(self) -> Outbox:
-        """The callbacks to the LMS; ``outbox.start()`` runs their dispatcher thread."""
-        return self.provider.outbox
-
-    def close(self) -> None:
-        self.outbox.stop()
-        self.store.close()
 
 
 def create_app(
@@ -55,9 +33,7 @@ def create_app(
     # without a redirect (a redirected POST is one more thing to go wrong).
     app.url_map.strict_slashes = False
     app.extensions["mockprock"] = Services(
-        store=store,
-        clients=ClientRegistry(settings.client_secrets),
-        provider=Provider(store, settings, explicit),
+        store=store, provider=Provider(store, settings, explicit)
     )
 
     from mockprock.views import common, control, dashboard, desktop, oauth, pages, provider_api

@@ -27,6 +27,12 @@ class AuthError(Exception):
     """A credential was missing, malformed, wrong or expired; ``str()`` says which."""
 
 
+def default_secret(client_id: str) -> str:
+    """The secret of a client when none are configured: its id followed by ``secret``, as
+    the original mockprock did (``abcd`` / ``abcdsecret``). The one place this rule lives."""
+    return client_id + "secret"
+
+
 class ClientRegistry:
     """The provider clients (the LMS backends) the server accepts.
 
@@ -42,7 +48,7 @@ class ClientRegistry:
             return None
         if self._clients:
             return self._clients.get(client_id)
-        return client_id + "secret"
+        return default_secret(client_id)
 
     def check(self, client_id: str, secret: str) -> bool:
         expected = self.secret_for(client_id)

@@ -12,17 +12,17 @@ from typing import Any
 from mockprock import __version__
 from mockprock.config import (
     DEFAULT_SERVER_URL,
-    REVIEW_STATUSES,
     SERVER_URL_VARIABLES,
     click_options,
     is_http_url,
     missing_extra,
 )
+from mockprock.statuses import PROFILE_APPROVED, PROFILE_SETTINGS, REVIEW_STATUSES
 
 try:
     import click
 
-    from mockprock.simulation import PROFILE_SETTINGS
+    from mockprock.auth import default_secret
 except ModuleNotFoundError as exc:  # the wheel installed without its `server` extra
     raise missing_extra(exc, Path(sys.argv[0]).name or "mockprock") from None
 
@@ -113,7 +113,7 @@ def _control(base_url: str, client_id: str, client_secret: str | None, call: Cal
 
     from mockprock.client import ControlClient
 
-    control = ControlClient(base_url, client_id, client_secret or client_id + "secret")
+    control = ControlClient(base_url, client_id, client_secret or default_secret(client_id))
     try:
         return call(control)
     except requests.HTTPError as exc:
@@ -178,7 +178,7 @@ def onboarding(user_id: str, status: str, course_id: str | None, **where: Any) -
     expires = profile.get("expiration_date")
     click.echo(
         f"onboarding profile of {user_id}: {answer['status']}"
-        + (f" (until {expires})" if expires and status == "approved" else "")
+        + (f" (until {expires})" if expires and status == PROFILE_APPROVED else "")
     )
 
 
@@ -271,7 +271,7 @@ def _show_dashboard_link(
 def dashboard_url_command(client_id: str, client_secret: str | None, **options: Any) -> None:
     """Print the instructor-dashboard link the LMS would build (course, exam, attempt or
     configuration view), signed with the client's secret."""
-    _show_dashboard_link(client_id, client_secret or client_id + "secret", **options)
+    _show_dashboard_link(client_id, client_secret or default_secret(client_id), **options)
 
 
 @click.command("get-dashboard")
@@ -281,7 +281,7 @@ def dashboard_url_command(client_id: str, client_secret: str | None, **options: 
 def get_dashboard(client_id: str, client_secret: str | None, **options: Any) -> None:
     """Print an instructor-dashboard link (the original mockprock's command; same as
     `mockprock dashboard-url`, with the client as arguments)."""
-    _show_dashboard_link(client_id, client_secret or client_id + "secret", **options)
+    _show_dashboard_link(client_id, client_secret or default_secret(client_id), **options)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import requests
+
+from mockprock.oauth_client import ClientCredentials
+from mockprock.statuses import CREATED
 
 TIMEOUT_SECONDS = 30  # what the LMS gives every provider call
 
@@ -18,26 +20,14 @@ class ProviderClient:
         self.client_id = client_id
         self.client_secret = client_secret
         self.session = requests.Session()
-        self._token: str | None = None
-        self._token_expires = 0.0
+        self.tokens = ClientCredentials(self.session, TIMEOUT_SECONDS)
 
     def token(self) -> str:
-        if self._token is None or time.time() > self._token_expires - 30:
-            response = self.session.post(
-                f"{self.base_url}/oauth2/access_token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": self.client_id,
-                    "client_secret": self.client_secret,
-                    "token_type": "jwt",
-                },
-                timeout=TIMEOUT_SECONDS,
-            )
-            response.raise_for_status()
-            answer = response.json()
-            self._token = answer["access_token"]
-            self._token_expires = time.time() + answer["expires_in"]
-        return self._token
+        """A provider token (OAuth2 client credentials), cached until shortly before it
+        expires; TokenUnavailable (or TokenRefused) when there is none to be had."""
+        return self.tokens.token(
+            f"{self.base_url}/oauth2/access_token", self.client_id, self.client_secret
+        )
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """One API call with a token; the answer is returned whatever its status."""
@@ -52,7 +42,7 @@ class ProviderClient:
         response.raise_for_status()
         return response.json()
 
-    # The provider contract, one method per row of DESIGN.md §2.
+    # The provider REST contract: one method per call edx-proctoring's REST backend makes.
 
     def config(self, language: str = "en-us") -> dict[str, Any]:
         return self.call("GET", "/api/v1/config/", headers={"Accept-Language": language})
@@ -69,7 +59,7 @@ class ProviderClient:
 
     def register_attempt(self, exam_id: str, attempt: dict[str, Any]) -> dict[str, Any]:
         return self.call(
-            "POST", f"/api/v1/exam/{exam_id}/attempt/", json={**attempt, "status": "created"}
+            "POST", f"/api/v1/exam/{exam_id}/attempt/", json={**attempt, "status": CREATED}
         )
 
     def get_attempt(self, exam_id: str, attempt_id: str) -> dict[str, Any]:

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from mockprock.statuses import APP_RUNNING, DESKTOP_STATES, PASSED, REVIEW_STATUSES
+
 ENV_PREFIX = "MOCKPROCK_"
 DEFAULT_PORT = 11136
 DEFAULT_LMS_URL = "http://host.docker.internal:18000"
 
-REVIEW_STATUSES = ("passed", "violation", "suspicious", "not_reviewed")
 ONBOARDING_MODES = ("optional", "required")
-DESKTOP_STATES = ("running", "crashed", "not_installed")
 # The URL of a running server, for the commands that talk to one (`mockprock status`...).
 DEFAULT_SERVER_URL = f"http://localhost:{DEFAULT_PORT}"
 SERVER_URL_VARIABLES = (ENV_PREFIX + "URL", ENV_PREFIX + "BASE_URL")  # the second: old name
@@ -76,7 +76,7 @@ class Settings:
         5.0, "Time the desktop app takes to upload after stop.", flag="upload-delay"
     )
     default_review_status: str = _setting(
-        "passed",
+        PASSED,
         "Verdict when nothing else decides one.",
         choices=REVIEW_STATUSES,
         flag="review-status",
@@ -91,7 +91,7 @@ class Settings:
         False, "A crash or a long heartbeat gap makes the default verdict 'suspicious'."
     )
     desktop_default: str = _setting(
-        "running", "Desktop application state for new attempts.", choices=DESKTOP_STATES
+        APP_RUNNING, "Desktop application state for new attempts.", choices=DESKTOP_STATES
     )
     ping_interval_seconds: int = _setting(
         60, "Heartbeat interval the LMS worker uses.", flag="ping-interval"

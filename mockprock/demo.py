@@ -23,6 +23,7 @@ from typing import Any
 
 import requests
 
+from mockprock import statuses as st
 from mockprock.client import ControlClient, ProviderClient
 from mockprock.dashboard_link import DEFAULT_INSTRUCTOR, dashboard_claims, dashboard_url
 from mockprock.lms_stub import LmsStubClient
@@ -104,7 +105,7 @@ def learner(name: str, email: str | None = None) -> dict[str, Any]:
         "user_id": f"demo-{name.lower()}",
         "full_name": f"{name} Learner",
         "email": email or f"{name.lower()}@example.com",
-        "status": "created",
+        "status": st.CREATED,
     }
 
 
@@ -141,7 +142,7 @@ def run_demo(echo: Callable[[str], None] = print, keep: bool = False, port: int 
                     "--onboarding",
                     "optional",
                     "--review-status",
-                    "passed",
+                    st.PASSED,
                     "--client",
                     ":".join(PROVIDER_CLIENT),
                     "--port",  # the last --port given wins
@@ -186,7 +187,7 @@ def _walk(demo: Demo, server_url: str, lms_url: str) -> dict[str, str]:
 
     def take(exam_key: str, attempt_id: str) -> None:
         """Start then submit, the LMS's side first (it calls the provider on change)."""
-        for status in ("started", "submitted"):
+        for status in (st.STARTED, st.SUBMITTED):
             lms.set_status(attempt_id, status)
             provider.set_attempt_status(ids[exam_key], attempt_id, status)
 
@@ -219,46 +220,46 @@ def _walk(demo: Demo, server_url: str, lms_url: str) -> dict[str, str]:
 
     def onboarding_review() -> str:
         answer = register("onboarding", ada, sample=True)
-        expect(answer.get("status") == "created", f"onboarding attempt refused: {answer}")
+        expect(answer.get("status") == st.CREATED, f"onboarding attempt refused: {answer}")
         take("onboarding", answer["id"])
         attempt = review_of(answer["id"])
         verdict = attempt["reviews"][-1]["status"]
-        expect(attempt["status"] == "verified", f"onboarding attempt is {attempt['status']}")
+        expect(attempt["status"] == st.VERIFIED, f"onboarding attempt is {attempt['status']}")
 
         def profile() -> str | None:
             status = provider.onboarding_statuses(COURSE_ID, user_id=ada["user_id"])["status"]
-            return status if status == "approved-in-course" else None
+            return status if status == st.ONBOARDING_APPROVED_IN_COURSE else None
 
         status = demo.wait(profile, "approved onboarding profile")
         return f"Ada's onboarding: {verdict} -> LMS 'verified'; profile {status}"
 
     def proctored_attempt() -> str:
         answer = register("final", ada)
-        expect(answer.get("status") == "created", f"registration answered {answer}")
+        expect(answer.get("status") == st.CREATED, f"registration answered {answer}")
         ids["attempt"] = answer["id"]
         return f"Ada registered: {answer['id']}"
 
     def download_page() -> str:
         url = provider.get_attempt(ids["final"], ids["attempt"])["download_url"]
-        lms.set_status(ids["attempt"], "download_software_clicked")
+        lms.set_status(ids["attempt"], st.DOWNLOAD_SOFTWARE_CLICKED)
         response = requests.get(url, timeout=10)
         expect(response.status_code == 200, f"download page answered {response.status_code}")
         return f"GET {url.split('?')[0]} -> 200"
 
     def ready() -> str:
         demo.wait(
-            lambda: lms.attempt(ids["attempt"])["status"] == "ready_to_start", "ready callback"
+            lambda: lms.attempt(ids["attempt"])["status"] == st.READY_TO_START, "ready callback"
         )
         return "ready callback -> LMS 'ready_to_start'"
 
     def start() -> str:
-        lms.set_status(ids["attempt"], "started")
-        answer = provider.set_attempt_status(ids["final"], ids["attempt"], "started")
+        lms.set_status(ids["attempt"], st.STARTED)
+        answer = provider.set_attempt_status(ids["final"], ids["attempt"], st.STARTED)
         return f"PATCH started -> {answer['status']}"
 
     def submit() -> str:
-        lms.set_status(ids["attempt"], "submitted")
-        answer = provider.set_attempt_status(ids["final"], ids["attempt"], "submitted")
+        lms.set_status(ids["attempt"], st.SUBMITTED)
+        answer = provider.set_attempt_status(ids["final"], ids["attempt"], st.SUBMITTED)
         return f"PATCH submitted -> {answer['status']}"
 
     def reviewed_as(attempt_id: str, verdict: str, lms_status: str) -> None:
@@ -269,23 +270,23 @@ def _walk(demo: Demo, server_url: str, lms_url: str) -> dict[str, str]:
         expect(attempt["status"] == lms_status, f"LMS attempt is {attempt['status']}")
 
     def review() -> str:
-        reviewed_as(ids["attempt"], "passed", "verified")
+        reviewed_as(ids["attempt"], st.PASSED, st.VERIFIED)
         return "reviewed callback: passed -> LMS 'verified'"
 
     def forced_violation() -> str:
         answer = register("final", bob)
-        control.review(answer["id"], "violation", comments=["A second person was in view"])
+        control.review(answer["id"], st.VIOLATION, comments=["A second person was in view"])
         take("final", answer["id"])
-        reviewed_as(answer["id"], "violation", "second_review_required")
+        reviewed_as(answer["id"], st.VIOLATION, st.SECOND_REVIEW_REQUIRED)
         return "Bob, verdict queued: violation -> LMS 'second_review_required'"
 
     def onboarding_gate() -> str:
         control.change_settings(onboarding="required")
         refused = register("final", carol)
         expect("id" not in refused, f"Carol was admitted: {refused}")
-        expect(refused["status"] == "onboarding_missing", f"Carol got {refused['status']}")
+        expect(refused["status"] == st.ONBOARDING_MISSING, f"Carol got {refused['status']}")
         admitted = register("final", ada)
-        expect(admitted.get("status") == "created", f"Ada was refused: {admitted}")
+        expect(admitted.get("status") == st.CREATED, f"Ada was refused: {admitted}")
         return f"gate required: Carol {refused['status']}; Ada (onboarded) admitted"
 
     for name, action in (
@@ -295,7 +296,7 @@ def _walk(demo: Demo, server_url: str, lms_url: str) -> dict[str, str]:
         ("onboarding review", onboarding_review),
         ("proctored attempt", proctored_attempt),
         ("download page", download_page),
-        ("ready", ready),
+        (st.READY, ready),
         ("start", start),
         ("submit", submit),
         ("review", review),

@@ -23,25 +23,18 @@ from datetime import datetime, timezone
 from itertools import pairwise
 from typing import Any
 
-from mockprock.config import DESKTOP_STATES
-from mockprock.errors import ProviderError, bad_request, not_found
+from mockprock.errors import ProviderError, found
+from mockprock.statuses import APP_CRASHED as CRASHED
+from mockprock.statuses import APP_NOT_INSTALLED as NOT_INSTALLED
+from mockprock.statuses import APP_NOT_STARTED as NOT_STARTED
+from mockprock.statuses import APP_RUNNING as RUNNING
+from mockprock.statuses import APP_UPLOADED as UPLOADED
+from mockprock.statuses import APP_UPLOADING as UPLOADING
+from mockprock.statuses import SUSPICIOUS as COMMENT_STATUS
 from mockprock.store import Store
-
-# The developer's faults (a session's ``state``).
-RUNNING = "running"
-CRASHED = "crashed"
-NOT_INSTALLED = "not_installed"
-
-# What the application answers besides ``running``.
-NOT_STARTED = "not_started"
-UPLOADING = "uploading"
-UPLOADED = "uploaded"
 
 # A heartbeat gap longer than this many ping intervals is worth a reviewer's comment.
 GAP_FACTOR = 2.5
-# The longest injected latency: longer than any timeout the LMS gives the worker.
-MAX_LATENCY_MS = 120_000
-COMMENT_STATUS = "suspicious"
 
 
 @dataclass(frozen=True)
@@ -159,16 +152,14 @@ def resolve_attempt(store: Store, attempt_id: str | None, for_start: bool) -> st
     a start to the attempt registered last, a ping or stop to the session started last.
     """
     if attempt_id:
-        if store.get_attempt(attempt_id) is None:
-            raise not_found("attempt", attempt_id)
-        return attempt_id
-    found = store.latest_attempt_id() if for_start else store.latest_desktop_attempt_id()
-    if found is None:
+        return found(store.get_attempt(attempt_id), "attempt", attempt_id)["id"]
+    latest = store.latest_attempt_id() if for_start else store.latest_desktop_attempt_id()
+    if latest is None:
         what = "registered" if for_start else "with a started application"
         raise ProviderError(
             404, "not_found", f"no attempt {what}; pass the attempt's external id as ?attempt="
         )
-    return found
+    return latest
 
 
 def _new_session(attempt_id: str, state: str) -> dict[str, Any]:
@@ -221,14 +212,14 @@ def _down(attempt_id: str, status: str) -> AppAnswer:
             status,
             503,
             "app_not_installed",
-            "the proctoring application is not installed (desktop fault 'not_installed')",
+            f"the proctoring application is not installed (desktop fault '{NOT_INSTALLED}')",
         )
     return AppAnswer(
         attempt_id,
         status,
         503,
         "app_crashed",
-        "the proctoring application has crashed (desktop fault 'crashed')",
+        f"the proctoring application has crashed (desktop fault '{CRASHED}')",
     )
 
 
@@ -324,20 +315,9 @@ def set_fault(
     default_state: str,
     now: float | None = None,
 ) -> dict[str, Any]:
-    """Set the application's fault for an attempt (control API); its session view."""
-    if state not in DESKTOP_STATES:
-        raise bad_request(
-            f"'state' must be one of {', '.join(DESKTOP_STATES)}, not {state!r}",
-            error="invalid_state",
-        )
-    if latency is not None and (
-        isinstance(latency, bool)
-        or not isinstance(latency, int)
-        or not 0 <= latency <= MAX_LATENCY_MS
-    ):
-        raise bad_request(f"'latency_ms' must be a whole number from 0 to {MAX_LATENCY_MS}")
-    if store.get_attempt(attempt_id) is None:
-        raise not_found("attempt", attempt_id)
+    """Set the application's fault for an attempt (control API); its session view.
+    ``state`` and ``latency`` were checked by :func:`mockprock.payloads.desktop_fault`."""
+    found(store.get_attempt(attempt_id), "attempt", attempt_id)
     now = time.time() if now is None else now
     with store.transaction():
         session = store.get_desktop_session(attempt_id) or _new_session(attempt_id, default_state)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class ProviderError(Exception):
     """A refused request: HTTP status, a short machine code and a sentence for people."""
@@ -16,16 +20,23 @@ class ProviderError(Exception):
         return {"error": self.error, "detail": self.detail}
 
 
-def not_found(what: str, ident: str) -> ProviderError:
-    return ProviderError(404, "not_found", f"no {what} with id {ident!r}")
-
-
-def bad_request(detail: str, error: str = "invalid_request") -> ProviderError:
-    return ProviderError(400, error, detail)
-
-
 class Conflict(ProviderError):
     """A change that would break a uniqueness rule of the store (HTTP 409)."""
 
     def __init__(self, detail: str) -> None:
         super().__init__(409, "conflict", detail)
+
+
+def not_found(what: str, ident: str) -> ProviderError:
+    return ProviderError(404, "not_found", f"no {what} with id {ident!r}")
+
+
+def found(row: T | None, what: str, ident: str) -> T:
+    """``row``, or the 404 saying no ``what`` has id ``ident``: the one get-or-404."""
+    if row is None:
+        raise not_found(what, ident)
+    return row
+
+
+def bad_request(detail: str, error: str = "invalid_request") -> ProviderError:
+    return ProviderError(400, error, detail)

@@ -27,12 +27,11 @@ import click
 import requests
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
+from mockprock import statuses as st
 from mockprock.processes import command_help, serve_until_stopped
 
-REVIEW_STATUSES = ("passed", "violation", "suspicious", "not_reviewed")
-READY_FROM = ("created", "download_software_clicked")
 # Statuses after which the LMS counts the attempt as submitted (completed_at or timed out).
-SUBMITTED = ("submitted", "timed_out")
+SUBMITTED = st.DONE
 CALLBACK_PREFIX = "/api/edx_proctoring/v1/proctored_exam/attempt"
 
 
@@ -65,13 +64,13 @@ class LmsState:
 def review_outcome(attempt: dict[str, Any], verdict: str, reviewed_by: str | None) -> str:
     """The attempt status edx-proctoring's ``finish_review_workflow`` sets for a review
     from a REST backend that supports onboarding (second reviews required)."""
-    if verdict == "passed":
-        return "verified" if attempt.get("submitted") else "error"
-    if verdict == "not_reviewed":
-        return "error"
+    if verdict == st.PASSED:
+        return st.VERIFIED if attempt.get("submitted") else st.ERROR
+    if verdict == st.NOT_REVIEWED:
+        return st.ERROR
     if reviewed_by or attempt.get("is_sample_attempt"):
-        return "rejected"
-    return "second_review_required"
+        return st.REJECTED
+    return st.SECOND_REVIEW_REQUIRED
 
 
 def state() -> LmsState:
@@ -132,9 +131,9 @@ def _refusal(kind: str, attempt_id: str) -> tuple[Response, int] | None:
     return jsonify(answer), status
 
 
-@lms.post(f"{CALLBACK_PREFIX}/<attempt_id>/ready")
+@lms.post(f"{CALLBACK_PREFIX}/<attempt_id>/{st.READY}")
 def ready(attempt_id: str) -> Response | tuple[Response, int]:
-    refused = _refusal("ready", attempt_id)
+    refused = _refusal(st.READY, attempt_id)
     if refused:
         return refused
     lms_state = state()
@@ -144,16 +143,16 @@ def ready(attempt_id: str) -> Response | tuple[Response, int]:
             answer: Any = "You have entered an exam code that is not valid."
             status = 404
         else:
-            if attempt["status"] in READY_FROM:
-                attempt["status"] = "ready_to_start"
+            if attempt["status"] in st.READY_FROM:
+                attempt["status"] = st.READY_TO_START
             answer, status = "OK", 200
-        lms_state.callbacks.append(_entry("ready", attempt_id, status, answer))
+        lms_state.callbacks.append(_entry(st.READY, attempt_id, status, answer))
     return jsonify(answer), status
 
 
-@lms.post(f"{CALLBACK_PREFIX}/<attempt_id>/reviewed")
+@lms.post(f"{CALLBACK_PREFIX}/<attempt_id>/{st.REVIEWED}")
 def reviewed(attempt_id: str) -> Response | tuple[Response, int]:
-    refused = _refusal("reviewed", attempt_id)
+    refused = _refusal(st.REVIEWED, attempt_id)
     if refused:
         return refused
     data = request.get_json(silent=True)
@@ -161,7 +160,7 @@ def reviewed(attempt_id: str) -> Response | tuple[Response, int]:
     with lms_state.lock:
         attempt = lms_state.attempts.get(attempt_id)
         answer, status = _review(attempt, attempt_id, data)
-        lms_state.callbacks.append(_entry("reviewed", attempt_id, status, answer))
+        lms_state.callbacks.append(_entry(st.REVIEWED, attempt_id, status, answer))
     return jsonify(answer), status
 
 
@@ -185,7 +184,7 @@ def _review(attempt: dict[str, Any] | None, attempt_id: str, data: Any) -> tuple
         }, 400
     if not isinstance(data, dict) or "status" not in data:
         return {"detail": "server error: the review has no 'status'"}, 500
-    if data["status"] not in REVIEW_STATUSES:
+    if data["status"] not in st.REVIEW_STATUSES:
         # ProctoredExamBadReviewStatus carries the status alone.
         return {"detail": str(data["status"])}, 400
     comments = data.get("comments") or []
@@ -205,7 +204,7 @@ def _review(attempt: dict[str, Any] | None, attempt_id: str, data: Any) -> tuple
 @stub.post("/attempts")
 def add_attempt() -> tuple[Response, int]:
     data = request.get_json(force=True)
-    status = data.get("status", "created")
+    status = data.get("status", st.CREATED)
     attempt = {
         "id": data["id"],
         "status": status,
@@ -288,7 +287,7 @@ class LmsStubClient:
         return response.json()
 
     def add_attempt(
-        self, attempt_id: str, status: str = "created", is_sample_attempt: bool = False
+        self, attempt_id: str, status: str = st.CREATED, is_sample_attempt: bool = False
     ) -> dict[str, Any]:
         return self._call(
             "POST",

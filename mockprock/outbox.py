@@ -10,6 +10,10 @@ up and a restart loses nothing. States:
 ``delivered`` the LMS answered 2xx
 ``failed``    the LMS answered another 4xx, or retries ran out; retryable by hand
 
+The rules never look at these states: they ask the outbox (:meth:`Outbox.has_live`,
+:meth:`Outbox.has_any`, :meth:`Outbox.waiting`). The dispatcher is woken once a change
+commits (``store.transaction(on_commit=outbox.wake)``), never before.
+
 Network errors, timeouts, 429 and 5xx are retried with exponential backoff (capped near
 60 s) for ``callback_retry_seconds``. No Flask here.
 """
@@ -23,15 +27,29 @@ from collections.abc import Callable
 from typing import Any
 
 from mockprock.config import Settings
-from mockprock.errors import ProviderError, not_found
+from mockprock.errors import ProviderError, found
 from mockprock.lms import LmsClient, LmsCredentials, LmsCredentialsRefused, LmsError
+from mockprock.statuses import (
+    CALLBACK_DELIVERED,
+    CALLBACK_FAILED,
+    CALLBACK_HELD,
+    CALLBACK_PENDING,
+    CALLBACK_SENDING,
+)
 from mockprock.store import Store
 
 log = logging.getLogger(__name__)
 
-PENDING, HELD, SENDING, DELIVERED, FAILED = "pending", "held", "sending", "delivered", "failed"
-STATES = (PENDING, HELD, SENDING, DELIVERED, FAILED)
-KINDS = ("ready", "reviewed")
+PENDING, HELD, SENDING, DELIVERED = (
+    CALLBACK_PENDING,
+    CALLBACK_HELD,
+    CALLBACK_SENDING,
+    CALLBACK_DELIVERED,
+)
+FAILED = CALLBACK_FAILED
+# A live callback is going or gone; a waiting one has not gone out and may be hurried.
+LIVE = (PENDING, HELD, SENDING, DELIVERED)
+WAITING = (PENDING, HELD, FAILED)
 MAX_BACKOFF_SECONDS = 60.0
 # The dispatcher wakes at least this often even with nothing due (a safety net: every
 # change that makes something due also wakes it at once).
@@ -107,12 +125,10 @@ class Outbox:
         delay_seconds: float,
         source: str = "auto",
     ) -> dict[str, Any]:
-        """Queue one callback, due in ``delay_seconds``; ``held`` without credentials.
-
-        Inside a caller's transaction, call :meth:`wake` again once it commits (the
-        dispatcher cannot see the row before that)."""
+        """Queue one callback, due in ``delay_seconds``; ``held`` without credentials. The
+        dispatcher is woken when the outermost transaction commits."""
         state = PENDING if self.credentials() else HELD
-        with self.store.transaction():
+        with self.store.transaction(on_commit=self.wake):
             callback_id = self.store.insert_callback(
                 kind, attempt_id, url, payload, state, self.clock() + delay_seconds, source
             )
@@ -125,7 +141,6 @@ class Outbox:
             delay_seconds,
             "" if state == PENDING else ", held until the server has LMS credentials",
         )
-        self.wake()
         return self.store.get_callback(callback_id)  # type: ignore[return-value]
 
     def reschedule(
@@ -133,33 +148,29 @@ class Outbox:
     ) -> bool:
         """Give a callback that has not gone out yet a new payload and due time; False when
         it is being sent or already went (then queue a new one instead)."""
-        changed = self.store.update_callback(
-            callback_id,
-            only_if_state=(PENDING, HELD, FAILED),
-            payload=payload,
-            due_at=self.clock() + delay_seconds,
-            source=source,
-            state=PENDING if self.credentials() else HELD,
-            first_try_at=None,
-        )
-        if changed:
-            self.wake()
-        return changed
+        with self.store.transaction(on_commit=self.wake):
+            return self.store.update_callback(
+                callback_id,
+                only_if_state=WAITING,
+                payload=payload,
+                due_at=self.clock() + delay_seconds,
+                source=source,
+                state=PENDING if self.credentials() else HELD,
+                first_try_at=None,
+            )
 
     def retry(self, callback_id: int) -> dict[str, Any]:
         """Send a callback again now (failed, held or waiting); a fresh retry window."""
-        row = self.store.get_callback(callback_id)
-        if row is None:
-            raise not_found("callback", str(callback_id))
+        row = found(self.store.get_callback(callback_id), "callback", str(callback_id))
         if row["state"] in (SENDING, DELIVERED):
             raise ProviderError(
                 409, "conflict", f"callback {callback_id} is {row['state']}; nothing to retry"
             )
         state = PENDING if self.credentials() else HELD
-        with self.store.transaction():
+        with self.store.transaction(on_commit=self.wake):
             changed = self.store.update_callback(
                 callback_id,
-                only_if_state=(PENDING, HELD, FAILED),
+                only_if_state=WAITING,
                 state=state,
                 due_at=self.clock(),
                 first_try_at=None,
@@ -168,21 +179,51 @@ class Outbox:
                 self._event(row["attempt_id"], callback_id, row["kind"], state, retried=True)
         if not changed:
             raise ProviderError(409, "conflict", f"callback {callback_id} is being sent")
-        self.wake()
         return self.store.get_callback(callback_id)  # type: ignore[return-value]
 
     def release_held(self) -> int:
         """Credentials are set: every held callback goes out when due (most are overdue)."""
         if not self.credentials():
             return 0
-        released = self.store.move_callbacks(HELD, PENDING)
+        with self.store.transaction(on_commit=self.wake):
+            released = self.store.move_callbacks(HELD, PENDING)
         if released:
             log.info("%d held callback(s) released: the server has LMS credentials", released)
-            self.wake()
         return released
 
     def wake(self) -> None:
         self._wake.set()
+
+    # -- what the rules may ask --------------------------------------------------------
+
+    def has_live(self, attempt_id: str, kind: str) -> bool:
+        """True when a ``kind`` callback for the attempt is queued, going or delivered."""
+        return bool(self.store.list_callbacks(attempt_id, kind, LIVE, limit=1))
+
+    def has_any(self, attempt_id: str, kind: str) -> bool:
+        """True when a ``kind`` callback was ever queued for the attempt (failed ones too)."""
+        return bool(self.store.list_callbacks(attempt_id, kind, limit=1))
+
+    def waiting(self, attempt_id: str, kind: str) -> dict[str, Any] | None:
+        """The newest ``kind`` callback of the attempt that has not gone out (pending, held
+        or failed), which a request may hurry or replace; None when there is none."""
+        rows = self.store.list_callbacks(attempt_id, kind, WAITING, limit=1)
+        return rows[-1] if rows else None
+
+    def hurry(self, attempt_id: str, kind: str) -> dict[str, Any] | None:
+        """Send the waiting ``kind`` callback now (see :meth:`retry`); None if none waits."""
+        row = self.waiting(attempt_id, kind)
+        return self.retry(row["id"]) if row else None
+
+    def list(
+        self,
+        attempt_id: str | None = None,
+        kind: str | None = None,
+        states: tuple[str, ...] = (),
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        """The callbacks, oldest first (filtered by attempt, kind and states)."""
+        return self.store.list_callbacks(attempt_id, kind, states, limit)
 
     # -- sending (the dispatcher thread, or a test calling run_due) --------------------
 

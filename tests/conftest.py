@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,39 +11,15 @@ from flask.testing import FlaskClient
 
 from mockprock.app import create_app
 from mockprock.config import Settings
-from tests.helpers import ServerProcess, mockprock_argv
-
-EXAM = {
-    "id": 1,
-    "course_id": "course-v1:edX+DemoX+Demo_Course",
-    "content_id": "block-v1:edX+DemoX+Demo_Course+type@sequential+block@final",
-    "external_id": None,
-    "exam_name": "Final Exam",
-    "time_limit_mins": 30,
-    "is_proctored": True,
-    "is_practice_exam": False,
-    "is_active": True,
-    "due_date": None,
-    "hide_after_due": False,
-    "backend": "mockprock",
-    "rules": {"allow_notes": True},
-}
-
-ATTEMPT = {
-    "lms_host": "http://127.0.0.1:18000",
-    "time_limit_mins": 30,
-    "is_sample_attempt": False,
-    "user_id": "71d49000f38255a5c72268637d364c48a62c7a85",
-    "full_name": "Ada Learner",
-    "email": "learner@example.com",
-    "status": "created",
-}
-
-
-def make_settings(tmp_path: Path, **overrides: object) -> Settings:
-    """Settings for a test: its own store, loopback, no environment leaking in."""
-    values = {"db": str(tmp_path / "mockprock.sqlite"), "host": "127.0.0.1", "port": 0}
-    return Settings.load({**values, **overrides}, environ={})
+from tests.helpers import (
+    ATTEMPT,
+    EXAM,
+    ServerProcess,
+    get_token,
+    lms_stub_argv,
+    make_settings,
+    mockprock_argv,
+)
 
 
 @pytest.fixture
@@ -63,20 +38,6 @@ def app(settings: Settings) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-def get_token(client: FlaskClient, client_id: str = "abcd", secret: str = "abcdsecret") -> str:
-    response = client.post(
-        "/oauth2/access_token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": client_id,
-            "client_secret": secret,
-            "token_type": "jwt",
-        },
-    )
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["access_token"]
 
 
 @pytest.fixture
@@ -114,24 +75,6 @@ def start_mockprock(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     yield start
     for server in started:
         server.stop()
-
-
-# The OAuth application the LMS stand-in accepts (the server calls the LMS back with it).
-LMS_CLIENT = ("lms-client", "lms-client-secret")
-
-
-def lms_stub_argv(*args: str) -> list[str]:
-    """``python -m mockprock.lms_stub`` for ``LMS_CLIENT``, on a free loopback port."""
-    return [
-        sys.executable,
-        "-m",
-        "mockprock.lms_stub",
-        "--client-id",
-        LMS_CLIENT[0],
-        "--client-secret",
-        LMS_CLIENT[1],
-        *args,
-    ]
 
 
 @pytest.fixture

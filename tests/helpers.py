@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
+from flask.testing import FlaskClient
+
+from mockprock.config import Settings
 from mockprock.processes import ServerProcess, mockprock_argv, wait_for
 
-__all__ = ["REPO", "ServerProcess", "mockprock_argv", "wait_for", "wire_requests"]
+__all__ = [
+    "ATTEMPT",
+    "EXAM",
+    "LMS_CLIENT",
+    "REPO",
+    "ServerProcess",
+    "get_token",
+    "lms_stub_argv",
+    "make_settings",
+    "mockprock_argv",
+    "wait_for",
+    "wire_requests",
+]
 
 REPO = Path(__file__).resolve().parent.parent
 WIRE_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "edx-proctoring-6.1.4-wire.jsonl"
@@ -17,3 +33,69 @@ WIRE_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "edx-proctoring-6.
 def wire_requests() -> list[dict[str, Any]]:
     """Every line of the recording of the real edx-proctoring 6.1.4."""
     return [json.loads(line) for line in WIRE_FIXTURE.read_text().splitlines() if line.strip()]
+
+
+# The exam and attempt the LMS sends, as edx-proctoring 6.1.4 does.
+EXAM = {
+    "id": 1,
+    "course_id": "course-v1:edX+DemoX+Demo_Course",
+    "content_id": "block-v1:edX+DemoX+Demo_Course+type@sequential+block@final",
+    "external_id": None,
+    "exam_name": "Final Exam",
+    "time_limit_mins": 30,
+    "is_proctored": True,
+    "is_practice_exam": False,
+    "is_active": True,
+    "due_date": None,
+    "hide_after_due": False,
+    "backend": "mockprock",
+    "rules": {"allow_notes": True},
+}
+
+ATTEMPT = {
+    "lms_host": "http://127.0.0.1:18000",
+    "time_limit_mins": 30,
+    "is_sample_attempt": False,
+    "user_id": "71d49000f38255a5c72268637d364c48a62c7a85",
+    "full_name": "Ada Learner",
+    "email": "learner@example.com",
+    "status": "created",
+}
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """Settings for a test: its own store, loopback, no environment leaking in."""
+    values = {"db": str(tmp_path / "mockprock.sqlite"), "host": "127.0.0.1", "port": 0}
+    return Settings.load({**values, **overrides}, environ={})
+
+
+def get_token(client: FlaskClient, client_id: str = "abcd", secret: str = "abcdsecret") -> str:
+    response = client.post(
+        "/oauth2/access_token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": secret,
+            "token_type": "jwt",
+        },
+    )
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["access_token"]
+
+
+# The OAuth application the LMS stand-in accepts (the server calls the LMS back with it).
+LMS_CLIENT = ("lms-client", "lms-client-secret")
+
+
+def lms_stub_argv(*args: str) -> list[str]:
+    """``python -m mockprock.lms_stub`` for ``LMS_CLIENT``, on a free loopback port."""
+    return [
+        sys.executable,
+        "-m",
+        "mockprock.lms_stub",
+        "--client-id",
+        LMS_CLIENT[0],
+        "--client-secret",
+        LMS_CLIENT[1],
+        *args,
+    ]

@@ -14,8 +14,7 @@ import requests
 
 from mockprock.client import ControlClient, ProviderClient
 from mockprock.lms_stub import LmsStubClient
-from tests.conftest import ATTEMPT, EXAM, LMS_CLIENT
-from tests.helpers import ServerProcess, wait_for
+from tests.helpers import ATTEMPT, EXAM, LMS_CLIENT, ServerProcess, wait_for
 
 FAST = ("--review-delay", "0", "--ready-delay", "0", "--callback-backoff-seconds", "0.2")
 PRACTICE_EXAM = {
@@ -32,6 +31,7 @@ class Flow:
 
     def __init__(self, server: ServerProcess, lms_url: str) -> None:
         self.lms_url = lms_url
+        self.server_url = server.url
         self.provider = ProviderClient(server.url, "abcd", "abcdsecret")
         self.control = ControlClient(server.url, "abcd", "abcdsecret")
         self.lms = LmsStubClient(lms_url)
@@ -104,6 +104,23 @@ def test_the_download_page_makes_the_lms_attempt_ready(flow) -> None:
     assert (ready["json"], ready["answer_status"]) == ({"status": "ready"}, 200)
     (row,) = f.outbox(attempt_id)
     assert (row["state"], row["last_status"], row["last_body"]) == ("delivered", 200, '"OK"')
+
+
+def test_a_failed_ready_is_not_queued_again_by_a_visit_only_by_hand(flow) -> None:
+    f = flow()
+    attempt_id = f.attempt(lms=False)  # unknown to the LMS: it answers 404, the ready fails
+    f.download(attempt_id)
+    wait_for(lambda: f.outbox(attempt_id)[0]["state"] == "failed", what="a failed ready")
+    f.download(attempt_id)  # a later visit and a desktop start queue nothing new
+    started = requests.post(f"{f.server_url}/desktop/start?attempt={attempt_id}", timeout=10)
+    assert started.status_code == 200
+    (row,) = f.outbox(attempt_id)
+    assert (row["kind"], row["state"]) == ("ready", "failed")
+    f.lms.add_attempt(attempt_id)
+    assert f.control.ready(attempt_id)["id"] == row["id"]  # by hand: the same row goes again
+    wait_for(lambda: f.outbox(attempt_id)[0]["state"] == "delivered", what="the ready by hand")
+    assert len(f.outbox(attempt_id)) == 1
+    assert [c["answer_status"] for c in f.lms.callbacks("ready", attempt_id)] == [404, 200]
 
 
 def test_each_verdict_moves_the_lms_attempt_as_edx_proctoring_does(flow) -> None:

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from mockprock.cli import main
 from mockprock.client import ControlClient, ProviderClient
-from tests.conftest import ATTEMPT, EXAM
+from tests.helpers import ATTEMPT, EXAM
 
 
 @pytest.fixture

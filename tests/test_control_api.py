@@ -8,7 +8,7 @@ import base64
 import pytest
 
 from mockprock.app import create_app
-from tests.conftest import ATTEMPT, EXAM, LMS_CLIENT, get_token, make_settings
+from tests.helpers import ATTEMPT, EXAM, LMS_CLIENT, get_token, make_settings
 
 API = "/mockprock/api"
 
@@ -247,6 +247,19 @@ def test_submission_queues_one_review_with_the_default_verdict(lms_app) -> None:
     assert set(comment) == {"comment", "status", "start", "stop"}
     assert "reviewed_by" not in review["payload"]
     assert review["due_at"] - review["created_at"] == pytest.approx(10.0, abs=0.01)
+
+
+def test_a_review_is_composed_when_it_is_sent_not_when_it_is_queued(app, client, auth, exam_id):
+    attempt_id = register(client, auth, exam_id)
+    patch_status(client, auth, exam_id, attempt_id, "submitted")
+    (review,) = callbacks(client, attempt=attempt_id)
+    store = app.extensions["mockprock"].store
+    assert store.get_callback(review["id"])["payload"] == {}  # queued, not composed
+    assert review["payload"]["status"] == "passed"  # shown as it would go now
+    # A setting changed before it goes counts: the body is composed at send time.
+    client.patch(f"{API}/settings", json={"default_review_status": "suspicious"}, headers=BASIC)
+    (review,) = callbacks(client, attempt=attempt_id)
+    assert review["payload"]["status"] == "suspicious"
 
 
 def test_the_keyword_in_the_email_picks_the_verdict(client, auth, exam_id) -> None:

@@ -8,7 +8,7 @@ import uuid
 import jwt
 import pytest
 
-from tests.conftest import ATTEMPT, EXAM
+from tests.helpers import ATTEMPT, EXAM
 
 SECRET = "abcdsecret"
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from mockprock import desktop
+from mockprock import desktop, payloads
 from mockprock.errors import ProviderError
 from mockprock.store import Store
-from tests.conftest import ATTEMPT
+from tests.helpers import ATTEMPT
 
 T0 = 1_700_000_000.0
 INTERVAL = 60
@@ -228,13 +228,17 @@ def test_faults_are_validated_and_a_refusal_changes_nothing(store: Store, attemp
     bad = [
         ("exploded", None),
         ("crashed", -1),
-        ("crashed", desktop.MAX_LATENCY_MS + 1),
+        ("crashed", payloads.MAX_LATENCY_MS + 1),
         ("crashed", True),
         ("crashed", 1.5),
     ]
     for state, latency in bad:
+        # What the control API does with a body: check it, then set the fault.
         with pytest.raises(ProviderError) as refused:
-            desktop.set_fault(store, attempt, state, latency, "running", now=T0 + 1)
+            fault = payloads.desktop_fault({"state": state, "latency_ms": latency})
+            desktop.set_fault(
+                store, attempt, fault["state"], fault["latency_ms"], "running", now=T0 + 1
+            )
         assert refused.value.status == 400
     with pytest.raises(ProviderError) as missing:
         desktop.set_fault(store, "nope", "crashed", None, "running")

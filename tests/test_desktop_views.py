@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from mockprock import desktop
 from mockprock.app import create_app
 from mockprock.client import ProviderClient
-from tests.conftest import ATTEMPT, EXAM, get_token, make_settings
+from tests.helpers import ATTEMPT, EXAM, get_token, make_settings
 
 ORIGIN = "http://localhost:18000"
 
@@ -166,10 +166,10 @@ def test_findings_make_the_default_verdict_suspicious(tmp_path: Path) -> None:
         desktop.set_fault(store, crashed, "crashed", None, "running")
         assert client.get(f"/desktop/ping?attempt={crashed}").status_code == 503
 
-        review = provider.compose_review(store.get_attempt(crashed), None)
+        review = provider.compose_review(store.get_attempt(crashed))
         assert review["status"] == "suspicious"
         assert [c["comment"] for c in review["comments"]] == ["The proctoring application crashed."]
-        assert provider.compose_review(store.get_attempt(clean), None)["status"] == "passed"
+        assert provider.compose_review(store.get_attempt(clean))["status"] == "passed"
 
 
 def test_live_stop_answers_at_once_and_the_upload_completes_later(start_mockprock) -> None:

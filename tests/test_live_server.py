@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 
 from mockprock.client import ProviderClient
-from tests.conftest import ATTEMPT, EXAM
+from tests.helpers import ATTEMPT, EXAM
 
 
 def test_full_contract_over_http(start_mockprock) -> None:

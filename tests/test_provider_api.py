@@ -1,4 +1,5 @@
-"""Every row of DESIGN.md §2 through Flask's test client, with every error answer."""
+"""Every call of the provider REST contract (what edx-proctoring's REST backend sends)
+through Flask's test client, with every error answer."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import jwt
 import pytest
 
 from mockprock.config import Settings
-from tests.conftest import ATTEMPT, EXAM, get_token, make_settings
+from tests.helpers import ATTEMPT, EXAM, get_token, make_settings
 
 COURSE = EXAM["course_id"]
 

@@ -14,8 +14,7 @@ import requests
 from mockprock.client import ControlClient, ProviderClient
 from mockprock.dashboard_link import DEFAULT_INSTRUCTOR, dashboard_claims, dashboard_url
 from mockprock.lms_stub import LmsStubClient
-from tests.conftest import ATTEMPT, EXAM, LMS_CLIENT
-from tests.helpers import wait_for
+from tests.helpers import ATTEMPT, EXAM, LMS_CLIENT, wait_for
 
 PROVIDER_SECRET = "provider-secret-3f9a"
 NEW_LMS_SECRET = "changed-lms-secret-77c1"

@@ -96,7 +96,7 @@ def test_secrets_stay_out_of_the_request_log(start_mockprock):
 def test_state_survives_a_restart(start_mockprock, tmp_path):
     db = tmp_path / "kept.sqlite"
     first = start_mockprock(db=db)
-    from tests.conftest import EXAM
+    from tests.helpers import EXAM
 
     exam_id = ProviderClient(first.url, "abcd", "abcdsecret").save_exam(EXAM)
     first.stop()

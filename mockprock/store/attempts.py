@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+from mockprock.statuses import CREATED
 from mockprock.store.database import Database, decode, decode_all, new_id
 
 # Tables whose rows belong to one attempt: they go when the attempt goes.
@@ -22,7 +23,7 @@ class AttemptQueries(Database):
     def create_attempt(self, exam_id: str, attempt: dict[str, Any], payload: dict) -> str:
         attempt_id = new_id()
         now = time.time()
-        status = attempt.get("status") or "created"
+        status = attempt.get("status") or CREATED
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO attempts (id, exam_id, user_id, full_name, email, lms_host, "

@@ -79,3 +79,12 @@ class ExamQueries(Database):
                 "SELECT * FROM exams WHERE course_id = ? ORDER BY created_at", (course_id,)
             ).fetchall()
         return decode_all(rows)
+
+    def attempt_counts_by_exam(self, course_id: str) -> dict[str, int]:
+        """How many attempts each exam of the course has (exams without any are absent)."""
+        rows = self.db.execute(
+            "SELECT a.exam_id, COUNT(*) FROM attempts a JOIN exams e ON e.id = a.exam_id "
+            "WHERE e.course_id = ? GROUP BY a.exam_id",
+            (course_id,),
+        ).fetchall()
+        return {exam_id: count for exam_id, count in rows}

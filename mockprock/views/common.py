@@ -10,10 +10,11 @@ from typing import Any
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from mockprock.app import Services
-from mockprock.auth import AuthError, token_from_header, verify_token
-from mockprock.errors import ProviderError, bad_request
+from mockprock import payloads
+from mockprock.auth import AuthError, token_from_header
+from mockprock.errors import ProviderError
 from mockprock.journal import redact, redact_url
+from mockprock.services import provider, services
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +24,7 @@ HTML_PREFIXES = ("/api/v1/instructor/",)
 WWW_AUTHENTICATE = 'JWT realm="mockprock", Bearer realm="mockprock"'
 
 
-def services() -> Services:
-    return current_app.extensions["mockprock"]
+__all__ = ["provider", "services"]
 
 
 def base_url() -> str:
@@ -34,34 +34,14 @@ def base_url() -> str:
 
 def json_body() -> dict[str, Any]:
     """The request's JSON object, or a 400 that says what is wrong with it."""
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        raise bad_request("the request needs a JSON object body")
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise bad_request(f"malformed JSON: {exc}", error="malformed_json") from None
-    if not isinstance(data, dict):
-        raise bad_request("the JSON body must be an object", error="malformed_json")
-    return data
-
-
-def query_int(name: str, default: int) -> int:
-    text = request.args.get(name)
-    if text is None or text == "":
-        return default
-    try:
-        return int(text)
-    except ValueError:
-        raise bad_request(f"query parameter '{name}' must be an integer") from None
+    return payloads.json_object(request.get_data(cache=True))
 
 
 def authenticate_provider_token() -> str:
     """The client id of the request's provider token; 401 when there is none or it is bad."""
     token = token_from_header(request.headers.get("Authorization"))
-    claims = verify_token(services().store.signing_key(), token)
-    g.client_id = claims["sub"]
-    return claims["sub"]
+    g.client_id = provider().client_of_token(token)
+    return g.client_id
 
 
 def json_error(status: int, error: str, detail: str) -> Response:
@@ -125,7 +105,6 @@ def register_error_handlers(app: Flask) -> None:
 
 def journal_response(response: Response) -> Response:
     """Keep the request and its answer in the journal, secrets redacted."""
-    services_ = services()
     entry: dict[str, Any] = {"query": redact(request.args.to_dict())}
     try:
         if request.form:
@@ -141,13 +120,12 @@ def journal_response(response: Response) -> Response:
         with contextlib.suppress(ValueError):
             excerpt = json.dumps(redact(json.loads(excerpt)))
     excerpt = excerpt[:2000]
-    services_.store.journal_request(
+    provider().journal(
         request.method,
         redact_url(request.path),
         response.status_code,
         g.get("client_id"),
         entry,
         excerpt,
-        keep=services_.settings.journal_size,
     )
     return response

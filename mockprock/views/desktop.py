@@ -7,12 +7,11 @@ id>``; without it a request goes where a single desktop application would send i
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from mockprock import desktop
-from mockprock.views.common import services
+from mockprock.views.common import provider
 
 bp = Blueprint("desktop", __name__, url_prefix="/desktop")
 
@@ -42,42 +41,27 @@ def open_cors(response: Response) -> Response:
     return response
 
 
-def _attempt(for_start: bool) -> str:
-    attempt_id = desktop.resolve_attempt(
-        services().store, request.args.get("attempt") or None, for_start
-    )
-    # The injected latency is the one sleep allowed on a request thread.
-    delay = desktop.latency_ms(services().store, attempt_id)
-    if delay:
-        time.sleep(delay / 1000)
-    return attempt_id
-
-
-def _answer(answer: desktop.AppAnswer) -> Response:
+def _answer(answer: Any) -> Response:
+    """The application's answer (the facade's ``AppAnswer``) as a JSON response."""
     response = jsonify(answer.body())
     response.status_code = answer.http_status
     return response
 
 
+def _attempt_param() -> str | None:
+    return request.args.get("attempt") or None
+
+
 @bp.route("/start", methods=["POST", "OPTIONS"])
 def start() -> Response:
-    services_ = services()
-    attempt_id = _attempt(for_start=True)
-    answer = desktop.start(services_.store, attempt_id, services_.settings.desktop_default)
-    if answer.ok:
-        services_.provider.schedule_ready(attempt_id)
-    return _answer(answer)
+    return _answer(provider().desktop_start(_attempt_param()))
 
 
 @bp.route("/ping", methods=["GET", "OPTIONS"])
 def ping() -> Response:
-    return _answer(desktop.ping(services().store, _attempt(for_start=False)))
+    return _answer(provider().desktop_ping(_attempt_param()))
 
 
 @bp.route("/stop", methods=["POST", "OPTIONS"])
 def stop() -> Response:
-    services_ = services()
-    attempt_id = _attempt(for_start=False)
-    return _answer(
-        desktop.stop(services_.store, attempt_id, services_.settings.upload_delay_seconds)
-    )
+    return _answer(provider().desktop_stop(_attempt_param()))

@@ -9,8 +9,7 @@ from mockprock.views.common import (
     base_url,
     journal_response,
     json_body,
-    query_int,
-    services,
+    provider,
 )
 
 bp = Blueprint("provider_api", __name__, url_prefix="/api/v1")
@@ -20,10 +19,6 @@ bp.after_request(journal_response)
 @bp.before_request
 def require_token() -> None:
     authenticate_provider_token()
-
-
-def provider():
-    return services().provider
 
 
 @bp.get("/config/")
@@ -81,13 +76,6 @@ def onboarding_statuses(course_id: str) -> Response:
     user_id = request.args.get("user_id")
     if user_id:
         return jsonify(provider().onboarding_status(course_id, user_id))
-    statuses = [s for s in (request.args.get("status") or "").split(",") if s]
     return jsonify(
-        provider().onboarding_statuses(
-            course_id,
-            statuses,
-            page=query_int("page", 1),
-            page_size=query_int("page_size", 100),
-            page_url=base_url() + request.path,
-        )
+        provider().onboarding_statuses(course_id, request.args, page_url=base_url() + request.path)
     )

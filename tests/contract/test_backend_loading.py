@@ -7,7 +7,7 @@ from django.apps import apps
 from stevedore.extension import ExtensionManager
 
 from mockprock.backend import MockProckBackend
-from tests.contract.conftest import load_backend
+from tests.lms_django import load_backend
 
 
 def test_the_entry_point_names_the_backend_class() -> None:

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from mockprock.cli import main
 from mockprock.dashboard_link import DEFAULT_INSTRUCTOR
-from tests.contract.conftest import load_backend
 from tests.contract.lms import lms_attempt_context, lms_exam, register, save_exam
+from tests.lms_django import load_backend
 
 STAFF = {"id": 7, "full_name": "Grace Staff", "email": "staff@example.com"}
 COURSE_ID = lms_exam()["course_id"]

@@ -8,8 +8,8 @@ from pathlib import Path
 from django.test.utils import override_settings
 
 from mockprock.backend import MockProckBackend
-from tests.contract.conftest import load_backend
 from tests.helpers import REPO
+from tests.lms_django import load_backend
 
 
 def test_the_lms_bundles_the_worker_the_backend_names(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import requests
 from django.contrib.auth import get_user_model
 
 from mockprock.lms_stub import CALLBACK_PREFIX, LmsStubClient
-from tests.conftest import LMS_CLIENT as STUB_CLIENT
+from tests.helpers import LMS_CLIENT as STUB_CLIENT
 from tests.helpers import ServerProcess
 from tests.real_lms.conftest import Flow
 from tests.real_lms.oauth import create_jwt

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from mockprock import simulation
+from mockprock import onboarding, payloads, reviews
+from mockprock.errors import ProviderError
 from mockprock.outbox import (
     DELIVERED,
     FAILED,
@@ -39,34 +40,34 @@ FINDING = {"comment": "No heartbeat for 200 s", "status": "suspicious", "start":
     ],
 )
 def test_keyword_verdict(email, name, expected) -> None:
-    assert simulation.keyword_verdict(email, name) == expected
+    assert reviews.keyword_verdict(email, name) == expected
 
 
 def test_a_queued_decision_wins_over_everything() -> None:
-    verdict = simulation.choose_verdict(
+    verdict = reviews.choose_verdict(
         "not_reviewed", "a+violation@example.com", "A", "suspicious", [FINDING], True
     )
     assert verdict == ("not_reviewed", "decision")
 
 
 def test_a_keyword_wins_over_the_session_and_the_default() -> None:
-    verdict = simulation.choose_verdict(
+    verdict = reviews.choose_verdict(
         None, "a+passed@example.com", "A", "violation", [FINDING], True
     )
     assert verdict == ("passed", "keyword")
 
 
 def test_session_findings_make_the_default_suspicious_only_when_switched_on() -> None:
-    on = simulation.choose_verdict(None, "a@example.com", "A", "passed", [FINDING], True)
-    off = simulation.choose_verdict(None, "a@example.com", "A", "passed", [FINDING], False)
-    clean = simulation.choose_verdict(None, "a@example.com", "A", "passed", [], True)
+    on = reviews.choose_verdict(None, "a@example.com", "A", "passed", [FINDING], True)
+    off = reviews.choose_verdict(None, "a@example.com", "A", "passed", [FINDING], False)
+    clean = reviews.choose_verdict(None, "a@example.com", "A", "passed", [], True)
     assert on == ("suspicious", "session")
     assert off == ("passed", "default")
     assert clean == ("passed", "default")
 
 
 def test_the_default_verdict_is_the_servers() -> None:
-    assert simulation.choose_verdict(None, None, None, "violation", [], False) == (
+    assert reviews.choose_verdict(None, None, None, "violation", [], False) == (
         "violation",
         "default",
     )
@@ -74,19 +75,19 @@ def test_the_default_verdict_is_the_servers() -> None:
 
 def test_review_comments_prefer_the_decision_then_the_session() -> None:
     given = [{"comment": "Phone in view", "status": "violation", "start": 5, "stop": 9}]
-    assert simulation.review_comments("violation", "decision", given, [FINDING], 600) == given
-    assert simulation.review_comments("suspicious", "session", [], [FINDING], 600) == [FINDING]
+    assert reviews.review_comments("violation", "decision", given, [FINDING], 600) == given
+    assert reviews.review_comments("suspicious", "session", [], [FINDING], 600) == [FINDING]
 
 
 def test_without_comments_the_review_gets_a_summary_the_lms_can_store() -> None:
-    (summary,) = simulation.review_comments("passed", "keyword", [], [], 612.4)
+    (summary,) = reviews.review_comments("passed", "keyword", [], [], 612.4)
     assert summary["status"] == "passed"
     assert "keyword" in summary["comment"]
     assert (summary["start"], summary["stop"]) == (0, 612)
 
 
-def test_normalize_comments_completes_strings_and_objects() -> None:
-    comments = simulation.normalize_comments(
+def test_decision_comments_completes_strings_and_objects() -> None:
+    comments = payloads.comments(
         ["Looked away", {"comment": "Phone", "status": "warning", "start": 3, "stop": 4.5}],
         "violation",
     )
@@ -94,7 +95,7 @@ def test_normalize_comments_completes_strings_and_objects() -> None:
         {"comment": "Looked away", "status": "violation", "start": 0, "stop": 0},
         {"comment": "Phone", "status": "warning", "start": 3, "stop": 4.5},
     ]
-    assert simulation.normalize_comments(None, "passed") == []
+    assert payloads.comments(None, "passed") == []
 
 
 @pytest.mark.parametrize(
@@ -109,9 +110,10 @@ def test_normalize_comments_completes_strings_and_objects() -> None:
         [{"comment": "x", "start": True}],
     ],
 )
-def test_normalize_comments_refuses_what_the_lms_could_not_store(bad) -> None:
-    with pytest.raises(ValueError):
-        simulation.normalize_comments(bad, "passed")
+def test_decision_comments_refuses_what_the_lms_could_not_store(bad) -> None:
+    with pytest.raises(ProviderError) as refused:
+        payloads.decision({"status": "passed", "comments": bad})
+    assert refused.value.status == 400
 
 
 # -- onboarding profiles --------------------------------------------------------------
@@ -119,43 +121,43 @@ def test_normalize_comments_refuses_what_the_lms_could_not_store(bad) -> None:
 
 def test_onboarding_attempt_is_a_sample_attempt_on_a_practice_exam() -> None:
     practice, proctored = {"is_practice_exam": True}, {"is_practice_exam": False}
-    assert simulation.is_onboarding_attempt(practice, {"is_sample_attempt": True})
-    assert not simulation.is_onboarding_attempt(practice, {"is_sample_attempt": False})
-    assert not simulation.is_onboarding_attempt(proctored, {"is_sample_attempt": True})
+    assert onboarding.is_onboarding_attempt(practice, {"is_sample_attempt": True})
+    assert not onboarding.is_onboarding_attempt(practice, {"is_sample_attempt": False})
+    assert not onboarding.is_onboarding_attempt(proctored, {"is_sample_attempt": True})
 
 
 def test_a_passed_onboarding_review_approves_in_the_course_for_the_valid_days() -> None:
-    profile = simulation.profile_after_verdict("passed", COURSE, NOW, 730)
+    profile = onboarding.profile_after_verdict("passed", COURSE, NOW, 730)
     assert profile["status"] == "approved"
     assert profile["course_id"] == COURSE
-    assert simulation.parse_time(profile["expiration_date"]) == NOW + timedelta(days=730)
-    assert simulation.onboarding_status(profile, COURSE, NOW) == "approved-in-course"
+    assert onboarding.parse_time(profile["expiration_date"]) == NOW + timedelta(days=730)
+    assert onboarding.onboarding_status(profile, COURSE, NOW) == "approved-in-course"
     assert (
-        simulation.onboarding_status(profile, "course-v1:Other+X+Y", NOW)
+        onboarding.onboarding_status(profile, "course-v1:Other+X+Y", NOW)
         == "approved-in-different-course"
     )
-    assert simulation.onboarding_status(profile, COURSE, NOW + timedelta(days=731)) == "expired"
+    assert onboarding.onboarding_status(profile, COURSE, NOW + timedelta(days=731)) == "expired"
 
 
 @pytest.mark.parametrize("verdict", ["violation", "suspicious"])
 def test_a_failed_onboarding_review_rejects(verdict) -> None:
-    profile = simulation.profile_after_verdict(verdict, COURSE, NOW, 730)
-    assert simulation.onboarding_status(profile, COURSE, NOW) == "rejected"
-    refusal = simulation.gate_refusal("required", {"is_proctored": True}, False, "rejected")
+    profile = onboarding.profile_after_verdict(verdict, COURSE, NOW, 730)
+    assert onboarding.onboarding_status(profile, COURSE, NOW) == "rejected"
+    refusal = onboarding.gate_refusal("required", {"is_proctored": True}, False, "rejected")
     assert refusal == "onboarding_failed"
 
 
 def test_not_reviewed_leaves_the_profile_alone() -> None:
-    assert simulation.profile_after_verdict("not_reviewed", COURSE, NOW, 730) is None
+    assert onboarding.profile_after_verdict("not_reviewed", COURSE, NOW, 730) is None
 
 
 def test_a_submitted_onboarding_attempt_is_pending_unless_already_approved_here() -> None:
-    pending = simulation.profile_after_submission(None, COURSE, NOW)
-    assert simulation.onboarding_status(pending, COURSE, NOW) == "pending"
-    approved = simulation.profile_after_verdict("passed", COURSE, NOW, 730)
-    assert simulation.profile_after_submission(approved, COURSE, NOW) is None
+    pending = onboarding.profile_after_submission(None, COURSE, NOW)
+    assert onboarding.onboarding_status(pending, COURSE, NOW) == "pending"
+    approved = onboarding.profile_after_verdict("passed", COURSE, NOW, 730)
+    assert onboarding.profile_after_submission(approved, COURSE, NOW) is None
     # Approved elsewhere: onboarding in this course is a new review.
-    assert simulation.profile_after_submission(approved, "course-v1:O+X+Y", NOW) is not None
+    assert onboarding.profile_after_submission(approved, "course-v1:O+X+Y", NOW) is not None
 
 
 @pytest.mark.parametrize(
@@ -168,14 +170,14 @@ def test_a_submitted_onboarding_attempt_is_pending_unless_already_approved_here(
     ],
 )
 def test_profiles_set_by_hand_are_seen_as_the_lms_would(setting, seen_as) -> None:
-    profile = simulation.profile_from_setting(setting, COURSE, NOW, 30)
-    assert simulation.onboarding_status(profile, COURSE, NOW) == seen_as
+    profile = onboarding.profile_from_setting(setting, COURSE, NOW, 30)
+    assert onboarding.onboarding_status(profile, COURSE, NOW) == seen_as
 
 
 def test_profile_none_removes_it_and_unknown_statuses_are_refused() -> None:
-    assert simulation.profile_from_setting("none", COURSE, NOW, 30) is None
+    assert onboarding.profile_from_setting("none", COURSE, NOW, 30) is None
     with pytest.raises(ValueError):
-        simulation.profile_from_setting("approved-ish", COURSE, NOW, 30)
+        onboarding.profile_from_setting("approved-ish", COURSE, NOW, 30)
 
 
 # -- callback retries ------------------------------------------------------------------

@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from mockprock.simulation import gate_refusal, onboarding_status, pick_language
+from mockprock.onboarding import gate_refusal, onboarding_status
+from mockprock.proctoring_config import pick_language
 
 NOW = datetime(2026, 11, 26, tzinfo=timezone.utc)
 COURSE = "course-v1:edX+DemoX+Demo_Course"

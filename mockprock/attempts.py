@@ -1,0 +1,181 @@
+"""Attempts: registration behind the onboarding gate, status changes, the ``ready``
+callback, deletion and retirement. Plain Python over the store and the outbox."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from mockprock import desktop, exams, onboarding, proctoring_config, reviews, statuses
+from mockprock.config import Settings
+from mockprock.errors import found
+from mockprock.outbox import Outbox
+from mockprock.store import Store
+
+log = logging.getLogger(__name__)
+
+READY_BODY = {"status": statuses.READY}
+
+
+def view(attempt: dict[str, Any]) -> dict[str, Any]:
+    """An attempt as the APIs show it: without the LMS's raw request."""
+    return {k: v for k, v in attempt.items() if k != "payload"}
+
+
+def get(store: Store, attempt_id: str, exam_id: str | None = None) -> dict[str, Any]:
+    """The attempt (of ``exam_id``, when given), or a 404."""
+    return found(store.get_attempt(attempt_id, exam_id), "attempt", attempt_id)
+
+
+def register(
+    store: Store,
+    exam: dict[str, Any],
+    attempt: dict[str, Any],
+    payload: dict[str, Any],
+    onboarding_mode: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Register an attempt, or answer the ``onboarding_*`` status that refuses it."""
+    profile_status = onboarding.status_of(store, attempt["user_id"], exam["course_id"], now)
+    refusal = onboarding.gate_refusal(
+        onboarding_mode, exam, attempt["is_sample_attempt"], profile_status
+    )
+    if refusal:
+        log.info("attempt of %s on exam %s refused: %s", attempt["user_id"], exam["id"], refusal)
+        return {"status": refusal}
+    attempt_id = store.create_attempt(exam["id"], attempt, payload)
+    log.info("attempt %s registered on exam %s", attempt_id, exam["id"])
+    return {"id": attempt_id, "status": statuses.CREATED}
+
+
+def for_lms(
+    store: Store, exam_id: str, attempt_id: str, accept_language: str | None, base_url: str
+) -> dict[str, Any]:
+    """The attempt as the LMS reads it: with instructions, the download link, the rules."""
+    attempt = get(store, attempt_id, exam_id)
+    exam = store.get_exam(exam_id) or {}
+    query = urlencode({"attempt": attempt_id, "exam": exam_id})
+    return {
+        **view(attempt),
+        "instructions": proctoring_config.instructions(accept_language),
+        "download_url": f"{base_url}/download?{query}",
+        "rules": exam.get("rules", {}),
+    }
+
+
+def set_status(
+    store: Store,
+    outbox: Outbox,
+    settings: Settings,
+    exam_id: str,
+    attempt_id: str,
+    status: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Move an attempt to ``status``. The first submission leaves an onboarding profile
+    pending and queues the review; the dispatcher is woken once, after the commit."""
+    attempt = get(store, attempt_id, exam_id)
+    with store.transaction(on_commit=outbox.wake):
+        store.set_attempt_status(attempt_id, status)
+        if status == statuses.SUBMITTED and attempt["status"] != statuses.SUBMITTED:
+            exam = store.get_exam(attempt["exam_id"]) or {}
+            onboarding.after_submission(store, exam, attempt, now)
+            reviews.schedule(store, outbox, settings, attempt)
+    log.info("attempt %s is now %s", attempt_id, status)
+    return {"id": attempt_id, "status": status}
+
+
+def delete(store: Store, exam_id: str, attempt_id: str) -> dict[str, str]:
+    get(store, attempt_id, exam_id)
+    store.delete_attempt(attempt_id)
+    log.info("attempt %s deleted", attempt_id)
+    return {"status": "deleted"}
+
+
+def retire_user(store: Store, user_id: str) -> bool:
+    removed = store.delete_user(user_id)
+    log.info("user %s retired (%s)", user_id, "data removed" if removed else "nothing held")
+    return removed
+
+
+# -- the ready callback -------------------------------------------------------------------
+
+
+def queue_ready(
+    store: Store, outbox: Outbox, settings: Settings, attempt_id: str, delay: float | None = None
+) -> bool:
+    """Queue the ``ready`` callback automatically (download page, desktop start), after
+    ``ready_delay_seconds`` by default. At most once per attempt: False when one was ever
+    queued, even if it failed (only a retry by hand sends a failed one again)."""
+    attempt = get(store, attempt_id)
+    with store.transaction():
+        if outbox.has_any(attempt_id, statuses.READY):
+            return False
+        outbox.enqueue(
+            statuses.READY,
+            attempt_id,
+            reviews.callback_url(attempt, statuses.READY, settings.lms_root),
+            READY_BODY,
+            settings.ready_delay_seconds if delay is None else delay,
+        )
+    return True
+
+
+def send_ready_now(
+    store: Store, outbox: Outbox, settings: Settings, attempt_id: str
+) -> dict[str, Any]:
+    """The ``ready`` callback by hand, now: a waiting or failed one is hurried, else a
+    new one goes."""
+    attempt = get(store, attempt_id)
+    hurried = outbox.hurry(attempt_id, statuses.READY)
+    if hurried is not None:
+        return hurried
+    return outbox.enqueue(
+        statuses.READY,
+        attempt_id,
+        reviews.callback_url(attempt, statuses.READY, settings.lms_root),
+        READY_BODY,
+        0.0,
+        source="control",
+    )
+
+
+def detail(store: Store, attempt_id: str, callbacks: list[dict[str, Any]]) -> dict[str, Any]:
+    """An attempt with its timeline: what happened, the callbacks and their answers,
+    the LMS's requests about it and its desktop application (state, heartbeats)."""
+    attempt = get(store, attempt_id)
+    exam = store.get_exam(attempt["exam_id"])
+    return {
+        **view(attempt),
+        "exam": exams.view(exam) if exam else None,
+        "decision": store.get_review_decision(attempt_id),
+        "callbacks": callbacks,
+        "timeline": store.list_events(attempt_id),
+        "requests": store.journal_mentioning(attempt_id),
+        "desktop": desktop.session_view(store, attempt_id),
+    }
+
+
+def dashboard(store: Store, claims: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The instructor dashboard's view and context for verified link claims: an attempt,
+    an exam's configuration, an exam, or the whole course (404 for an unknown exam)."""
+    context: dict[str, Any] = {
+        "claims": claims,
+        "course_id": claims["course_id"],
+        "user": claims.get("user") or {},
+    }
+    if not claims.get("exam_id"):
+        context["exams"] = exams.course_overview(store, claims["course_id"])
+        return "course", context
+    exam = exams.get(store, claims["exam_id"])
+    context["exam"] = exams.view(exam)
+    if claims.get("attempt_id"):
+        attempt = get(store, claims["attempt_id"], exam["id"])
+        context.update(attempt=view(attempt), events=store.list_events(attempt["id"]))
+        return "attempt", context
+    if claims.get("config"):
+        return "config", context
+    context["attempts"] = [view(a) for a in store.list_attempts(exam_id=exam["id"])]
+    return "exam", context

@@ -1,0 +1,61 @@
+"""Exams the LMS creates and updates: one provider id per LMS exam. Plain Python."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from mockprock.errors import found
+from mockprock.store import Store, new_id
+
+log = logging.getLogger(__name__)
+
+
+def view(exam: dict[str, Any]) -> dict[str, Any]:
+    """An exam as the API shows it: the LMS's fields under their wire names."""
+    shown = {k: v for k, v in exam.items() if k not in ("payload", "lms_exam_id", "client_id")}
+    shown["lms_exam_id"] = exam["lms_exam_id"]
+    shown["external_id"] = exam["id"]
+    return shown
+
+
+def get(store: Store, exam_id: str) -> dict[str, Any]:
+    """The stored exam, or a 404."""
+    return found(store.get_exam(exam_id), "exam", exam_id)
+
+
+def create(store: Store, client_id: str, exam: dict[str, Any], payload: dict[str, Any]) -> str:
+    """Store a new LMS exam; the same LMS exam posted again keeps its id."""
+    with store.transaction():
+        exam_id = store.find_exam_id(client_id, exam["lms_exam_id"], exam["content_id"])
+        created = exam_id is None
+        exam_id = exam_id or new_id()
+        store.save_exam(exam_id, client_id, exam, payload)
+    log.info("exam %s %s: %s", exam_id, "new" if created else "saved again", exam["exam_name"])
+    return exam_id
+
+
+def update(
+    store: Store, client_id: str, exam_id: str, exam: dict[str, Any], payload: dict[str, Any]
+) -> str:
+    """Update exam ``exam_id``; the id answered is the one the LMS should keep. The store
+    refuses (409) an update that would give another exam's LMS exam to this one."""
+    with store.transaction():
+        known = store.find_exam_id(client_id, exam["lms_exam_id"], exam["content_id"])
+        if known is not None and known != exam_id:
+            # This LMS exam already lives under another id: the LMS switches to it.
+            log.warning("exam %s is known as %s; answering that id", exam_id, known)
+            exam_id = known
+        elif store.get_exam(exam_id) is None:
+            log.warning("exam %s was not in the store; re-created it from the update", exam_id)
+        store.save_exam(exam_id, client_id, exam, payload)
+    return exam_id
+
+
+def course_overview(store: Store, course_id: str) -> list[dict[str, Any]]:
+    """The course's exams with how many attempts each has (the dashboard's course view)."""
+    counts = store.attempt_counts_by_exam(course_id)
+    return [
+        {**view(exam), "attempt_count": counts.get(exam["id"], 0)}
+        for exam in store.list_exams(course_id)
+    ]

@@ -1,0 +1,89 @@
+"""What the control API may change while the server runs, and how a change is checked.
+
+Changes are kept in the store and survive a restart, except where a flag or an
+environment variable gave the setting explicitly at start (those win)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from mockprock import payloads
+from mockprock.config import Settings, SettingsError
+from mockprock.errors import ProviderError, bad_request
+from mockprock.store import Store
+
+log = logging.getLogger(__name__)
+
+# The simulation knobs, plus the outbox's retry timing.
+RUNTIME_SETTINGS = (
+    "review_delay_seconds",
+    "ready_delay_seconds",
+    "upload_delay_seconds",
+    "default_review_status",
+    "onboarding",
+    "onboarding_valid_days",
+    "verdict_from_session",
+    "desktop_default",
+    "lms_url",
+    "lms_client_id",
+    "lms_client_secret",
+    "callback_retry_seconds",
+    "callback_backoff_seconds",
+)
+# A change of any of these may let held callbacks go.
+LMS_SETTINGS = ("lms_url", "lms_client_id", "lms_client_secret")
+# An empty value clears these.
+CLEARABLE = ("lms_client_id", "lms_client_secret")
+
+
+def with_stored_overrides(store: Store, settings: Settings, explicit: Iterable[str]) -> Settings:
+    """``settings`` with the control API's stored changes, except those a flag or an
+    environment variable gave explicitly at start."""
+    explicit = frozenset(explicit)
+    stored = {
+        name: value
+        for name, value in store.settings_overrides().items()
+        if name in RUNTIME_SETTINGS and name not in explicit
+    }
+    if not stored:
+        return settings
+    try:
+        return settings.replace(**stored)
+    except SettingsError as exc:
+        log.warning("ignoring the stored settings changes: %s", exc)
+        return settings
+
+
+def changed(current: Settings, changes: Any) -> tuple[Settings, dict[str, Any]]:
+    """The settings after ``changes`` (checked, all or nothing) and the changes as kept."""
+    if not isinstance(changes, dict) or not changes:
+        raise bad_request("send an object of settings to change")
+    fixed = sorted(set(changes) - set(RUNTIME_SETTINGS))
+    if fixed:
+        raise bad_request(
+            f"cannot change {', '.join(fixed)} at run time; changeable: "
+            + ", ".join(RUNTIME_SETTINGS),
+            error="invalid_setting",
+        )
+    changes = {
+        name: None if name in CLEARABLE and value == "" else value
+        for name, value in changes.items()
+    }
+    for name in changes:
+        if name in CLEARABLE or isinstance(getattr(current, name), str):
+            try:
+                payloads.value(
+                    changes, payloads.Field(name, (str,), required=name not in CLEARABLE)
+                )
+            except ProviderError as exc:
+                raise bad_request(f"{name} must be a string", error="invalid_setting") from exc
+    if "lms_url" in changes and not changes["lms_url"].startswith(("http://", "https://")):
+        raise bad_request("lms_url must start with http:// or https://", error="invalid_setting")
+    try:
+        new = current.replace(**changes)
+    except SettingsError as exc:
+        raise bad_request(str(exc), error="invalid_setting") from None
+    log.info("settings changed: %s", ", ".join(sorted(changes)))  # names only: no secrets
+    return new, {name: getattr(new, name) for name in changes}

@@ -1,0 +1,42 @@
+"""What the views work with: one :class:`Services` per app, in
+``app.extensions['mockprock']``. Views import this module, never the app factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from mockprock.config import Settings
+from mockprock.outbox import Outbox
+from mockprock.provider import Provider
+from mockprock.store import Store
+
+
+@dataclass
+class Services:
+    store: Store
+    provider: Provider
+
+    @property
+    def settings(self) -> Settings:
+        return self.provider.settings
+
+    @property
+    def outbox(self) -> Outbox:
+        """The callbacks to the LMS; ``outbox.start()`` runs their dispatcher thread."""
+        return self.provider.outbox
+
+    def close(self) -> None:
+        self.outbox.stop()
+        self.store.close()
+
+
+def services() -> Services:
+    """The current app's services."""
+    return current_app.extensions["mockprock"]
+
+
+def provider() -> Provider:
+    """The facade every view calls."""
+    return services().provider
