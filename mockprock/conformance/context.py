@@ -124,8 +124,10 @@ class Context:
             )
             answer = json_object(response)
             if response.status_code != 200 or not answer.get("access_token"):
-                raise CheckSkipped(
-                    f"no provider token (POST /oauth2/access_token answered {response.status_code})"
+                raise TokenUnavailable(
+                    f"a token for client {self.options.client_id!r} from POST "
+                    f"/oauth2/access_token (it answered {response.status_code}): without "
+                    "one the LMS can call nothing"
                 )
             self._token = str(answer["access_token"])
             expires_in = answer.get("expires_in")
