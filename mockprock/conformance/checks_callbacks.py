@@ -72,20 +72,25 @@ def callbacks_ready(ctx: Context) -> str:
     return f"ready arrived, attempt {attempt_id}"
 
 
-def _has_desktop(ctx: Context) -> bool:
-    response = ctx.http(
+def _preflight(ctx: Context) -> Any:
+    """The browser's CORS preflight of the worker's start; a 404 or 405: no such route."""
+    return ctx.http(
         "OPTIONS",
         "/desktop/start",
         headers={"Origin": WORKER_ORIGIN, "Access-Control-Request-Method": "POST"},
-        record=False,
     )
-    return response.status_code < 300 and "Access-Control-Allow-Origin" in response.headers
 
 
 @check("desktop.start_sends_ready", "the desktop app's start sends 'ready' (CORS open)")
 def desktop_start(ctx: Context) -> str:
-    if not _has_desktop(ctx):
+    preflight = _preflight(ctx)
+    if preflight.status_code in (404, 405):
         raise CheckSkipped("the provider has no /desktop/ routes for the browser worker")
+    expect(
+        preflight.status_code < 300 and "Access-Control-Allow-Origin" in preflight.headers,
+        "a 2xx CORS preflight answer with Access-Control-Allow-Origin: the worker runs in "
+        "the learner's page, on the LMS's or the learning MFE's origin",
+    )
     _, attempt_id = ctx.new_attempt()
     headers = {"Origin": WORKER_ORIGIN, **shapes.JSON_HEADERS}
     started = ctx.http("POST", f"/desktop/start?attempt={attempt_id}", headers=headers, json={})
