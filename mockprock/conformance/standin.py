@@ -52,7 +52,9 @@ class StandIn:
             self.host, self.port, app, threaded=True, request_handler=_QuietHandler
         )
         port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         shown_host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
         local_url = f"http://{shown_host}:{port}"

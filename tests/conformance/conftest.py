@@ -17,7 +17,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from mockprock.cli import main
 
-PROVIDER_CLIENT = ("vendor-client", "vendor-client-secret")
+PROVIDER_CLIENT = ("vendor-client", "vendor-client-secret-long-enough-for-hs256")
 LMS_CLIENT = ("kit-lms-client", "kit-lms-secret")
 # Callbacks of the test providers come at once; a missing one is known after this.
 CALLBACK_WAIT = "4"
@@ -46,7 +46,9 @@ def serve() -> Iterator[Callable[[Flask], str]]:
 
     def start(app: Flask) -> str:
         server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         thread.start()
         served.append(Served(f"http://127.0.0.1:{server.server_port}", server, thread))
         return served[-1].url
