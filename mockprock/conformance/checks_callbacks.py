@@ -3,11 +3,12 @@ application routes the learner's browser calls, and of the time every call took.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from mockprock.conformance import shapes
 from mockprock.conformance.context import Context, expect, json_object
-from mockprock.conformance.model import CheckFailed, CheckSkipped
+from mockprock.conformance.model import CheckFailed, CheckSkipped, Exchange
 from mockprock.conformance.registry import check
 from mockprock.lms_stub import CALLBACK_PREFIX
 
@@ -46,6 +47,7 @@ def _wait_accepted(ctx: Context, kind: str, attempt_id: str, after: str) -> dict
         return accepted[0]
     path = f"{CALLBACK_PREFIX}/{attempt_id}/{kind}"
     refused = _callbacks(ctx, kind, attempt_id)
+    _record(ctx, refused)
     if refused:
         last = refused[-1]
         hint = (
@@ -65,6 +67,16 @@ def _wait_accepted(ctx: Context, kind: str, attempt_id: str, after: str) -> dict
     raise CheckFailed(
         f"POST {path} within {ctx.options.callback_wait:g} s {after}; nothing arrived"
     )
+
+
+def _record(ctx: Context, calls: list[dict[str, Any]]) -> None:
+    """Show the callbacks that arrived in the check's report, as LMS-side exchanges."""
+    for call in calls:
+        path = f"{CALLBACK_PREFIX}/{call['attempt_id']}/{call['kind']}"
+        answer = json.dumps(call["answer"])
+        ctx.exchanges.append(
+            Exchange("POST", ctx.stand_in.url + path, call["json"], call["answer_status"], answer)
+        )
 
 
 def _stray(ctx: Context, attempt_id: str) -> list[dict[str, Any]]:
@@ -128,7 +140,7 @@ def _submit(ctx: Context, exam_id: str, attempt_id: str) -> None:
     for status in ("started", "submitted"):
         response = ctx.patch_status(exam_id, attempt_id, status)
         if not 200 <= response.status_code < 300:
-            raise CheckSkipped(f"PATCH {status} answered {response.status_code}")
+            raise CheckSkipped(f"PATCH {status!r} answered {response.status_code}")
 
 
 def _settled(ctx: Context, attempt_id: str) -> bool:
@@ -145,6 +157,7 @@ def callbacks_reviewed(ctx: Context) -> str:
     ctx.wait(lambda: _callbacks(ctx, "reviewed", attempt_id), "the reviewed callback")
     first = _callbacks(ctx, "reviewed", attempt_id)
     review = (first[0]["json"] if first else None) or {}
+    _record(ctx, first[:1])
     if not first:
         _wait_accepted(ctx, "reviewed", attempt_id, "of the submission")  # says what came
     expect(
@@ -163,6 +176,7 @@ def callbacks_reviewed(ctx: Context) -> str:
         ctx.wait(lambda: _settled(ctx, attempt_id), "the outbox to settle")
     ctx.wait(lambda: len(_callbacks(ctx, "reviewed", attempt_id)) > 1, "", QUIET_SECONDS)
     sent = _callbacks(ctx, "reviewed", attempt_id)
+    _record(ctx, sent)
     expect(
         len(sent) == 1,
         f"one review per attempt: {len(sent)} arrived (the LMS records each as a new review)",
@@ -179,7 +193,9 @@ def callbacks_retried(ctx: Context) -> str:
         _wait_accepted(ctx, "reviewed", attempt_id, "of a first try the LMS answered 500")
     finally:
         ctx.stand_in.client.set_fault(None)
-    tries = [c["answer_status"] for c in _callbacks(ctx, "reviewed", attempt_id)]
+    calls = _callbacks(ctx, "reviewed", attempt_id)
+    _record(ctx, calls)
+    tries = [c["answer_status"] for c in calls]
     expect(
         tries[:1] == [500],
         f"the first try answered 500, then a retry (answers seen: {tries})",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from typing import Any
 import requests
 
 from mockprock.conformance import shapes
-from mockprock.conformance.model import CheckFailed, CheckSkipped, Exchange
+from mockprock.conformance.model import CheckFailed, CheckSkipped, Exchange, excerpt
 from mockprock.conformance.standin import StandIn
 from mockprock.processes import wait_for
 
@@ -102,7 +103,7 @@ class Context:
             ) from None
         exchange.seconds = time.monotonic() - started
         exchange.status = response.status_code
-        exchange.body = response.text[:2000]
+        exchange.body = _redacted_body(response.text[:2000])
         self._keep(exchange, record)
         return response
 
@@ -177,7 +178,7 @@ class Context:
         if not 200 <= response.status_code < 300:
             raise CheckSkipped(
                 f"the control API refused {method} {path}: {response.status_code} "
-                f"{response.text[:200]}"
+                f"{excerpt(response.text)}"
             )
         return response.json()
 
@@ -264,7 +265,7 @@ class Context:
         attempt_id = json_object(response).get("id")
         if response.status_code != 200 or not attempt_id:
             raise CheckSkipped(
-                f"attempt registration answered {response.status_code} {response.text[:200]}"
+                f"attempt registration answered {response.status_code} {excerpt(response.text)}"
             )
         self.stand_in.client.add_attempt(str(attempt_id))
         return exam_id, str(attempt_id)
@@ -300,10 +301,21 @@ def expect(condition: Any, need: str) -> None:
         raise CheckFailed(need)
 
 
-SECRET_FIELDS = ("client_secret", "lms_client_secret")
+SECRET_FIELDS = ("client_secret", "lms_client_secret", "access_token")
 
 
 def _redacted(sent: Any) -> Any:
     if isinstance(sent, dict):
         return {k: ("<secret>" if k in SECRET_FIELDS else v) for k, v in sent.items()}
     return sent
+
+
+def _redacted_body(text: str) -> str:
+    """An answer as kept in a report: tokens and secrets replaced."""
+    if not any(name in text for name in SECRET_FIELDS):
+        return text
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    return json.dumps(_redacted(data)) if isinstance(data, dict) else text
