@@ -106,7 +106,11 @@ def run_command(
                 f"client {stand_in.client_id} with secret {stand_in.client_secret}"
             )
         results = run_conformance(
-            settings, stand_in, only, on_result=lambda r: echo(report.text_line(r))
+            settings,
+            stand_in,
+            only,
+            on_result=lambda r: echo(report.text_line(r)),
+            on_note=lambda note: echo(f"note: {note}"),
         )
     finally:
         stand_in.stop()

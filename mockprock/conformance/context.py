@@ -63,6 +63,7 @@ class Context:
         self.run_id = uuid.uuid4().hex[:8]
         self.control_settings: dict[str, Any] | None = None
         self._restore: dict[str, Any] = {}
+        self.notes: list[str] = []  # for the person running the kit
 
     # -- HTTP, recorded -----------------------------------------------------------------
 
@@ -198,6 +199,12 @@ class Context:
         self._restore = {k: settings[k] for k in changes if k in settings}
         if not settings.get("lms_client_secret_set"):
             self._restore["lms_client_secret"] = ""
+        elif "lms_client_secret" in changes:
+            # The control API never shows a secret, so this one cannot be put back.
+            self.notes.append(
+                "the provider's LMS client secret was replaced by the stand-in's and cannot "
+                "be put back: set it again (PATCH /mockprock/api/settings lms_client_secret)"
+            )
         self.control("PATCH", "/settings", json=changes)
 
     def change_setting(self, name: str, value: Any) -> None:

@@ -18,6 +18,9 @@ from mockprock.conformance.model import FAIL, PASS, SKIP, Check, CheckFailed, Ch
 from mockprock.conformance.registry import CHECKS, selected
 from mockprock.conformance.standin import StandIn
 
+# The checks that need callbacks to reach the stand-in (the provider is told so first).
+CALLBACK_AREAS = ("callbacks.", "desktop.")
+
 
 def run_check(ctx: Context, check: Check) -> Result:
     ctx.exchanges = []
@@ -47,6 +50,7 @@ def run_conformance(
     stand_in: StandIn,
     only: tuple[str, ...] = (),
     on_result: Callable[[Result], None] = lambda result: None,
+    on_note: Callable[[str], None] = lambda note: None,
 ) -> list[Result]:
     """Run the selected checks against ``options.url``; ``stand_in`` must be started."""
     checks = selected(only)
@@ -54,7 +58,10 @@ def run_conformance(
     ctx.detect_control()
     results = []
     try:
-        ctx.prepare_provider()
+        if any(c.name.startswith(CALLBACK_AREAS) for c in checks):
+            ctx.prepare_provider()
+        for note in ctx.notes:
+            on_note(note)
         for check in checks:
             result = run_check(ctx, check)
             results.append(result)

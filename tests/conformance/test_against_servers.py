@@ -43,6 +43,19 @@ def test_a_live_mockprock_passes_every_check(start_mockprock, run_kit, tmp_path:
     assert after["lms_client_secret_set"] == before["lms_client_secret_set"]
 
 
+def test_the_kit_says_when_it_replaced_the_providers_lms_secret(start_mockprock, run_kit) -> None:
+    server = start_mockprock("developer-lms-client", "developer-lms-secret")
+    control = ControlClient(server.url, *MOCKPROCK_CLIENT)
+    run = run_kit(server.url, "--only", "callbacks.ready", client=MOCKPROCK_CLIENT)
+    assert run.exit_code == 0, run.output
+    assert "note: the provider's LMS client secret was replaced" in run.output
+    assert "developer-lms-secret" not in run.output
+    assert control.settings()["lms_client_id"] == "developer-lms-client"
+    # Checks that need no callbacks leave the provider's settings alone.
+    run = run_kit(server.url, "--only", "config", client=MOCKPROCK_CLIENT)
+    assert "note:" not in run.output
+
+
 def test_wrong_provider_credentials_fail_every_check_that_needs_a_token(
     start_mockprock, run_kit
 ) -> None:
