@@ -96,11 +96,11 @@ class Context:
             )
         except requests.RequestException as exc:
             exchange.seconds = time.monotonic() - started
-            exchange.error = f"{type(exc).__name__}: {exc}"
+            exchange.error = f"{type(exc).__name__}: {excerpt(str(exc))}"
             self._keep(exchange, record)
             raise CheckFailed(
                 f"an answer within edx-proctoring's {shapes.EDX_TIMEOUT_SECONDS} s timeout "
-                f"({exchange.error})"
+                f"to {method} {url} (none came: {type(exc).__name__})"
             ) from None
         exchange.seconds = time.monotonic() - started
         exchange.status = response.status_code
