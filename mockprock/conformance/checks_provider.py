@@ -118,7 +118,7 @@ def exams_create(ctx: Context) -> str:
         "a 2xx JSON object with the exam's 'id' (without it the LMS keeps no external id "
         "and says nothing)",
     )
-    ctx.remember("created exam", str(exam_id))
+    ctx.remember("create an exam", str(exam_id))
     return f"exam {exam_id}"
 
 
