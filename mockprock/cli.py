@@ -284,5 +284,11 @@ def get_dashboard(client_id: str, client_secret: str | None, **options: Any) -> 
     _show_dashboard_link(client_id, client_secret or default_secret(client_id), **options)
 
 
+# The conformance kit lives in its own package; its command is registered here.
+from mockprock.conformance.command import conformance  # noqa: E402
+
+main.add_command(conformance)
+
+
 if __name__ == "__main__":
     main()

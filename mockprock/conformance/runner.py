@@ -1,0 +1,81 @@
+"""Run the checks against a provider: start the stand-in, prepare, run, put back."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import requests
+
+from mockprock.conformance import (  # noqa: F401  (each module registers its checks)
+    checks_callbacks,
+    checks_learners,
+    checks_provider,
+    checks_security,
+)
+from mockprock.conformance.context import Context, Options
+from mockprock.conformance.model import FAIL, PASS, SKIP, Check, CheckFailed, CheckSkipped, Result
+from mockprock.conformance.registry import CHECKS, selected
+from mockprock.conformance.standin import StandIn
+
+# The checks that need callbacks to reach the stand-in (the provider is told so first).
+CALLBACK_AREAS = ("callbacks.", "desktop.")
+
+
+def run_check(ctx: Context, check: Check) -> Result:
+    ctx.exchanges = []
+    started = time.monotonic()
+    try:
+        note = check.run(ctx)
+        outcome, reason = PASS, note or ""
+    except CheckFailed as exc:
+        outcome, reason = FAIL, f"needs {exc}"
+    except CheckSkipped as exc:
+        outcome, reason = SKIP, str(exc)
+    except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+        # An answer so far from the contract that the check could not read it.
+        outcome, reason = FAIL, f"needs an answer the LMS can read ({type(exc).__name__}: {exc})"
+    return Result(
+        check.name,
+        check.summary,
+        outcome,
+        reason,
+        list(ctx.exchanges),
+        time.monotonic() - started,
+    )
+
+
+def run_conformance(
+    options: Options,
+    stand_in: StandIn,
+    only: tuple[str, ...] = (),
+    on_result: Callable[[Result], None] = lambda result: None,
+    on_note: Callable[[str], None] = lambda note: None,
+) -> list[Result]:
+    """Run the selected checks against ``options.url``; ``stand_in`` must be started."""
+    checks = selected(only)
+    ctx = Context(options, stand_in)
+    ctx.detect_control()
+    results = []
+    try:
+        if any(c.name.startswith(CALLBACK_AREAS) for c in checks):
+            ctx.prepare_provider()
+        for note in ctx.notes:
+            on_note(note)
+        for check in checks:
+            result = run_check(ctx, check)
+            results.append(result)
+            on_result(result)
+    finally:
+        ctx.restore_provider()
+    return results
+
+
+def has_control(options: Options) -> bool:
+    """Whether the provider at ``options.url`` has mockprock's control API."""
+    ctx = Context(options, StandIn())
+    ctx.detect_control()
+    return ctx.has_control()
+
+
+__all__ = ["CHECKS", "Options", "StandIn", "has_control", "run_conformance"]

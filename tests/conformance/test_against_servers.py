@@ -1,0 +1,136 @@
+"""The kit against whole servers: a live mockprock (everything passes), a server that
+answers constant JSON without checking tokens, and the original mockprock's departures
+from the contract."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify
+
+from mockprock.client import ControlClient
+from tests.conformance.conftest import LMS_CLIENT, PROVIDER_CLIENT
+from tests.conformance.provider_app import create_provider_app
+
+MOCKPROCK_CLIENT = ("abcd", "abcdsecret")
+
+
+def test_a_live_mockprock_passes_every_check(start_mockprock, run_kit, tmp_path: Path) -> None:
+    # Short-lived tokens, so the expired-token check runs rather than skips.
+    server = start_mockprock("--token-lifetime-seconds", "2")
+    control = ControlClient(server.url, *MOCKPROCK_CLIENT)
+    before = control.settings()
+    junit = tmp_path / "conformance.xml"
+    run = run_kit(server.url, "--junit-xml", str(junit), client=MOCKPROCK_CLIENT)
+
+    assert run.exit_code == 0, run.output
+    assert run.named("FAIL") == [] and run.named("SKIP") == [], run.output
+    assert len(run.named("PASS")) >= 20
+    assert "control API: yes" in run.output
+    assert run.output.rstrip().endswith(f"{len(run.named('PASS'))} passed, 0 failed, 0 skipped")
+    # The callbacks really reached the stand-in: the checks that need them passed.
+    for name in ("callbacks.ready", "callbacks.reviewed_once", "callbacks.review_retried"):
+        assert run.outcome(name) == "PASS"
+    suite = ET.parse(junit).getroot()
+    assert suite.get("tests") == str(len(run.report["results"]))
+    assert suite.get("failures") == "0" and suite.get("skipped") == "0"
+    # The settings the kit changed to reach the stand-in are put back.
+    after = control.settings()
+    for name in ("review_delay_seconds", "ready_delay_seconds", "lms_url", "onboarding"):
+        assert after[name] == before[name], name
+    assert after["lms_client_secret_set"] == before["lms_client_secret_set"]
+
+
+def test_the_kit_says_when_it_replaced_the_providers_lms_secret(start_mockprock, run_kit) -> None:
+    server = start_mockprock("developer-lms-client", "developer-lms-secret")
+    control = ControlClient(server.url, *MOCKPROCK_CLIENT)
+    run = run_kit(server.url, "--only", "callbacks.ready", client=MOCKPROCK_CLIENT)
+    assert run.exit_code == 0, run.output
+    assert "note: the provider's LMS client secret was replaced" in run.output
+    assert "developer-lms-secret" not in run.output
+    assert control.settings()["lms_client_id"] == "developer-lms-client"
+    # Checks that need no callbacks leave the provider's settings alone.
+    run = run_kit(server.url, "--only", "config", client=MOCKPROCK_CLIENT)
+    assert "note:" not in run.output
+
+
+def test_wrong_provider_credentials_fail_every_check_that_needs_a_token(
+    start_mockprock, run_kit
+) -> None:
+    server = start_mockprock()
+    run = run_kit(server.url, "--only", "config,exams.create", client=("abcd", "not-the-secret"))
+    assert run.exit_code == 1
+    assert set(run.named("FAIL")) == {"config.fields", "config.localized", "exams.create"}
+    assert "from POST /oauth2/access_token (it answered 401)" in run.output
+
+
+def constant_app() -> Flask:
+    """Any method, any path: the same 200 JSON, no token looked at."""
+    app = Flask(__name__)
+    answer: dict[str, Any] = {
+        "access_token": "constant",
+        "token_type": "JWT",
+        "expires_in": 3600,
+        "id": "constant",
+        "status": "created",
+    }
+
+    @app.route("/", defaults={"path": ""}, methods=["GET", "POST", "PATCH", "DELETE"])
+    @app.route("/<path:path>", methods=["GET", "POST", "PATCH", "DELETE"])
+    def everything(path: str) -> Any:
+        return jsonify(answer)
+
+    return app
+
+
+def test_a_server_answering_constant_json_fails_with_named_checks(serve, run_kit) -> None:
+    url = serve(constant_app())
+    run = run_kit(url, "--only", "token,config,exams,attempts,users,security,dashboard")
+    assert run.exit_code == 1
+    failed = set(run.named("FAIL"))
+    assert len(failed) >= 3
+    assert {
+        "token.bad_secret",
+        "config.fields",
+        "exams.get_unknown",
+        "attempts.unknown_status_refused",
+        "users.retire",
+        "security.no_token",
+        "security.forged_token",
+        "dashboard.forged_refused",
+    } <= failed
+    for name in failed:
+        assert f"FAIL {name}: needs " in run.output
+
+
+# The original mockprock (before 2.0): tokens decoded without verifying them, any secret
+# answered 200 without a token, no DELETE of attempts, no user retirement, and an unknown
+# exam answered 200 {}.
+ORIGINAL = {
+    "original_token",
+    "forged_accepted",
+    "alg_none_accepted",
+    "no_delete",
+    "no_retirement",
+    "unknown_exam_empty",
+}
+
+
+def test_the_original_mockprocks_departures_are_named(serve, run_kit) -> None:
+    url = serve(create_provider_app(PROVIDER_CLIENT, LMS_CLIENT, broken=ORIGINAL))
+    run = run_kit(url, "--only", "token,exams,attempts,users,security")
+    assert run.exit_code == 1
+    assert set(run.named("FAIL")) == {
+        "token.bad_secret",
+        "exams.get_unknown",
+        "attempts.delete",
+        "users.retire",
+        "security.forged_token",
+        "security.alg_none",
+    }
+    delete = run.by_name()["attempts.delete"]
+    assert "remove_exam_attempt" in delete["reason"]
+    assert delete["exchanges"][-1]["method"] == "DELETE"
+    assert delete["exchanges"][-1]["status"] == 405
