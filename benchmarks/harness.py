@@ -5,8 +5,8 @@ Also a command, so each server is a process of its own (the load driver's thread
 not share a GIL with the server they measure):
 
     python benchmarks/harness.py sink                      # the LMS side of callbacks
-    python benchmarks/harness.py bare --server waitress    # the ceiling: constant answers
-    python benchmarks/harness.py mockprock --server waitress [--profile OUT] -- SERVE_ARGS
+    python benchmarks/harness.py --server waitress bare    # the ceiling: constant answers
+    python benchmarks/harness.py --server waitress [--profile OUT] mockprock -- SERVE_ARGS
 
 ``mockprock`` runs ``mockprock serve`` in this process (the same command, same code
 path), on another WSGI server when asked and under the sampling profiler when asked.
@@ -18,6 +18,7 @@ import argparse
 import collections
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -62,11 +63,11 @@ def mockprock_serve_argv(server: str, profile: str | None, *serve_args: str) -> 
     if server == "werkzeug" and profile is None and script.exists():
         return [str(script), "serve", *serve_args]
     extra = ["--profile", profile] if profile else []
-    return python_argv("mockprock", "--server", server, *extra, "--", *serve_args)
+    return python_argv("--server", server, *extra, "mockprock", "--", *serve_args)
 
 
 def bare_argv(server: str) -> list[str]:
-    return python_argv("bare", "--server", server)
+    return python_argv("--server", server, "bare")
 
 
 def start(argv: list[str]) -> ServerProcess:
@@ -312,13 +313,8 @@ class StackSampler:
     @staticmethod
     def _name(frame: Any) -> str:
         code = frame.f_code
-        path = code.co_filename
-        for marker in ("site-packages/", "lib/python3"):
-            if marker in path:
-                path = path.split(marker, 1)[1]
-                break
-        else:
-            path = path.split("/mockprock/", 1)[-1] if "/mockprock/" in path else path
+        path = re.sub(r".*/(site-packages|python3\.\d+)/", "", code.co_filename)
+        path = re.sub(r".*/(mockprock|benchmarks)/", r"\1/", path)
         return f"{path}:{frame.f_lineno} {code.co_name}"
 
     def _run(self) -> None:
@@ -353,7 +349,9 @@ class StackSampler:
         for name, count in self.self_counts.most_common(top):
             lines.append(f"  {100 * count / total:5.1f} %  {name}")
         lines.append("\ntop cumulative (function anywhere on the stack):")
-        for name, count in self.cumulative.most_common(top):
+        # Frames on every busy stack (thread bootstrap, the server's loop) say nothing.
+        telling = [(n, c) for n, c in self.cumulative.most_common() if c < 0.9 * total]
+        for name, count in telling[:top]:
             lines.append(f"  {100 * count / total:5.1f} %  {name}")
         return "\n".join(lines)
 
@@ -381,8 +379,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("what", choices=("sink", "bare", "mockprock"))
     parser.add_argument("--server", choices=SERVERS, default="werkzeug")
     parser.add_argument("--profile", help="write a stack-sampling profile to this file")
-    parser.add_argument("serve_args", nargs="*")
+    parser.add_argument("serve_args", nargs=argparse.REMAINDER, help="-- mockprock serve options")
     args = parser.parse_args(argv)
+    args.serve_args = [a for a in args.serve_args if a != "--"]
     runners: dict[str, Callable[[], None]] = {
         "sink": run_sink,
         "bare": lambda: run_bare(args.server),
