@@ -313,6 +313,7 @@ def main() -> None:
     parser.add_argument("--skip-bare", action="store_true", help="measure mockprock only")
     args = parser.parse_args()
 
+    print(harness.machine(), "(at the start)", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         sink = harness.start(harness.python_argv("sink"))
         profile = str(Path(tmp) / "profile.txt") if args.profile else None

@@ -224,7 +224,8 @@ def main() -> None:
 
 
 def report(rows: list[tuple[int, float, float, dict[str, Any]]], per_course: int) -> None:
-    print(f"\none course = {per_course} attempts over {EXAMS_PER_COURSE} exams; ms")
+    print(f"\n{harness.machine()}")
+    print(f"one course = {per_course} attempts over {EXAMS_PER_COURSE} exams; ms")
     print(
         f"{'attempts':>9} {'file MiB':>9} {'RSS idle':>9} {'RSS peak':>9}  "
         f"{'request':26}{'n':>5}{'p50':>9}{'p99':>9}{'answer':>12}"
