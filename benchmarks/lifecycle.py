@@ -231,7 +231,8 @@ def ratio(a: float, b: float) -> str:
 
 
 def report(mock: Run, bare: Run, server: str, workers: int) -> None:
-    print(f"\n{mock.learners} learners, {workers} LMS workers, HTTP server {server} (both apps)\n")
+    print(f"\n{mock.learners} learners, {workers} LMS workers, HTTP server {server} (both apps)")
+    print(f"{harness.machine()} (at the end)\n")
     print(f"{'':34}{'bare app':>12}{'mockprock':>12}{'ratio':>10}")
     print(f"{'lifecycles/s':34}{bare.rate:12.1f}{mock.rate:12.1f}  {ratio(mock.rate, bare.rate)}")
     print(f"{'wall time of the load (s)':34}{bare.wall:12.1f}{mock.wall:12.1f}")
