@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import importlib.util
 import itertools
 import tempfile
 import threading
@@ -313,6 +314,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="sample mockprock's stacks")
     parser.add_argument("--skip-bare", action="store_true", help="measure mockprock only")
     args = parser.parse_args()
+    for server in {args.server, args.bare_server or args.server} - {"werkzeug"}:
+        if importlib.util.find_spec(server) is None:
+            parser.error(f"{server} is not installed: .venv/bin/pip install -e '.[server,bench]'")
 
     print(harness.machine(), "(at the start)", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
