@@ -258,7 +258,11 @@ class WaitressServer:
     def __init__(self, app: Any, host: str, port: int, **_: Any) -> None:
         import waitress
 
-        self._server = waitress.create_server(app, host=host, port=port, threads=WAITRESS_THREADS)
+        # Each LMS worker keeps two connections open (its API session, its learners'
+        # browser): past waitress's default limit of 100 it stops accepting and they stall.
+        self._server = waitress.create_server(
+            app, host=host, port=port, threads=WAITRESS_THREADS, connection_limit=1000
+        )
         self.server_port = self._server.effective_port
 
     def serve_forever(self) -> None:
