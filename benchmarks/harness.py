@@ -320,7 +320,7 @@ class StackSampler:
 
     IDLE = {"select", "poll", "accept", "wait", "readinto", "serve_forever", "_worker"}
 
-    def __init__(self, interval: float = 0.002) -> None:
+    def __init__(self, interval: float = 0.005) -> None:
         self.interval = interval
         self.samples = 0
         self.self_counts: collections.Counter[str] = collections.Counter()
