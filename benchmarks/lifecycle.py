@@ -1,13 +1,14 @@
 """A class taking a proctored exam at once: mockprock under LMS load, against a bare app.
 
-    python benchmarks/lifecycle.py [--learners 1000] [--workers 50] [--server werkzeug]
-                                   [--profile]
+    python benchmarks/lifecycle.py [-n 1000] [-c 50] [-p 2] [--server werkzeug|waitress]
+                                   [--bare-server gunicorn] [--profile] [--skip-bare]
 
 Starts ``mockprock serve`` (a temporary --db, zero ready and review delays, LMS
 credentials pointing at a sink on loopback) and that sink, which answers the OAuth
 token and the ``ready``/``reviewed`` callbacks and records when each arrived. Then
-``--workers`` LMS workers (threads, each with keep-alive sessions and a cached token, as
-``requests`` and edx-proctoring have them) run ``--learners`` learners through what the
+``--workers`` LMS workers (threads spread over ``--client-processes`` processes, each
+with keep-alive sessions and a cached token, as ``requests`` and edx-proctoring have
+them) run ``--learners`` learners through what the
 LMS and the browser worker do: register, GET attempt, GET the download page, PATCH
 started, desktop start, 3 pings, desktop stop, PATCH submitted. Then the same request
 mix against a bare Flask app (constant JSON of about the same size) on the same Python
@@ -26,7 +27,7 @@ from __future__ import annotations
 import argparse
 import collections
 import importlib.util
-import itertools
+import multiprocessing
 import tempfile
 import threading
 import time
@@ -180,30 +181,77 @@ def _token_response(client: ProviderClient) -> requests.Response:
     return response
 
 
-def load(run: Run, server: harness.ServerProcess, lms_url: str, workers: int) -> None:
-    """Run ``run.learners`` lifecycles through ``workers`` threads; measure the server."""
-    setup = ProviderClient(server.url, *CLIENT)
-    exam_id = setup.save_exam(EXAM)
-    learners = [Learner(server.url, exam_id, lms_url, run) for _ in range(workers)]
-    counter = itertools.count()
-    proc = harness.ProcSample(harness.server_pid(server)).start()
-    cpu_before = proc.cpu_seconds()
+def drive(
+    base_url: str,
+    exam_id: str,
+    lms_url: str,
+    workers: int,
+    learners: int,
+    counter: Any,
+    ready: Any,
+    results: Any,
+) -> None:
+    """One client process: ``workers`` threads taking learner numbers from ``counter``."""
+    run = Run("part", learners)
+    pool = [Learner(base_url, exam_id, lms_url, run) for _ in range(workers)]
+
+    def take() -> int:
+        with counter.get_lock():
+            counter.value += 1
+            return counter.value - 1
 
     def work(learner: Learner) -> None:
         learner.token()
-        while (n := next(counter)) < run.learners:
+        while (n := take()) < learners:
             learner.lifecycle(n)
 
-    began = time.perf_counter()
-    threads = [threading.Thread(target=work, args=(w,)) for w in learners]
+    threads = [threading.Thread(target=work, args=(w,)) for w in pool]
+    ready.wait()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    run.wall = time.perf_counter() - began
+    results.put((time.time(), dict(run.latencies), run.errors, run.ready_after, run.reviewed_after))
+
+
+def load(
+    run: Run, server: harness.ServerProcess, lms_url: str, workers: int, processes: int
+) -> None:
+    """Run ``run.learners`` lifecycles through ``workers`` threads spread over
+    ``processes`` client processes (one Python process's GIL caps what it can send);
+    measure the server meanwhile."""
+    setup = ProviderClient(server.url, *CLIENT)
+    exam_id = setup.save_exam(EXAM)
+    context = multiprocessing.get_context("spawn")
+    counter, ready, results = context.Value("q", 0), context.Barrier(processes + 1), context.Queue()
+    clients = [
+        context.Process(
+            target=drive,
+            args=(server.url, exam_id, lms_url, share, run.learners, counter, ready, results),
+        )
+        for share in (workers // processes + (i < workers % processes) for i in range(processes))
+    ]
+    for client in clients:
+        client.start()
+    proc = harness.ProcSample(harness.server_pid(server)).start()
+    cpu_before = proc.cpu_seconds()
+    ready.wait()  # every client has its sessions: go
+    began = time.time()
+    finished = []
+    for _ in clients:
+        ended, latencies, errors, ready_after, reviewed_after = results.get()
+        finished.append(ended)
+        for name, values in latencies.items():
+            run.latencies[name].extend(values)
+        run.errors.extend(errors)
+        run.ready_after.update(ready_after)
+        run.reviewed_after.update(reviewed_after)
+    for client in clients:
+        client.join()
+    run.wall = max(finished) - began
     if lms_url:
         run.callbacks = wait_for_callbacks(lms_url, 2 * len(run.reviewed_after))
-        run.drain = time.perf_counter() - began - run.wall
+        run.drain = time.time() - began - run.wall
     run.cpu = proc.cpu_seconds() - cpu_before
     proc.stop()
     run.peak_threads, run.peak_rss_kib = proc.peak_threads, proc.peak_rss_kib
@@ -231,8 +279,11 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:6.2f} x" if b else "     -"
 
 
-def report(mock: Run, bare: Run, server: str, workers: int) -> None:
-    print(f"\n{mock.learners} learners, {workers} LMS workers, HTTP server {server} (both apps)")
+def report(mock: Run, bare: Run, server: str, workers: int, processes: int) -> None:
+    print(
+        f"\n{mock.learners} learners, {workers} LMS workers in {processes} client processes, "
+        f"HTTP server {server} (both apps)"
+    )
     print(f"{harness.machine()} (at the end)\n")
     print(f"{'':34}{'bare app':>12}{'mockprock':>12}{'ratio':>10}")
     print(f"{'lifecycles/s':34}{bare.rate:12.1f}{mock.rate:12.1f}  {ratio(mock.rate, bare.rate)}")
@@ -311,6 +362,13 @@ def main() -> None:
         choices=harness.SERVERS,
         help="another server for the bare app only (default: --server)",
     )
+    parser.add_argument(
+        "-p",
+        "--client-processes",
+        type=int,
+        default=2,
+        help="processes the workers are spread over (one process's GIL caps the load)",
+    )
     parser.add_argument("--profile", action="store_true", help="sample mockprock's stacks")
     parser.add_argument("--skip-bare", action="store_true", help="measure mockprock only")
     args = parser.parse_args()
@@ -334,7 +392,7 @@ def main() -> None:
             server = harness.start(harness.mockprock_serve_argv(args.server, profile, *serve_args))
             try:
                 print(f"mockprock: {' '.join(server.argv[:3])} ... at {server.url}", flush=True)
-                load(mock, server, sink.url, args.workers)
+                load(mock, server, sink.url, args.workers, args.client_processes)
             finally:
                 server.stop()
             if not args.skip_bare:
@@ -344,12 +402,12 @@ def main() -> None:
                         f"bare app ({args.bare_server or args.server}) at {bare_server.url}",
                         flush=True,
                     )
-                    load(bare, bare_server, "", args.workers)
+                    load(bare, bare_server, "", args.workers, args.client_processes)
                 finally:
                     bare_server.stop()
         finally:
             sink.stop()
-        report(mock, bare, args.server, args.workers)
+        report(mock, bare, args.server, args.workers, args.client_processes)
         if profile and Path(profile).exists():
             print("\nwhere mockprock's time went (stack samples while serving):")
             print(Path(profile).read_text())
