@@ -263,7 +263,7 @@ class WaitressServer:
         self._server = waitress.create_server(
             app, host=host, port=port, threads=WAITRESS_THREADS, connection_limit=1000
         )
-        self.server_port = self._server.effective_port
+        self.server_port = self.port = self._server.effective_port
 
     def serve_forever(self) -> None:
         self._server.run()

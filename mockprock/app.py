@@ -39,7 +39,6 @@ def create_app(
     from mockprock.views import common, control, dashboard, desktop, oauth, pages, provider_api
 
     common.register_error_handlers(app)
-    app.teardown_appcontext(lambda exc: store.release())
     app.register_blueprint(oauth.bp)
     app.register_blueprint(provider_api.bp)
     app.register_blueprint(dashboard.bp)
