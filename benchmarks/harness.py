@@ -71,10 +71,10 @@ def python_argv(*args: str) -> list[str]:
 
 
 def mockprock_serve_argv(server: str, profile: str | None, *serve_args: str) -> list[str]:
-    """``mockprock serve`` as a user starts it; through this harness when another WSGI
-    server or the profiler is wanted (``mockprock serve`` has Werkzeug only)."""
+    """``mockprock serve`` as a user starts it (it serves on waitress); through this
+    harness when another WSGI server or the profiler is wanted."""
     script = Path(sys.executable).parent / "mockprock"
-    if server == "werkzeug" and profile is None and script.exists():
+    if server == "waitress" and profile is None and script.exists():
         return [str(script), "serve", *serve_args]
     extra = ["--profile", profile] if profile else []
     return python_argv("--server", server, *extra, "mockprock", "--", *serve_args)
@@ -378,11 +378,20 @@ def run_mockprock(server: str, profile: str | None, serve_args: list[str]) -> No
     import mockprock.server
     from mockprock.cli import main
 
-    if server != "werkzeug":
-        # ``serve`` builds its server with make_server(host, port, app, ...): swap that.
-        mockprock.server.make_server = lambda host, port, app, **kw: serve_wsgi(
-            app, server, host, port
-        )
+    if server == "werkzeug":
+        # 2.0's server: ``serve`` builds its server with make_server(app, sock, settings).
+        def werkzeug_server(app: Any, sock: Any, settings: Any) -> Any:
+            from werkzeug.serving import make_server
+
+            host, port = sock.getsockname()[:2]
+            httpd = make_server(host, port, app, threaded=True, fd=sock.fileno())
+            sock.close()  # Werkzeug took a duplicate
+            httpd.port = httpd.server_port
+            return httpd
+
+        mockprock.server.make_server = werkzeug_server
+    elif server != "waitress":
+        raise SystemExit("mockprock runs on waitress (its own) or werkzeug here")
     sampler = StackSampler().start() if profile else None
     try:
         main(["serve", *serve_args], standalone_mode=False)

@@ -1,6 +1,6 @@
 """A class taking a proctored exam at once: mockprock under LMS load, against a bare app.
 
-    python benchmarks/lifecycle.py [-n 1000] [-c 50] [-p 2] [--server werkzeug|waitress]
+    python benchmarks/lifecycle.py [-n 1000] [-c 50] [-p 2] [--server waitress|werkzeug]
                                    [--bare-server gunicorn] [--profile] [--skip-bare]
 
 Starts ``mockprock serve`` (a temporary --db, zero ready and review delays, LMS
@@ -353,9 +353,9 @@ def main() -> None:
     parser.add_argument(
         "--server",
         choices=("werkzeug", "waitress"),
-        default="werkzeug",
-        help="HTTP server of both apps (mockprock serve has Werkzeug's; waitress runs "
-        "the same command in-process with waitress's server)",
+        default="waitress",
+        help="HTTP server of both apps (mockprock serve has waitress; werkzeug runs "
+        "the same command in-process on Werkzeug's development server, as 2.0 did)",
     )
     parser.add_argument(
         "--bare-server",

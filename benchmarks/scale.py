@@ -209,7 +209,7 @@ def main() -> None:
                 print(f"{size:>9} attempts loaded (+{loading:.0f} s)", flush=True)
                 server = harness.start(
                     harness.mockprock_serve_argv(
-                        "werkzeug", None, "--host", "127.0.0.1", "--port", "0", "--db", str(path)
+                        "waitress", None, "--host", "127.0.0.1", "--port", "0", "--db", str(path)
                     )
                 )
                 try:

@@ -28,8 +28,10 @@ from mockprock.config import Settings
 from mockprock.journal import redact_url
 
 # Worker threads running the app. SQLite takes one writer at a time and the GIL one
-# thread of Python: more threads only queue inside the process.
-THREADS = 16
+# thread of Python: more threads only queue inside the process, and starve the
+# callback senders (measured: with 16, ``ready`` reached the LMS 2-4 s late under load;
+# with 6, within 0.3 s at the same throughput; docs/performance.rst).
+THREADS = 6
 # Open connections accepted at once (an LMS keeps a pool per worker, browsers more);
 # past it waitress stops accepting until some close.
 CONNECTION_LIMIT = 1000
