@@ -279,10 +279,10 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:6.2f} x" if b else "     -"
 
 
-def report(mock: Run, bare: Run, server: str, workers: int, processes: int) -> None:
+def report(mock: Run, bare: Run, servers: str, workers: int, processes: int) -> None:
     print(
         f"\n{mock.learners} learners, {workers} LMS workers in {processes} client processes, "
-        f"HTTP server {server} (both apps)"
+        f"HTTP server {servers}"
     )
     print(f"{harness.machine()} (at the end)\n")
     print(f"{'':34}{'bare app':>12}{'mockprock':>12}{'ratio':>10}")
@@ -407,7 +407,13 @@ def main() -> None:
                     bare_server.stop()
         finally:
             sink.stop()
-        report(mock, bare, args.server, args.workers, args.client_processes)
+        bare_name = args.bare_server or args.server
+        servers = (
+            f"{args.server} (both apps)"
+            if bare_name == args.server
+            else f"{args.server} (mockprock), {bare_name} (bare app)"
+        )
+        report(mock, bare, servers, args.workers, args.client_processes)
         if profile and Path(profile).exists():
             print("\nwhere mockprock's time went (stack samples while serving):")
             print(Path(profile).read_text())
