@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -80,6 +81,15 @@ def mockprock_serve_argv(server: str, profile: str | None, *serve_args: str) -> 
 
 def bare_argv(server: str) -> list[str]:
     return python_argv("--server", server, "bare")
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def clean_up_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C: the servers started are stopped, temporaries removed."""
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def start(argv: list[str]) -> ServerProcess:

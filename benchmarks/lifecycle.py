@@ -286,6 +286,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="sample mockprock's stacks")
     parser.add_argument("--skip-bare", action="store_true", help="measure mockprock only")
     args = parser.parse_args()
+    harness.clean_up_on_sigterm()
     for server in {args.server, args.bare_server or args.server} - {"werkzeug"}:
         if importlib.util.find_spec(server) is None:
             parser.error(f"{server} is not installed: .venv/bin/pip install -e '.[server,bench]'")
