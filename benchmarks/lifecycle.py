@@ -82,7 +82,7 @@ class Run:
         return self.learners / self.wall if self.wall else 0.0
 
 
-class Learner:
+class LmsWorker:
     """One LMS worker (provider API, cached token) and the browser of its learners."""
 
     def __init__(self, base_url: str, exam_id: str, lms_url: str, run: Run) -> None:
@@ -92,7 +92,6 @@ class Learner:
         self.run = run
         self.lms = ProviderClient(base_url, *CLIENT)
         self.browser = requests.Session()
-        self.lock = threading.Lock()
 
     def timed(self, name: str, call: Any) -> requests.Response | None:
         began = time.perf_counter()
@@ -181,17 +180,17 @@ def drive(
 ) -> None:
     """One client process: ``workers`` threads taking learner numbers from ``counter``."""
     run = Run("part", learners)
-    pool = [Learner(base_url, exam_id, lms_url, run) for _ in range(workers)]
+    pool = [LmsWorker(base_url, exam_id, lms_url, run) for _ in range(workers)]
 
     def take() -> int:
         with counter.get_lock():
             counter.value += 1
             return counter.value - 1
 
-    def work(learner: Learner) -> None:
-        learner.token()
+    def work(worker: LmsWorker) -> None:
+        worker.token()
         while (n := take()) < learners:
-            learner.lifecycle(n)
+            worker.lifecycle(n)
 
     threads = [threading.Thread(target=work, args=(w,)) for w in pool]
     ready.wait()
