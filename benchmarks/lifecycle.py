@@ -37,6 +37,7 @@ from typing import Any
 
 import harness
 import requests
+from lifecycle_report import report
 
 from mockprock.client import ProviderClient
 
@@ -56,19 +57,6 @@ EXAM = {
     "backend": "mockprock",
     "rules": {"allow_notes": True},
 }
-# Endpoints in the order a learner meets them (the token: once per LMS worker).
-ENDPOINTS = (
-    "token",
-    "register",
-    "get attempt",
-    "download page",
-    "PATCH started",
-    "desktop start",
-    "desktop ping",
-    "desktop stop",
-    "PATCH submitted",
-)
-HEADLINE = ("register", "desktop start", "PATCH submitted", "token")
 
 
 @dataclass
@@ -94,7 +82,7 @@ class Run:
         return self.learners / self.wall if self.wall else 0.0
 
 
-class Learner:
+class LmsWorker:
     """One LMS worker (provider API, cached token) and the browser of its learners."""
 
     def __init__(self, base_url: str, exam_id: str, lms_url: str, run: Run) -> None:
@@ -104,7 +92,6 @@ class Learner:
         self.run = run
         self.lms = ProviderClient(base_url, *CLIENT)
         self.browser = requests.Session()
-        self.lock = threading.Lock()
 
     def timed(self, name: str, call: Any) -> requests.Response | None:
         began = time.perf_counter()
@@ -193,17 +180,17 @@ def drive(
 ) -> None:
     """One client process: ``workers`` threads taking learner numbers from ``counter``."""
     run = Run("part", learners)
-    pool = [Learner(base_url, exam_id, lms_url, run) for _ in range(workers)]
+    pool = [LmsWorker(base_url, exam_id, lms_url, run) for _ in range(workers)]
 
     def take() -> int:
         with counter.get_lock():
             counter.value += 1
             return counter.value - 1
 
-    def work(learner: Learner) -> None:
-        learner.token()
+    def work(worker: LmsWorker) -> None:
+        worker.token()
         while (n := take()) < learners:
-            learner.lifecycle(n)
+            worker.lifecycle(n)
 
     threads = [threading.Thread(target=work, args=(w,)) for w in pool]
     ready.wait()
@@ -272,80 +259,6 @@ def wait_for_callbacks(lms_url: str, expected: int, patience: float = 30.0) -> l
         time.sleep(0.1)
 
 
-# -- the report -----------------------------------------------------------------------
-
-
-def ratio(a: float, b: float) -> str:
-    return f"{a / b:6.2f} x" if b else "     -"
-
-
-def report(mock: Run, bare: Run, server: str, workers: int, processes: int) -> None:
-    print(
-        f"\n{mock.learners} learners, {workers} LMS workers in {processes} client processes, "
-        f"HTTP server {server} (both apps)"
-    )
-    print(f"{harness.machine()} (at the end)\n")
-    print(f"{'':34}{'bare app':>12}{'mockprock':>12}{'ratio':>10}")
-    print(f"{'lifecycles/s':34}{bare.rate:12.1f}{mock.rate:12.1f}  {ratio(mock.rate, bare.rate)}")
-    print(f"{'wall time of the load (s)':34}{bare.wall:12.1f}{mock.wall:12.1f}")
-    print(f"{'errors':34}{len(bare.errors):12}{len(mock.errors):12}")
-    cpu_bare, cpu_mock = (r.cpu / r.learners * 1000 for r in (bare, mock))
-    print(
-        f"{'server CPU per lifecycle (ms)':34}{cpu_bare:12.1f}{cpu_mock:12.1f}  "
-        f"{ratio(cpu_mock, cpu_bare)}"
-    )
-    print(f"{'peak server threads':34}{bare.peak_threads:12}{mock.peak_threads:12}")
-    rss_bare, rss_mock = bare.peak_rss_kib / 1024, mock.peak_rss_kib / 1024
-    print(f"{'peak server RSS (MiB)':34}{rss_bare:12.1f}{rss_mock:12.1f}")
-
-    print("\nlatency at the LMS worker, ms (p99 ratio: mockprock / bare)")
-    print(
-        f"{'':18}{'n':>6}{'bare p50':>10}{'p95':>9}{'p99':>9}"
-        f"{'mock p50':>10}{'p95':>9}{'p99':>9}{'p99 ratio':>11}"
-    )
-    for name in ENDPOINTS:
-        b, m = bare.latencies.get(name, []), mock.latencies.get(name, [])
-        bp = [harness.percentile(b, f) for f in (0.5, 0.95, 0.99)]
-        mp = [harness.percentile(m, f) for f in (0.5, 0.95, 0.99)]
-        print(
-            f"{name:18}{len(m):6}"
-            + "".join(f"{v * 1000:9.1f}" for v in bp)
-            + " "
-            + "".join(f"{v * 1000:9.1f}" for v in mp)
-            + f"  {ratio(mp[2], bp[2])}"
-        )
-
-    print("\ncallbacks at the LMS (mockprock)")
-    for kind, triggers, after in (
-        ("ready", mock.ready_after, "download page"),
-        ("reviewed", mock.reviewed_after, "PATCH submitted"),
-    ):
-        arrivals = collections.defaultdict(list)
-        for got_kind, attempt_id, at in mock.callbacks:
-            if got_kind == kind:
-                arrivals[attempt_id].append(at)
-        received = sum(len(v) for v in arrivals.values())
-        doubled = sum(len(v) - 1 for v in arrivals.values() if len(v) > 1)
-        stray = len(set(arrivals) - set(triggers))
-        delays = [min(arrivals[a]) - t for a, t in triggers.items() if a in arrivals]
-        print(
-            f"  {kind:9} expected {len(triggers):6}  received {received:6}  duplicated "
-            f"{doubled:4}  unknown {stray:3}   delay after {after}: "
-            f"p50 {ms(harness.percentile(delays, 0.5))}  p99 {ms(harness.percentile(delays, 0.99))}"
-            f"  max {ms(max(delays, default=0))}"
-        )
-    print(f"  all callbacks in {mock.drain:.1f} s after the last answer")
-    for run in (mock, bare):
-        for line in collections.Counter(
-            e.split(":")[0] + ": " + e.split(":", 1)[1][:80] for e in run.errors
-        ).most_common(5):
-            print(f"  {run.label} error x{line[1]}: {line[0]}")
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:7.0f} ms"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--learners", type=int, default=1000)
@@ -372,6 +285,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="sample mockprock's stacks")
     parser.add_argument("--skip-bare", action="store_true", help="measure mockprock only")
     args = parser.parse_args()
+    harness.clean_up_on_sigterm()
     for server in {args.server, args.bare_server or args.server} - {"werkzeug"}:
         if importlib.util.find_spec(server) is None:
             parser.error(f"{server} is not installed: .venv/bin/pip install -e '.[server,bench]'")
@@ -407,7 +321,13 @@ def main() -> None:
                     bare_server.stop()
         finally:
             sink.stop()
-        report(mock, bare, args.server, args.workers, args.client_processes)
+        bare_name = args.bare_server or args.server
+        servers = (
+            f"{args.server} (both apps)"
+            if bare_name == args.server
+            else f"{args.server} (mockprock), {bare_name} (bare app)"
+        )
+        report(mock, bare, servers, args.workers, args.client_processes)
         if profile and Path(profile).exists():
             print("\nwhere mockprock's time went (stack samples while serving):")
             print(Path(profile).read_text())

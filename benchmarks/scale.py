@@ -196,6 +196,7 @@ def main() -> None:
     )
     parser.add_argument("--db", help="keep the store here (default: a temporary directory)")
     args = parser.parse_args()
+    harness.clean_up_on_sigterm()
     sizes = sorted(parse_size(s) for s in args.sizes.split(","))
 
     with tempfile.TemporaryDirectory() as tmp:
