@@ -18,6 +18,7 @@ PACKAGE_DATA = sorted(
     for path in (REPO / "mockprock" / folder).rglob("*")
     if path.is_file()
 )
+PACKAGE_DATA.append("mockprock/openapi.json")  # the OpenAPI description, served as is
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +66,7 @@ def test_unpacked_wheel_serves_its_pages(artefacts, tmp_path):
         "page = client.get('/api/v1/instructor/abcd/')\n"
         "assert page.status_code == 403 and b'<html' in page.data, page.data\n"
         "assert client.get('/static/mockprock.css').status_code == 200\n"
+        "assert client.get('/openapi.json').get_json()['openapi'].startswith('3.1')\n"
         "print('ok')\n"
     )
     result = subprocess.run(
