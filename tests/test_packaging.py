@@ -21,6 +21,7 @@ PACKAGE_DATA = sorted(
     for path in (REPO / "mockprock" / folder).rglob(pattern)
     if path.is_file()
 )
+PACKAGE_DATA.append("mockprock/openapi.json")  # the OpenAPI description, served as is
 
 
 @pytest.fixture(scope="module")
@@ -179,6 +180,7 @@ def test_unpacked_wheel_serves_its_pages(artefacts, tmp_path):
         "assert client.get('/static/mockprock.css').status_code == 200\n"
         "from mockprock.store import Store\n"
         f"assert Store({db!r}).list_exams() == []\n"
+        "assert client.get('/openapi.json').get_json()['openapi'].startswith('3.1')\n"
         "print('ok')\n"
     )
     result = subprocess.run(
