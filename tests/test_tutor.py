@@ -84,7 +84,9 @@ def mounted(tmp_path_factory) -> TutorRoot:
 
 def proctoring_settings(settings_file: str) -> dict[str, Any]:
     """What the plugin's block in a rendered settings file sets, run as Python."""
-    block = re.search(r"^# mockprock: proctored exams.*?^}\n", settings_file, re.M | re.S)
+    block = re.search(
+        r"^# mockprock: proctored exams.*?^MOCKPROCK_PUBLIC_URL = .*?\n", settings_file, re.M | re.S
+    )
     assert block, "no mockprock block in the settings"
     scope: dict[str, Any] = {"FEATURES": {}}
     exec(block.group(0), scope)
@@ -128,6 +130,8 @@ def test_lms_and_studio_use_the_server_by_its_service_name(plain, service, flavo
         "client_secret": config["MOCKPROCK_CLIENT_SECRET"],
         "base_url": "http://mockprock:11136",
     }
+    # The LMS calls the service; the instructor's browser goes to the published port.
+    assert settings["MOCKPROCK_PUBLIC_URL"] == "http://localhost:11136"
     # The client the LMS calls with is the one the server accepts.
     environment = server_service(plain)["environment"]
     assert environment["MOCKPROCK_CLIENTS"] == f"openedx:{config['MOCKPROCK_CLIENT_SECRET']}"
@@ -248,6 +252,8 @@ def test_a_caddy_host_serves_the_server_over_https(plain, mounted):
     assert site and site.group(1).strip() == 'import proxy "mockprock:11136"'
     service = server_service(mounted)
     assert service["environment"]["MOCKPROCK_PUBLIC_URL"] == f"https://{CADDY_HOST}"
+    lms = proctoring_settings(mounted.text("apps/openedx/settings/lms/production.py"))
+    assert lms["MOCKPROCK_PUBLIC_URL"] == f"https://{CADDY_HOST}"
     assert service["environment"]["MOCKPROCK_LMS_URL"] == "https://local.openedx.io"
     assert f"{mounted.checkout}:/mnt/mockprock" in service["volumes"]
 
