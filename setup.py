@@ -14,7 +14,7 @@ NPM_FILES = ("package.json", "worker/index.js", "worker/desktop-url.js", "worker
 class BuildWithWorker(build_py):
     def run(self) -> None:
         super().run()
-        if self.editable_mode:
+        if getattr(self, "editable_mode", False):
             return  # an installed checkout has the package at its root
         for name in NPM_FILES:
             target = Path(self.build_lib, "mockprock/tutor/npm", name)
