@@ -394,6 +394,31 @@ def test_the_init_task_creates_the_callback_account_idempotently(plain, tmp_path
     assert environment["MOCKPROCK_LMS_CLIENT_SECRET"] == expected[2][9]
 
 
+def test_launch_runs_the_script_tested_here(plain):
+    """The init task the plugin registers, rendered as `tutor local do init` renders it,
+    is the script the tests above run (in a process of its own: hooks are global)."""
+    script = (
+        "import sys\n"
+        "from tutor import config, env, hooks\n"
+        "import mockprock.tutor.plugin\n"
+        "tasks = [t for t in hooks.Filters.CLI_DO_INIT_TASKS.iterate() if 'mockprock' in t[1]]\n"
+        "[(service, task)] = tasks\n"
+        "print(service)\n"
+        "print(env.render_str(config.load(sys.argv[1]), task).strip())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(plain.root)],
+        env=plain.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    service, rendered = done.stdout.split("\n", 1)
+    assert service == "lms"
+    assert rendered.strip() == plain.text("plugins/mockprock/tasks/lms/init.sh").strip()
+
+
 def test_a_failed_step_stops_the_init_task(plain, tmp_path):
     script = plain.text("plugins/mockprock/tasks/lms/init.sh")
     status, calls = run_init_task(script, tmp_path, FAIL_ON="manage_user")
