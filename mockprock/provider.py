@@ -32,6 +32,9 @@ from mockprock.store import Store
 
 log = logging.getLogger(__name__)
 
+# The largest page of the control API's attempts list (a larger page_size gets this).
+MAX_PAGE_SIZE = 1000
+
 
 class Provider:
     """The vendor's state and rules behind every route."""
@@ -220,8 +223,19 @@ class Provider:
     def onboarding_profile(self, user_id: str) -> dict[str, Any]:
         return onboarding.profile_view(self.store, user_id, self.now())
 
-    def list_attempts(self) -> list[dict[str, Any]]:
-        return [attempts.view(a) for a in self.store.list_attempts()]
+    def list_attempts(self, query: Mapping[str, str]) -> list[dict[str, Any]]:
+        """Every attempt, oldest first; a page of them with ``page_size`` (and ``page``,
+        from 1), read in SQL: a store of a million attempts is never all in memory."""
+        size = min(payloads.query_int(query, "page_size", 0, minimum=1), MAX_PAGE_SIZE)
+        page = payloads.query_int(query, "page", 1, minimum=1)
+        # Past the last page is an empty page, never an integer SQLite cannot hold.
+        offset = min((page - 1) * size, 2**62)
+        rows = (
+            self.store.list_attempts(limit=size, offset=offset)
+            if size
+            else self.store.list_attempts()
+        )
+        return [attempts.view(a) for a in rows]
 
     def attempt_detail(self, attempt_id: str) -> dict[str, Any]:
         rows = [self._shown(r) for r in self.outbox.list(attempt_id)]

@@ -61,8 +61,13 @@ class AttemptQueries(Database):
         return decode(row.fetchone())
 
     def list_attempts(
-        self, exam_id: str | None = None, user_id: str | None = None
+        self,
+        exam_id: str | None = None,
+        user_id: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
+        """Attempts, oldest first; ``limit`` and ``offset`` select a page in SQL."""
         clauses, args = [], []
         if exam_id is not None:
             clauses.append("exam_id = ?")
@@ -71,8 +76,14 @@ class AttemptQueries(Database):
             clauses.append("user_id = ?")
             args.append(user_id)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        page = ""
+        if limit is not None:
+            page = " LIMIT ? OFFSET ?"
+            args += [limit, offset]
         return decode_all(
-            self.db.execute(f"SELECT * FROM attempts {where} ORDER BY created_at", args).fetchall()
+            self.db.execute(
+                f"SELECT * FROM attempts {where} ORDER BY created_at, rowid{page}", args
+            ).fetchall()
         )
 
     def latest_attempt_id(self) -> str | None:

@@ -47,7 +47,7 @@ def change_settings() -> Response:
 
 @bp.get("/attempts")
 def list_attempts() -> Response:
-    return jsonify(provider().list_attempts())
+    return jsonify(provider().list_attempts(request.args))
 
 
 @bp.get("/attempts/<attempt_id>")
