@@ -332,8 +332,7 @@ def run_mockprock(server: str, profile: str | None, serve_args: list[str]) -> No
 
             host, port = sock.getsockname()[:2]
             httpd = make_server(host, port, app, threaded=True, fd=sock.fileno())
-            sock.close()  # Werkzeug took a duplicate
-            httpd.port = httpd.server_port
+            sock.close()  # Werkzeug took a duplicate (and has .port, as serve() needs)
             return httpd
 
         mockprock.server.make_server = werkzeug_server
