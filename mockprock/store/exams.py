@@ -68,23 +68,35 @@ class ExamQueries(Database):
                 )
         return not existed
 
-    def get_exam(self, exam_id: str) -> dict[str, Any] | None:
-        return decode(self.db.execute("SELECT * FROM exams WHERE id = ?", (exam_id,)).fetchone())
+    def get_exam(self, exam_id: str, client_id: str | None = None) -> dict[str, Any] | None:
+        """The exam; with ``client_id``, only if that client created it."""
+        if client_id is None:
+            row = self.db.execute("SELECT * FROM exams WHERE id = ?", (exam_id,))
+        else:
+            row = self.db.execute(
+                "SELECT * FROM exams WHERE id = ? AND client_id = ?", (exam_id, client_id)
+            )
+        return decode(row.fetchone())
 
-    def list_exams(self, course_id: str | None = None) -> list[dict[str, Any]]:
+    def list_exams(self, client_id: str, course_id: str | None = None) -> list[dict[str, Any]]:
+        """The client's exams (of one course, when given), oldest first."""
         if course_id is None:
-            rows = self.db.execute("SELECT * FROM exams ORDER BY created_at").fetchall()
+            rows = self.db.execute(
+                "SELECT * FROM exams WHERE client_id = ? ORDER BY created_at", (client_id,)
+            ).fetchall()
         else:
             rows = self.db.execute(
-                "SELECT * FROM exams WHERE course_id = ? ORDER BY created_at", (course_id,)
+                "SELECT * FROM exams WHERE client_id = ? AND course_id = ? ORDER BY created_at",
+                (client_id, course_id),
             ).fetchall()
         return decode_all(rows)
 
-    def attempt_counts_by_exam(self, course_id: str) -> dict[str, int]:
-        """How many attempts each exam of the course has (exams without any are absent)."""
+    def attempt_counts_by_exam(self, client_id: str, course_id: str) -> dict[str, int]:
+        """How many attempts each of the client's exams of the course has (exams without
+        any are absent)."""
         rows = self.db.execute(
             "SELECT a.exam_id, COUNT(*) FROM attempts a JOIN exams e ON e.id = a.exam_id "
-            "WHERE e.course_id = ? GROUP BY a.exam_id",
-            (course_id,),
+            "WHERE e.client_id = ? AND e.course_id = ? GROUP BY a.exam_id",
+            (client_id, course_id),
         ).fetchall()
         return {exam_id: count for exam_id, count in rows}
