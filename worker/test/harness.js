@@ -159,10 +159,11 @@ function nextMessage(worker) {
 
 /**
  * Do what the LMS does for one action: start a fresh worker, post it one message
- * (after a `config` message when `baseUrl` is given) and take its first reply.
+ * (after a `config` message when `baseUrl` is given) and take its first reply. `origin`
+ * is the origin of the page running the worker (the browser sends it with each fetch).
  */
-export async function lmsMessage(message, { baseUrl } = {}) {
-  const worker = new Worker(new URL('./lms-worker.js', import.meta.url));
+export async function lmsMessage(message, { baseUrl, origin } = {}) {
+  const worker = new Worker(new URL('./lms-worker.js', import.meta.url), { workerData: { origin } });
   try {
     await nextMessage(worker); // the bundle is loaded
     if (baseUrl) {

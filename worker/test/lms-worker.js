@@ -1,7 +1,8 @@
 // Runs in a node worker thread as the browser runs the bundled worker in a Web Worker:
-// `self` receives the LMS's messages and posts the replies.
+// `self` receives the LMS's messages and posts the replies. A browser sends the page's
+// origin with every cross-origin fetch; `workerData.origin` is that page's origin.
 import { register } from 'node:module';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 
 register('./esm-hooks.js', import.meta.url);
 
@@ -12,6 +13,15 @@ globalThis.addEventListener = (type, listener) => {
   }
 };
 globalThis.postMessage = (data) => parentPort.postMessage(data);
+
+const origin = workerData && workerData.origin;
+if (origin) {
+  const browserFetch = globalThis.fetch;
+  globalThis.fetch = (url, init = {}) => browserFetch(url, {
+    ...init,
+    headers: { ...(init.headers || {}), Origin: origin },
+  });
+}
 
 await import('../index.js');
 parentPort.postMessage({ type: '__loaded' });
