@@ -219,3 +219,27 @@ def test_a_newer_store_is_refused_with_a_clear_message(tmp_path):
         Store(str(path))
     assert str(refused.value) == expected
     assert master(path) == []
+
+
+def test_2_0_profiles_go_to_the_clients_that_know_the_learner_or_the_course(tmp_path):
+    path = store_2_0(tmp_path / "old.sqlite")
+    db = sqlite3.connect(path)
+    db.executescript(
+        "INSERT INTO exams (id, client_id, course_id, created_at, updated_at) "
+        "VALUES ('exam2', 'efgh', 'course-v1:Other+X+Y', 0, 0);"
+        "INSERT INTO onboarding_profiles VALUES ('7', 'approved', 'course-v1:Other+X+Y', NULL, 0);"
+        "INSERT INTO onboarding_profiles VALUES ('8', 'rejected', NULL, NULL, 0);"
+    )
+    db.close()
+    store = Store(str(path))
+    try:
+        # 42 took abcd's exam; 7 was onboarded in efgh's course; 8 is tied to nobody,
+        # and 2.0 showed such a profile to every client, so every client keeps it.
+        assert store.get_onboarding_profile("abcd", "42")["status"] == "verified"
+        assert store.get_onboarding_profile("efgh", "42") is None
+        assert store.get_onboarding_profile("efgh", "7")["status"] == "approved"
+        assert store.get_onboarding_profile("abcd", "7") is None
+        assert store.get_onboarding_profile("abcd", "8")["status"] == "rejected"
+        assert store.get_onboarding_profile("efgh", "8")["status"] == "rejected"
+    finally:
+        store.close()
