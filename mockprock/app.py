@@ -37,6 +37,7 @@ def create_app(
     )
 
     from mockprock.views import common, control, dashboard, desktop, oauth, pages, provider_api
+    from mockprock.views.openapi import bp as openapi_bp
 
     common.register_error_handlers(app)
     app.teardown_appcontext(lambda exc: store.release())
@@ -46,4 +47,5 @@ def create_app(
     app.register_blueprint(desktop.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(openapi_bp)
     return app

@@ -14,7 +14,7 @@ globalThis.addEventListener = (type, listener) => {
 };
 globalThis.postMessage = (data) => parentPort.postMessage(data);
 
-const origin = workerData && workerData.origin;
+const origin = workerData?.origin;
 if (origin) {
   const browserFetch = globalThis.fetch;
   globalThis.fetch = (url, init = {}) => browserFetch(url, {
@@ -23,5 +23,6 @@ if (origin) {
   });
 }
 
-await import('../index.js');
+// The repository's worker, or another copy of it (a configured build) when named.
+await import(workerData?.module ?? '../index.js');
 parentPort.postMessage({ type: '__loaded' });
