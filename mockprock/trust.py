@@ -132,7 +132,7 @@ def exposure_warning(settings: Settings) -> str | None:
     if settings.clients or listens_on_loopback_only(settings.host):
         return None
     return (
-        f"WARNING: listening on {settings.host} (not loopback only) while any client whose "
+        f"WARNING: bound to {settings.host} (not loopback only) while any client whose "
         "secret is its id followed by 'secret' is accepted: anyone who can reach this port "
         "can call the provider and the control API. Name the clients with "
         "--client ID:SECRET, or listen on this machine only with --host 127.0.0.1."

@@ -78,18 +78,21 @@ class ExamQueries(Database):
             )
         return decode(row.fetchone())
 
-    def list_exams(self, client_id: str, course_id: str | None = None) -> list[dict[str, Any]]:
-        """The client's exams (of one course, when given), oldest first."""
-        if course_id is None:
-            rows = self.db.execute(
-                "SELECT * FROM exams WHERE client_id = ? ORDER BY created_at", (client_id,)
-            ).fetchall()
-        else:
-            rows = self.db.execute(
-                "SELECT * FROM exams WHERE client_id = ? AND course_id = ? ORDER BY created_at",
-                (client_id, course_id),
-            ).fetchall()
-        return decode_all(rows)
+    def list_exams(
+        self, client_id: str | None = None, course_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The exams (of one client, of one course, when given), oldest first."""
+        clauses, args = [], []
+        if client_id is not None:
+            clauses.append("client_id = ?")
+            args.append(client_id)
+        if course_id is not None:
+            clauses.append("course_id = ?")
+            args.append(course_id)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return decode_all(
+            self.db.execute(f"SELECT * FROM exams {where} ORDER BY created_at", args).fetchall()
+        )
 
     def attempt_counts_by_exam(self, client_id: str, course_id: str) -> dict[str, int]:
         """How many attempts each of the client's exams of the course has (exams without
