@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from mockprock import payloads
 from mockprock.errors import ProviderError
 from mockprock.views.common import authenticate_provider_token, json_body, provider
 
@@ -98,7 +99,8 @@ def list_callbacks() -> Response:
     return jsonify(provider().callbacks(request.args))
 
 
-@bp.post("/callbacks/<int:callback_id>/retry")
+# An id past SQLite's integers matches no route: the 404 of an unknown callback.
+@bp.post(f"/callbacks/<int(max={payloads.MAX_SQL_INT}):callback_id>/retry")
 def retry_callback(callback_id: int) -> Response:
     return jsonify(provider().retry_callback(callback_id))
 
