@@ -11,6 +11,7 @@ from these fields, so a new setting needs one line here and nothing else.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,11 @@ SERVER_URL_VARIABLES = (ENV_PREFIX + "URL", ENV_PREFIX + "BASE_URL")  # the seco
 SERVER_REQUIREMENTS = ("click", "flask", "werkzeug", "jwt", "requests", "waitress")
 
 
+# The documented ranges of the numbers (a field's ``maximum``; none is negative): a year
+# for a delay or a duration, so that every due time and expiry stays a date.
+YEAR_SECONDS = 366 * 24 * 3600
+
+
 class SettingsError(ValueError):
     """A setting has a value the server cannot use."""
 
@@ -44,13 +50,22 @@ class Settings:
     host: str = _setting(
         "0.0.0.0", "Interface to listen on (0.0.0.0 so a dockerised LMS can reach it)."
     )
-    port: int = _setting(DEFAULT_PORT, "Port to listen on.")
+    port: int = _setting(DEFAULT_PORT, "Port to listen on.", maximum=65535)
     db: str = _setting("mockprock.sqlite", "SQLite file holding all state.")
     clients: tuple[tuple[str, str], ...] = _setting(
         (),
         "Accepted provider client as ID:SECRET (repeatable; environment: comma-separated). "
         "Without any, a client is accepted when its secret is its id followed by 'secret'.",
         flag="client",
+        repeatable="pairs",
+    )
+    admins: tuple[tuple[str, str], ...] = _setting(
+        (),
+        "Operator as ID:SECRET (repeatable): only an operator changes where secrets go "
+        "(lms_url, LMS credentials, allowed origins) at run time. Without any, every "
+        "accepted client may while the server listens on loopback only.",
+        flag="admin",
+        repeatable="pairs",
     )
     lms_url: str = _setting(
         DEFAULT_LMS_URL, "LMS base URL (for OAuth tokens and admin links).", short="-l"
@@ -59,27 +74,55 @@ class Settings:
     lms_client_secret: str | None = _setting(
         None, "Client secret of the LMS OAuth application.", secret=True
     )
+    allowed_lms_origins: tuple[str, ...] = _setting(
+        (),
+        "Another origin the LMS calls back to, such as http://localhost:18000 (repeatable; "
+        "environment: comma-separated). The origin of --lms-url is always allowed.",
+        flag="allow-lms-origin",
+        repeatable="origins",
+    )
+    allowed_origins: tuple[str, ...] = _setting(
+        (),
+        "Another origin whose pages may drive the desktop application without naming the "
+        "attempt (repeatable; environment: comma-separated). The LMS origins always may.",
+        flag="allow-origin",
+        repeatable="origins",
+    )
     public_url: str | None = _setting(
         None, "Base of the links the server hands out (default: the request's own host)."
     )
-    token_lifetime_seconds: int = _setting(3600, "Lifetime of the provider's access tokens.")
-    max_body_bytes: int = _setting(1024 * 1024, "Largest request body accepted.")
+    token_lifetime_seconds: int = _setting(
+        3600, "Lifetime of the provider's access tokens.", maximum=YEAR_SECONDS
+    )
+    max_body_bytes: int = _setting(1024 * 1024, "Largest request body accepted.", maximum=2**30)
     read_timeout_seconds: float = _setting(
         30.0,
         "Seconds a request's headers and body may take to arrive, and an idle keep-alive "
         "connection may stay open; then the connection is closed.",
         flag="read-timeout",
+        maximum=3600,
     )
-    journal_size: int = _setting(500, "How many provider-API requests the journal keeps.")
+    journal_size: int = _setting(
+        500, "How many provider-API requests the journal keeps.", maximum=1_000_000
+    )
     # The simulation knobs (also changeable at run time through the control API).
     review_delay_seconds: float = _setting(
-        10.0, "Delay between submission and review callback.", flag="review-delay"
+        10.0,
+        "Delay between submission and review callback.",
+        flag="review-delay",
+        maximum=YEAR_SECONDS,
     )
     ready_delay_seconds: float = _setting(
-        2.0, "Delay between download page and ready callback.", flag="ready-delay"
+        2.0,
+        "Delay between download page and ready callback.",
+        flag="ready-delay",
+        maximum=YEAR_SECONDS,
     )
     upload_delay_seconds: float = _setting(
-        5.0, "Time the desktop app takes to upload after stop.", flag="upload-delay"
+        5.0,
+        "Time the desktop app takes to upload after stop.",
+        flag="upload-delay",
+        maximum=YEAR_SECONDS,
     )
     default_review_status: str = _setting(
         PASSED,
@@ -91,7 +134,9 @@ class Settings:
         "optional", "Onboarding gate for proctored exams.", choices=ONBOARDING_MODES
     )
     onboarding_valid_days: int = _setting(
-        730, "How long an approved onboarding profile stays valid."
+        730,
+        "How long an approved onboarding profile stays valid.",
+        maximum=36_600,
     )
     verdict_from_session: bool = _setting(
         False, "A crash or a long heartbeat gap makes the default verdict 'suspicious'."
@@ -100,13 +145,20 @@ class Settings:
         APP_RUNNING, "Desktop application state for new attempts.", choices=DESKTOP_STATES
     )
     ping_interval_seconds: int = _setting(
-        60, "Heartbeat interval the LMS worker uses.", flag="ping-interval"
+        60,
+        "Heartbeat interval the LMS worker uses.",
+        flag="ping-interval",
+        maximum=24 * 3600,
     )
     callback_retry_seconds: float = _setting(
-        24 * 3600.0, "How long a callback is retried before it is marked failed."
+        24 * 3600.0,
+        "How long a callback is retried before it is marked failed.",
+        maximum=YEAR_SECONDS,
     )
     callback_backoff_seconds: float = _setting(
-        1.0, "First retry delay of a callback; it doubles on each try, up to 60 s."
+        1.0,
+        "First retry delay of a callback; it doubles on each try, up to 60 s.",
+        maximum=YEAR_SECONDS,
     )
 
     # -- derived values -------------------------------------------------------------
@@ -128,6 +180,20 @@ class Settings:
     def client_secrets(self) -> dict[str, str]:
         return dict(self.clients)
 
+    @property
+    def admin_secrets(self) -> dict[str, str]:
+        return dict(self.admins)
+
+    @property
+    def lms_origins(self) -> tuple[str, ...]:
+        """Where callbacks may go: the origin of ``lms_url``, then ``--allow-lms-origin``."""
+        return tuple(dict.fromkeys((origin_of(self.lms_url), *self.allowed_lms_origins)))
+
+    @property
+    def desktop_origins(self) -> tuple[str, ...]:
+        """Whose pages may drive the desktop application without naming the attempt."""
+        return tuple(dict.fromkeys((*self.lms_origins, *self.allowed_origins)))
+
     # -- building ---------------------------------------------------------------------
 
     @classmethod
@@ -135,14 +201,7 @@ class Settings:
         cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
     ) -> Settings:
         """Settings from flags (``overrides``; ``None`` means not given), then the environment."""
-        values = {
-            f.name: _parse(f, value) if isinstance(value, str) else value
-            for f, value in _given_values(overrides, environ)
-        }
-        if "clients" in values and isinstance(values["clients"], (list, tuple)):
-            values["clients"] = tuple(
-                parse_client(c) if isinstance(c, str) else tuple(c) for c in values["clients"]
-            )
+        values = {f.name: _value(f, value) for f, value in _given_values(overrides, environ)}
         return cls(**values).validated()
 
     def replace(self, **changes: Any) -> Settings:
@@ -151,10 +210,7 @@ class Settings:
         unknown = sorted(set(changes) - set(by_name))
         if unknown:
             raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
-        parsed = {
-            name: _parse(by_name[name], value) if isinstance(value, str) else value
-            for name, value in changes.items()
-        }
+        parsed = {name: _value(by_name[name], value) for name, value in changes.items()}
         return dataclasses.replace(self, **parsed).validated()
 
     def validated(self) -> Settings:
@@ -164,14 +220,10 @@ class Settings:
             if choices and value not in choices:
                 raise SettingsError(f"{f.name} must be one of {', '.join(choices)}, not {value!r}")
             expected = _field_type(f)
-            if expected in (int, float) and (
-                isinstance(value, bool) or not isinstance(value, (int, float))
-            ):
-                raise SettingsError(f"{f.name} must be a number, not {value!r}")
+            if expected in (int, float):
+                _check_number(f, value, expected)
             if expected is bool and not isinstance(value, bool):
                 raise SettingsError(f"{f.name} must be true or false, not {value!r}")
-            if expected in (int, float) and value < 0:
-                raise SettingsError(f"{f.name} must not be negative")
         for name in ("lms_url", "public_url"):
             value = getattr(self, name)
             if value is not None and not is_http_url(value):
@@ -191,12 +243,31 @@ class Settings:
         """The settings as JSON-friendly data, with every secret left out."""
         out = {}
         for f in dataclasses.fields(self):
-            if f.metadata.get("secret") or f.name == "clients":
+            if f.metadata.get("secret") or f.metadata.get("repeatable") == "pairs":
                 continue
-            out[f.name] = getattr(self, f.name)
+            value = getattr(self, f.name)
+            out[f.name] = list(value) if isinstance(value, tuple) else value
         out["lms_client_secret_set"] = bool(self.lms_client_secret)
         out["clients"] = [client_id for client_id, _ in self.clients]
+        out["admins"] = [client_id for client_id, _ in self.admins]
+        out["lms_origins"] = list(self.lms_origins)
         return out
+
+
+def _check_number(f: dataclasses.Field, value: Any, expected: type) -> None:
+    """A number setting: of its type (an int setting takes no fraction), finite (no NaN,
+    no Infinity, no 1e400) and within its documented range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SettingsError(f"{f.name} must be a number, not {value!r}")
+    if expected is int and not isinstance(value, int):
+        raise SettingsError(f"{f.name} must be a whole number, not {value!r}")
+    if not math.isfinite(value):
+        raise SettingsError(f"{f.name} must be a finite number, not {value!r}")
+    maximum = f.metadata.get("maximum")
+    if value < 0:
+        raise SettingsError(f"{f.name} must not be negative")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{f.name} must be from 0 to {maximum}, not {value!r}")
 
 
 def _given_values(
@@ -275,9 +346,61 @@ def _field_type(f: dataclasses.Field) -> Any:
     return {"int": int, "float": float, "bool": bool}.get(name, str)
 
 
+def origin_of(url: str) -> str:
+    """The origin (``scheme://host[:port]``) of an http(s) URL, lower-cased, without a
+    default port; ValueError when ``url`` is no http(s) URL."""
+    parts = urlsplit(url.strip())
+    port = parts.port  # raises ValueError for a port that is not a number
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http:// or https:// URL: {url!r}")
+    scheme, host = parts.scheme.lower(), parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == {"http": 80, "https": 443}[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def parse_origin(text: str) -> str:
+    """An origin as given to ``--allow-lms-origin`` / ``--allow-origin``, normalised."""
+    try:
+        origin = origin_of(text)
+        parts = urlsplit(text.strip())
+    except ValueError:
+        origin, parts = "", None
+    if not origin or parts is None or parts.path not in ("", "/") or parts.query:
+        raise SettingsError(
+            f"an origin is scheme://host[:port], such as http://localhost:18000, not {text!r}"
+        )
+    return origin
+
+
+def _parse_items(f: dataclasses.Field, items: Any) -> tuple:
+    """A repeatable setting's items (strings, or pairs already split) as a tuple."""
+    if isinstance(items, str):
+        items = [item for item in items.split(",") if item.strip()]
+    if not isinstance(items, (list, tuple)):
+        raise SettingsError(f"{f.name} must be a list, not {items!r}")
+    if f.metadata["repeatable"] == "pairs":
+        return tuple(
+            parse_client(item.strip()) if isinstance(item, str) else tuple(item) for item in items
+        )
+    if not all(isinstance(item, str) for item in items):
+        raise SettingsError(f"{f.name} must be a list of origins, not {items!r}")
+    return tuple(dict.fromkeys(parse_origin(item) for item in items))
+
+
+def _value(f: dataclasses.Field, value: Any) -> Any:
+    """A given value as its setting's type: text parsed, a list (flags, a stored run-time
+    change) as a tuple of parsed items."""
+    if f.metadata.get("repeatable"):
+        return _parse_items(f, value)
+    return _parse(f, value) if isinstance(value, str) else value
+
+
 def _parse(f: dataclasses.Field, text: str) -> Any:
-    if f.name == "clients":
-        return tuple(parse_client(c.strip()) for c in text.split(",") if c.strip())
+    if f.metadata.get("repeatable"):
+        return _parse_items(f, text)
     kind = _field_type(f)
     try:
         if kind is bool:
@@ -308,10 +431,11 @@ def click_options(command: Callable) -> Callable:
     for flag, f in reversed(option_specs()):
         env = env_names(f)[0]
         default = f.default
-        help_text = f"{f.metadata['help']} [env {env}; default {default!r}]"
+        limits = f"; 0 to {f.metadata['maximum']}" if "maximum" in f.metadata else ""
+        help_text = f"{f.metadata['help']} [env {env}; default {default!r}{limits}]"
         kind = _field_type(f)
         names = [f"--{flag}", *([f.metadata["short"]] if "short" in f.metadata else [])]
-        if f.name == "clients":
+        if f.metadata.get("repeatable"):
             decorator = click.option(f"--{flag}", f.name, multiple=True, help=help_text)
         elif kind is bool:
             decorator = click.option(f"--{flag}/--no-{flag}", f.name, default=None, help=help_text)

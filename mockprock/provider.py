@@ -51,7 +51,7 @@ class Provider:
         # The settings the server started with; a reset of the state goes back to them.
         self.start_settings = settings
         self.settings = runtime_settings.with_stored_overrides(store, settings, explicit)
-        self.clients = clients or ClientRegistry(settings.client_secrets)
+        self.clients = clients or ClientRegistry(settings.client_secrets, settings.admin_secrets)
         self.outbox = Outbox(
             store,
             lambda: self.settings,
@@ -81,6 +81,10 @@ class Provider:
         """The client a provider token was issued to (AuthError when it is not valid)."""
         return verify_token(self.store.signing_key(), token)["sub"]
 
+    def is_admin(self, client_id: str) -> bool:
+        """Whether an authenticated client is an operator named with --admin."""
+        return self.clients.is_admin(client_id)
+
     # -- the provider API --------------------------------------------------------------
 
     def config(self, accept_language: str | None, base_url: str) -> dict[str, Any]:
@@ -92,45 +96,62 @@ class Provider:
     def update_exam(self, client_id: str, exam_id: str, payload: dict[str, Any]) -> str:
         return exams.update(self.store, client_id, exam_id, payloads.exam(payload), payload)
 
-    def get_exam(self, exam_id: str) -> dict[str, Any]:
-        return exams.view(exams.get(self.store, exam_id))
+    def get_exam(self, client_id: str, exam_id: str) -> dict[str, Any]:
+        return exams.view(exams.get(self.store, exam_id, client_id))
 
-    def register_attempt(self, exam_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        exam = exams.get(self.store, exam_id)
+    def register_attempt(
+        self, client_id: str, exam_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        exam = exams.get(self.store, exam_id, client_id)
         attempt = payloads.new_attempt(payload)
         return attempts.register(
             self.store, exam, attempt, payload, self.settings.onboarding, self.now()
         )
 
     def get_attempt(
-        self, exam_id: str, attempt_id: str, accept_language: str | None, base_url: str
+        self,
+        client_id: str,
+        exam_id: str,
+        attempt_id: str,
+        accept_language: str | None,
+        base_url: str,
     ) -> dict[str, Any]:
-        return attempts.for_lms(self.store, exam_id, attempt_id, accept_language, base_url)
+        return attempts.for_lms(
+            self.store, client_id, exam_id, attempt_id, accept_language, base_url
+        )
 
     def update_attempt_status(
-        self, exam_id: str, attempt_id: str, payload: dict[str, Any]
+        self, client_id: str, exam_id: str, attempt_id: str, payload: dict[str, Any]
     ) -> dict[str, Any]:
         status = payloads.attempt_status(payload)
         return attempts.set_status(
-            self.store, self.outbox, self.settings, exam_id, attempt_id, status, self.now()
+            self.store,
+            self.outbox,
+            self.settings,
+            client_id,
+            exam_id,
+            attempt_id,
+            status,
+            self.now(),
         )
 
-    def delete_attempt(self, exam_id: str, attempt_id: str) -> dict[str, str]:
-        return attempts.delete(self.store, exam_id, attempt_id)
+    def delete_attempt(self, client_id: str, exam_id: str, attempt_id: str) -> dict[str, str]:
+        return attempts.delete(self.store, client_id, exam_id, attempt_id)
 
-    def retire_user(self, user_id: str) -> bool:
-        return attempts.retire_user(self.store, user_id)
+    def retire_user(self, client_id: str, user_id: str) -> bool:
+        return attempts.retire_user(self.store, client_id, user_id)
 
-    def onboarding_status(self, course_id: str, user_id: str) -> dict[str, Any]:
-        return onboarding.learner_status(self.store, course_id, user_id, self.now())
+    def onboarding_status(self, client_id: str, course_id: str, user_id: str) -> dict[str, Any]:
+        return onboarding.learner_status(self.store, client_id, course_id, user_id, self.now())
 
     def onboarding_statuses(
-        self, course_id: str, query: Mapping[str, str], page_url: str
+        self, client_id: str, course_id: str, query: Mapping[str, str], page_url: str
     ) -> dict[str, Any]:
-        """Every learner known to the provider, as seen from the course, filtered and paged."""
+        """Every learner the client knows, as seen from the course, filtered and paged."""
         wanted = payloads.onboarding_filter(query)
         return onboarding.course_statuses(
             self.store,
+            client_id,
             course_id,
             wanted["statuses"],
             wanted["page"],
@@ -146,18 +167,20 @@ class Provider:
             self.store, self.outbox, self.settings, attempt_id, delay_seconds
         )
 
-    def send_ready_now(self, attempt_id: str) -> dict[str, Any]:
+    def send_ready_now(self, client_id: str, attempt_id: str) -> dict[str, Any]:
         return self._shown(
-            attempts.send_ready_now(self.store, self.outbox, self.settings, attempt_id)
+            attempts.send_ready_now(self.store, self.outbox, self.settings, client_id, attempt_id)
         )
 
     def compose_review(self, attempt: dict[str, Any]) -> dict[str, Any]:
         """The review an attempt would get if it were sent now."""
         return reviews.compose(self.store, self.settings, attempt, self.now())
 
-    def queue_decision(self, attempt_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def queue_decision(
+        self, client_id: str, attempt_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
         decision = payloads.decision(payload)
-        attempt = attempts.get(self.store, attempt_id)
+        attempt = attempts.get(self.store, attempt_id, client_id=client_id)
         answer = reviews.queue_decision(self.store, self.outbox, self.settings, attempt, decision)
         if answer["callback"] is not None:
             answer["callback"] = self._shown(answer["callback"])
@@ -176,11 +199,15 @@ class Provider:
     def _shown(self, row: dict[str, Any]) -> dict[str, Any]:
         return reviews.shown(self.store, self.settings, row, self.now())
 
-    def callbacks(self, query: Mapping[str, str]) -> list[dict[str, Any]]:
-        """The outbox, filtered by the control API's query."""
-        return [self._shown(row) for row in self.outbox.list(**payloads.callback_filter(query))]
+    def callbacks(self, client_id: str, query: Mapping[str, str]) -> list[dict[str, Any]]:
+        """The client's callbacks in the outbox, filtered by the control API's query."""
+        rows = self.outbox.list(**payloads.callback_filter(query), client_id=client_id)
+        return [self._shown(row) for row in rows]
 
-    def retry_callback(self, callback_id: int) -> dict[str, Any]:
+    def retry_callback(self, client_id: str, callback_id: int) -> dict[str, Any]:
+        row = self.store.get_callback(callback_id)
+        if row is not None:
+            attempts.get(self.store, row["attempt_id"], client_id=client_id)
         return self._shown(self.outbox.retry(callback_id))
 
     # -- the control API ---------------------------------------------------------------
@@ -191,10 +218,13 @@ class Provider:
             "changeable": list(runtime_settings.RUNTIME_SETTINGS),
         }
 
-    def change_settings(self, changes: Any) -> Settings:
-        """Apply ``changes`` (checked, all or nothing), keep them across a restart, and
-        release held callbacks when LMS credentials arrive."""
-        new, kept = runtime_settings.changed(self.settings, changes)
+    def change_settings(self, client_id: str, changes: Any) -> Settings:
+        """Apply ``changes`` (checked, all or nothing; where secrets go only for an
+        operator), keep them across a restart, and release held callbacks when LMS
+        credentials arrive."""
+        new, kept = runtime_settings.changed(
+            self.settings, changes, is_admin=self.is_admin(client_id)
+        )
         self.store.save_settings_overrides(kept)
         self.settings = new
         if set(kept) & set(runtime_settings.LMS_SETTINGS):
@@ -202,17 +232,28 @@ class Provider:
         self.outbox.wake()  # the retry timing may have changed what is due
         return new
 
-    def reset(self) -> None:
-        """Wipe the state (attempts, callbacks, profiles, stored settings changes)."""
-        self.store.reset()
-        self.settings = self.start_settings
+    def reset(self, client_id: str) -> None:
+        """Wipe the client's state (exams, attempts, callbacks, profiles, its journal) and
+        the stored settings changes; those deciding where secrets go only when the client
+        is an operator (others' data, and those settings, stay)."""
+        self.store.reset_client(client_id)
+        forget = runtime_settings.resettable(
+            self.settings, self.store.settings_overrides(), self.is_admin(client_id)
+        )
+        self.store.clear_settings_overrides(forget)
+        self.settings = self.settings.replace(
+            **{name: getattr(self.start_settings, name) for name in forget}
+        )
         self.outbox.wake()
-        log.info("state reset")
+        log.info("state of client %s reset", client_id)
 
-    def set_onboarding_profile(self, user_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def set_onboarding_profile(
+        self, client_id: str, user_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
         setting = payloads.onboarding_setting(payload)
         return onboarding.set_profile(
             self.store,
+            client_id,
             user_id,
             setting["status"],
             setting["course_id"],
@@ -220,30 +261,31 @@ class Provider:
             self.settings.onboarding_valid_days,
         )
 
-    def onboarding_profile(self, user_id: str) -> dict[str, Any]:
-        return onboarding.profile_view(self.store, user_id, self.now())
+    def onboarding_profile(self, client_id: str, user_id: str) -> dict[str, Any]:
+        return onboarding.profile_view(self.store, client_id, user_id, self.now())
 
-    def list_attempts(self, query: Mapping[str, str]) -> list[dict[str, Any]]:
-        """Every attempt, oldest first; a page of them with ``page_size`` (and ``page``,
-        from 1), read in SQL: a store of a million attempts is never all in memory."""
+    def list_attempts(self, client_id: str, query: Mapping[str, str]) -> list[dict[str, Any]]:
+        """The client's attempts, oldest first; a page of them with ``page_size`` (and
+        ``page``, from 1), read in SQL: a store of a million attempts is never all in
+        memory."""
         size = min(payloads.query_int(query, "page_size", 0, minimum=1), MAX_PAGE_SIZE)
         page = payloads.query_int(query, "page", 1, minimum=1)
         # Past the last page is an empty page, never an integer SQLite cannot hold.
         offset = min((page - 1) * size, 2**62)
-        rows = (
-            self.store.list_attempts(limit=size, offset=offset)
-            if size
-            else self.store.list_attempts()
+        rows = self.store.list_attempts(
+            client_id=client_id, limit=size or None, offset=offset if size else 0
         )
         return [attempts.view(a) for a in rows]
 
-    def attempt_detail(self, attempt_id: str) -> dict[str, Any]:
+    def attempt_detail(self, client_id: str, attempt_id: str) -> dict[str, Any]:
+        attempts.get(self.store, attempt_id, client_id=client_id)
         rows = [self._shown(r) for r in self.outbox.list(attempt_id)]
-        return attempts.detail(self.store, attempt_id, rows)
+        return attempts.detail(self.store, client_id, attempt_id, rows)
 
-    def requests(self, query: Mapping[str, str]) -> list[dict[str, Any]]:
-        """The journal of recent requests, newest last."""
-        return self.store.list_journal(payloads.query_int(query, "limit", 100, minimum=1))
+    def requests(self, client_id: str, query: Mapping[str, str]) -> list[dict[str, Any]]:
+        """The client's recent requests in the journal, newest last."""
+        limit = payloads.query_int(query, "limit", 100, minimum=1)
+        return self.store.list_journal(limit, client_id=client_id)
 
     def journal(
         self,
@@ -261,37 +303,40 @@ class Provider:
 
     # -- the desktop application -------------------------------------------------------
 
-    def desktop_attempt(self, attempt_id: str | None, for_start: bool) -> str:
-        """The attempt a worker request is about, after the latency injected for it (the
-        one sleep allowed on a request thread)."""
-        resolved = desktop.resolve_attempt(self.store, attempt_id, for_start)
+    def desktop_attempt(self, attempt_id: str | None, action: str, origin: str | None) -> str:
+        """The attempt a worker request is about (one that names none only from an
+        allowed origin), after the latency injected for it (the one sleep allowed on a
+        request thread)."""
+        resolved = desktop.resolve_attempt(self.store, attempt_id, action, origin, self.settings)
         delay = desktop.latency_ms(self.store, resolved)
         if delay:
             time.sleep(delay / 1000)
         return resolved
 
-    def desktop_start(self, attempt_id: str | None) -> desktop.AppAnswer:
+    def desktop_start(self, attempt_id: str | None, origin: str | None) -> desktop.AppAnswer:
         """Start the application; a start that works queues the ``ready`` callback."""
-        resolved = self.desktop_attempt(attempt_id, for_start=True)
+        resolved = self.desktop_attempt(attempt_id, "start", origin)
         answer = desktop.start(self.store, resolved, self.settings.desktop_default)
         if answer.ok:
             self.schedule_ready(resolved)
         return answer
 
-    def desktop_ping(self, attempt_id: str | None) -> desktop.AppAnswer:
-        return desktop.ping(self.store, self.desktop_attempt(attempt_id, for_start=False))
+    def desktop_ping(self, attempt_id: str | None, origin: str | None) -> desktop.AppAnswer:
+        return desktop.ping(self.store, self.desktop_attempt(attempt_id, "ping", origin))
 
-    def desktop_stop(self, attempt_id: str | None) -> desktop.AppAnswer:
-        resolved = self.desktop_attempt(attempt_id, for_start=False)
+    def desktop_stop(self, attempt_id: str | None, origin: str | None) -> desktop.AppAnswer:
+        resolved = self.desktop_attempt(attempt_id, "stop", origin)
         return desktop.stop(self.store, resolved, self.settings.upload_delay_seconds)
 
-    def desktop_session(self, attempt_id: str) -> dict[str, Any]:
-        attempts.get(self.store, attempt_id)
+    def desktop_session(self, client_id: str, attempt_id: str) -> dict[str, Any]:
+        attempts.get(self.store, attempt_id, client_id=client_id)
         return desktop.session_view(self.store, attempt_id)
 
-    def set_desktop_fault(self, attempt_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def set_desktop_fault(
+        self, client_id: str, attempt_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
         fault = payloads.desktop_fault(payload)
-        attempts.get(self.store, attempt_id)
+        attempts.get(self.store, attempt_id, client_id=client_id)
         return desktop.set_fault(
             self.store,
             attempt_id,
@@ -315,4 +360,4 @@ class Provider:
         secret = self.clients.secret_for(client_id)
         if secret is None:
             raise AuthError(f"{client_id!r} is not a client this server accepts")
-        return attempts.dashboard(self.store, verify_lms_token(secret, token, client_id))
+        return attempts.dashboard(self.store, client_id, verify_lms_token(secret, token, client_id))

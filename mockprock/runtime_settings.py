@@ -1,7 +1,8 @@
 """What the control API may change while the server runs, and how a change is checked.
 
 Changes are kept in the store and survive a restart, except where a flag or an
-environment variable gave the setting explicitly at start (those win)."""
+environment variable gave the setting explicitly at start (those win). The settings
+that decide where secrets go (``trust.SECRET_ROUTING``) change only for an operator."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from mockprock import payloads
+from mockprock import payloads, trust
 from mockprock.config import Settings, SettingsError
 from mockprock.errors import ProviderError, bad_request
 from mockprock.store import Store
@@ -31,7 +32,11 @@ RUNTIME_SETTINGS = (
     "lms_client_secret",
     "callback_retry_seconds",
     "callback_backoff_seconds",
+    "allowed_lms_origins",
+    "allowed_origins",
 )
+# Given as a list of origins (or one comma-separated string).
+ORIGIN_LISTS = ("allowed_lms_origins", "allowed_origins")
 # A change of any of these may let held callbacks go.
 LMS_SETTINGS = ("lms_url", "lms_client_id", "lms_client_secret")
 # An empty value clears these.
@@ -40,24 +45,27 @@ CLEARABLE = ("lms_client_id", "lms_client_secret")
 
 def with_stored_overrides(store: Store, settings: Settings, explicit: Iterable[str]) -> Settings:
     """``settings`` with the control API's stored changes, except those a flag or an
-    environment variable gave explicitly at start."""
+    environment variable gave explicitly at start.
+
+    A stored value the server cannot use (NaN or Infinity kept by an older version, a
+    name it no longer knows) is skipped with a warning: it never stops the server."""
     explicit = frozenset(explicit)
-    stored = {
-        name: value
-        for name, value in store.settings_overrides().items()
-        if name in RUNTIME_SETTINGS and name not in explicit
-    }
-    if not stored:
-        return settings
-    try:
-        return settings.replace(**stored)
-    except SettingsError as exc:
-        log.warning("ignoring the stored settings changes: %s", exc)
-        return settings
+    for name, value in store.settings_overrides().items():
+        if name not in RUNTIME_SETTINGS or name in explicit:
+            continue
+        try:
+            settings = settings.replace(**{name: value})
+        except SettingsError as exc:
+            log.warning("ignoring the stored change of %s: %s", name, exc)
+    return settings
 
 
-def changed(current: Settings, changes: Any) -> tuple[Settings, dict[str, Any]]:
-    """The settings after ``changes`` (checked, all or nothing) and the changes as kept."""
+def changed(
+    current: Settings, changes: Any, is_admin: bool = False
+) -> tuple[Settings, dict[str, Any]]:
+    """The settings after ``changes`` (checked, all or nothing) and the changes as kept.
+    A change of where secrets go is refused (403, nothing changed) unless the caller is
+    an operator (``is_admin``: named with --admin; see :func:`trust.operator_refusal`)."""
     if not isinstance(changes, dict) or not changes:
         raise bad_request("send an object of settings to change")
     fixed = sorted(set(changes) - set(RUNTIME_SETTINGS))
@@ -67,12 +75,27 @@ def changed(current: Settings, changes: Any) -> tuple[Settings, dict[str, Any]]:
             + ", ".join(RUNTIME_SETTINGS),
             error="invalid_setting",
         )
+    routing = [
+        name for name in RUNTIME_SETTINGS if name in changes and name in trust.SECRET_ROUTING
+    ]
+    refusal = trust.operator_refusal(current, is_admin, routing) if routing else None
+    if refusal is not None:
+        raise refusal
     changes = {
         name: None if name in CLEARABLE and value == "" else value
         for name, value in changes.items()
     }
     for name in changes:
-        if name in CLEARABLE or isinstance(getattr(current, name), str):
+        if name in ORIGIN_LISTS:
+            value = changes[name]
+            if not isinstance(value, str) and not (
+                isinstance(value, list) and all(isinstance(v, str) for v in value)
+            ):
+                raise bad_request(
+                    f'{name} must be a list of origins such as ["http://localhost:18000"]',
+                    error="invalid_setting",
+                )
+        elif name in CLEARABLE or isinstance(getattr(current, name), str):
             try:
                 payloads.value(
                     changes, payloads.Field(name, (str,), required=name not in CLEARABLE)
@@ -86,4 +109,15 @@ def changed(current: Settings, changes: Any) -> tuple[Settings, dict[str, Any]]:
     except SettingsError as exc:
         raise bad_request(str(exc), error="invalid_setting") from None
     log.info("settings changed: %s", ", ".join(sorted(changes)))  # names only: no secrets
-    return new, {name: getattr(new, name) for name in changes}
+    return new, {name: _stored(getattr(new, name)) for name in changes}
+
+
+def _stored(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def resettable(current: Settings, stored: dict[str, Any], is_admin: bool) -> list[str]:
+    """The stored changes a reset forgets: all of them for an operator; for any other
+    client, all but those deciding where secrets go."""
+    operator = trust.operator_refusal(current, is_admin, list(trust.SECRET_ROUTING)) is None
+    return [name for name in stored if operator or name not in trust.SECRET_ROUTING]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from typing import Any
@@ -41,8 +42,13 @@ class SettingsQueries(Database):
     # -- simulation knobs changed at run time (control API) ------------------------
 
     def settings_overrides(self) -> dict[str, Any]:
+        """The stored changes; one whose text is not JSON is left out (and left alone)."""
         rows = self.db.execute("SELECT name, value FROM settings_overrides").fetchall()
-        return {name: json.loads(value) for name, value in rows}
+        found = {}
+        for name, value in rows:
+            with contextlib.suppress(ValueError, TypeError):
+                found[name] = json.loads(value)
+        return found
 
     def save_settings_overrides(self, values: dict[str, Any]) -> None:
         with self.transaction() as db:
@@ -51,4 +57,14 @@ class SettingsQueries(Database):
                     "INSERT INTO settings_overrides (name, value) VALUES (?, ?) "
                     "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                     (name, json.dumps(value)),
+                )
+
+    def clear_settings_overrides(self, names: list[str] | None = None) -> None:
+        """Forget the run-time settings changes (only ``names``, when given)."""
+        with self.transaction() as db:
+            if names is None:
+                db.execute("DELETE FROM settings_overrides")
+            else:
+                db.executemany(
+                    "DELETE FROM settings_overrides WHERE name = ?", [(n,) for n in names]
                 )
