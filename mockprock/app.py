@@ -40,7 +40,6 @@ def create_app(
     from mockprock.views.openapi import bp as openapi_bp
 
     common.register_error_handlers(app)
-    app.teardown_appcontext(lambda exc: store.release())
     app.register_blueprint(oauth.bp)
     app.register_blueprint(provider_api.bp)
     app.register_blueprint(dashboard.bp)
