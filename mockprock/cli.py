@@ -14,9 +14,9 @@ from mockprock.config import (
     DEFAULT_SERVER_URL,
     SERVER_URL_VARIABLES,
     click_options,
-    is_http_url,
     missing_extra,
 )
+from mockprock.setting_values import is_http_url
 from mockprock.statuses import PROFILE_APPROVED, PROFILE_SETTINGS, REVIEW_STATUSES
 
 try:

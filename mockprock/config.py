@@ -11,13 +11,19 @@ from these fields, so a new setting needs one line here and nothing else.
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
+from mockprock.setting_values import (
+    SettingsError,
+    check_number,
+    field_type,
+    is_http_url,
+    origin_of,
+    value_of,
+)
 from mockprock.statuses import APP_RUNNING, DESKTOP_STATES, PASSED, REVIEW_STATUSES
 
 ENV_PREFIX = "MOCKPROCK_"
@@ -35,10 +41,6 @@ SERVER_REQUIREMENTS = ("click", "flask", "werkzeug", "jwt", "requests", "waitres
 # The documented ranges of the numbers (a field's ``maximum``; none is negative): a year
 # for a delay or a duration, so that every due time and expiry stays a date.
 YEAR_SECONDS = 366 * 24 * 3600
-
-
-class SettingsError(ValueError):
-    """A setting has a value the server cannot use."""
 
 
 def _setting(default: Any, help: str, **extra: Any) -> Any:
@@ -201,7 +203,7 @@ class Settings:
         cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
     ) -> Settings:
         """Settings from flags (``overrides``; ``None`` means not given), then the environment."""
-        values = {f.name: _value(f, value) for f, value in _given_values(overrides, environ)}
+        values = {f.name: value_of(f, value) for f, value in _given_values(overrides, environ)}
         return cls(**values).validated()
 
     def replace(self, **changes: Any) -> Settings:
@@ -210,7 +212,7 @@ class Settings:
         unknown = sorted(set(changes) - set(by_name))
         if unknown:
             raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
-        parsed = {name: _value(by_name[name], value) for name, value in changes.items()}
+        parsed = {name: value_of(by_name[name], value) for name, value in changes.items()}
         return dataclasses.replace(self, **parsed).validated()
 
     def validated(self) -> Settings:
@@ -219,9 +221,9 @@ class Settings:
             choices = f.metadata.get("choices")
             if choices and value not in choices:
                 raise SettingsError(f"{f.name} must be one of {', '.join(choices)}, not {value!r}")
-            expected = _field_type(f)
+            expected = field_type(f)
             if expected in (int, float):
-                _check_number(f, value, expected)
+                check_number(f, value, expected)
             if expected is bool and not isinstance(value, bool):
                 raise SettingsError(f"{f.name} must be true or false, not {value!r}")
         for name in ("lms_url", "public_url"):
@@ -254,22 +256,6 @@ class Settings:
         return out
 
 
-def _check_number(f: dataclasses.Field, value: Any, expected: type) -> None:
-    """A number setting: of its type (an int setting takes no fraction), finite (no NaN,
-    no Infinity, no 1e400) and within its documented range."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SettingsError(f"{f.name} must be a number, not {value!r}")
-    if expected is int and not isinstance(value, int):
-        raise SettingsError(f"{f.name} must be a whole number, not {value!r}")
-    if not math.isfinite(value):
-        raise SettingsError(f"{f.name} must be a finite number, not {value!r}")
-    maximum = f.metadata.get("maximum")
-    if value < 0:
-        raise SettingsError(f"{f.name} must not be negative")
-    if maximum is not None and value > maximum:
-        raise SettingsError(f"{f.name} must be from 0 to {maximum}, not {value!r}")
-
-
 def _given_values(
     overrides: Mapping[str, Any] | None, environ: Mapping[str, str] | None
 ) -> list[tuple[dataclasses.Field, Any]]:
@@ -300,16 +286,6 @@ def env_names(f: dataclasses.Field) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def is_http_url(text: str) -> bool:
-    """``http://host[:port][/path]`` or the same with https."""
-    try:
-        parts = urlsplit(text)
-        _ = parts.port  # raises ValueError for a port that is not a number
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
 def missing_extra(exc: ModuleNotFoundError, command: str) -> BaseException:
     """What a command raises when an import failed: for a package of the ``server`` extra
     (the wheel installed alone), an exit with the fix instead of a traceback."""
@@ -328,97 +304,6 @@ def given_settings(
     return frozenset(f.name for f, _ in _given_values(overrides, environ))
 
 
-def parse_client(text: str) -> tuple[str, str]:
-    """``ID:SECRET`` as a pair; the secret may itself hold colons."""
-    client_id, sep, secret = text.partition(":")
-    if not sep or not client_id or not secret:
-        raise SettingsError(f"a client is given as ID:SECRET, not {text!r}")
-    return client_id, secret
-
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
-
-
-def _field_type(f: dataclasses.Field) -> Any:
-    # Annotations are strings under `from __future__ import annotations`.
-    name = str(f.type).split("|")[0].strip()
-    return {"int": int, "float": float, "bool": bool}.get(name, str)
-
-
-def origin_of(url: str) -> str:
-    """The origin (``scheme://host[:port]``) of an http(s) URL, lower-cased, without a
-    default port; ValueError when ``url`` is no http(s) URL."""
-    parts = urlsplit(url.strip())
-    port = parts.port  # raises ValueError for a port that is not a number
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not an http:// or https:// URL: {url!r}")
-    scheme, host = parts.scheme.lower(), parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    if port is None or port == {"http": 80, "https": 443}[scheme]:
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
-
-
-def parse_origin(text: str) -> str:
-    """An origin as given to ``--allow-lms-origin`` / ``--allow-origin``, normalised."""
-    try:
-        origin = origin_of(text)
-        parts = urlsplit(text.strip())
-    except ValueError:
-        origin, parts = "", None
-    if not origin or parts is None or parts.path not in ("", "/") or parts.query:
-        raise SettingsError(
-            f"an origin is scheme://host[:port], such as http://localhost:18000, not {text!r}"
-        )
-    return origin
-
-
-def _parse_items(f: dataclasses.Field, items: Any) -> tuple:
-    """A repeatable setting's items (strings, or pairs already split) as a tuple."""
-    if isinstance(items, str):
-        items = [item for item in items.split(",") if item.strip()]
-    if not isinstance(items, (list, tuple)):
-        raise SettingsError(f"{f.name} must be a list, not {items!r}")
-    if f.metadata["repeatable"] == "pairs":
-        return tuple(
-            parse_client(item.strip()) if isinstance(item, str) else tuple(item) for item in items
-        )
-    if not all(isinstance(item, str) for item in items):
-        raise SettingsError(f"{f.name} must be a list of origins, not {items!r}")
-    return tuple(dict.fromkeys(parse_origin(item) for item in items))
-
-
-def _value(f: dataclasses.Field, value: Any) -> Any:
-    """A given value as its setting's type: text parsed, a list (flags, a stored run-time
-    change) as a tuple of parsed items."""
-    if f.metadata.get("repeatable"):
-        return _parse_items(f, value)
-    return _parse(f, value) if isinstance(value, str) else value
-
-
-def _parse(f: dataclasses.Field, text: str) -> Any:
-    if f.metadata.get("repeatable"):
-        return _parse_items(f, text)
-    kind = _field_type(f)
-    try:
-        if kind is bool:
-            lowered = text.strip().lower()
-            if lowered in _TRUE:
-                return True
-            if lowered in _FALSE:
-                return False
-            raise ValueError(text)
-        if kind is int:
-            return int(text)
-        if kind is float:
-            return float(text)
-    except ValueError:
-        raise SettingsError(f"{f.name}: cannot read {text!r} as {kind.__name__}") from None
-    return text
-
-
 def option_specs() -> list[tuple[str, dataclasses.Field]]:
     """Each setting with the flag name it goes by on the command line."""
     return [(flag_of(f), f) for f in dataclasses.fields(Settings)]
@@ -433,7 +318,7 @@ def click_options(command: Callable) -> Callable:
         default = f.default
         limits = f"; 0 to {f.metadata['maximum']}" if "maximum" in f.metadata else ""
         help_text = f"{f.metadata['help']} [env {env}; default {default!r}{limits}]"
-        kind = _field_type(f)
+        kind = field_type(f)
         names = [f"--{flag}", *([f.metadata["short"]] if "short" in f.metadata else [])]
         if f.metadata.get("repeatable"):
             decorator = click.option(f"--{flag}", f.name, multiple=True, help=help_text)

@@ -1,11 +1,9 @@
-"""The outbox: callbacks to the LMS are rows, sent by one dispatcher when due.
+"""The outbox: callbacks to the LMS are rows, queued here and sent when due.
 
-A callback is queued as a row with a due time. One dispatcher thread per store claims
-due rows and hands them to a bounded pool of ``SENDERS`` threads, which post them over
-kept-alive connections, never from a request thread, so a slow or absent LMS holds
-nothing up and a restart loses nothing. A row is claimed (``pending`` → ``sending``)
-once, by the one dispatcher, so each callback goes once per decision; an attempt has at
-most one callback in flight, and its callbacks go in the order they fall due. States:
+A callback is queued as a row with a due time; the dispatcher
+(:class:`mockprock.dispatcher.Dispatcher`, which :class:`Outbox` extends) sends it, never
+a request thread, so a slow or absent LMS holds nothing up and a restart loses nothing.
+States:
 
 ``pending``   waiting for its due time (or for the next try after a failure)
 ``held``      no LMS credentials (or the LMS refused them): sent once credentials are set
@@ -16,118 +14,30 @@ most one callback in flight, and its callbacks go in the order they fall due. St
 
 The rules never look at these states: they ask the outbox (:meth:`Outbox.has_live`,
 :meth:`Outbox.has_any`, :meth:`Outbox.waiting`). The dispatcher is woken once a change
-commits (``store.transaction(on_commit=outbox.wake)``), never before.
-
-Network errors, timeouts, 429 and 5xx are retried with exponential backoff (capped near
-60 s) for ``callback_retry_seconds``. No Flask here.
+commits (``store.transaction(on_commit=outbox.wake)``), never before. No Flask here.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from mockprock.config import Settings
+from mockprock.dispatcher import DELIVERED, FAILED, HELD, PENDING, SENDING, Dispatcher
 from mockprock.errors import ProviderError, found
-from mockprock.lms import LmsClient, LmsCredentials, LmsCredentialsRefused, LmsError
-from mockprock.statuses import (
-    CALLBACK_DELIVERED,
-    CALLBACK_FAILED,
-    CALLBACK_HELD,
-    CALLBACK_PENDING,
-    CALLBACK_SENDING,
-)
-from mockprock.store import Store
 from mockprock.trust import callback_refusal
 
 log = logging.getLogger(__name__)
 
-PENDING, HELD, SENDING, DELIVERED = (
-    CALLBACK_PENDING,
-    CALLBACK_HELD,
-    CALLBACK_SENDING,
-    CALLBACK_DELIVERED,
-)
-FAILED = CALLBACK_FAILED
 # A live callback is going or gone; a waiting one has not gone out and may be hurried.
 LIVE = (PENDING, HELD, SENDING, DELIVERED)
 WAITING = (PENDING, HELD, FAILED)
-MAX_BACKOFF_SECONDS = 60.0
-# The dispatcher wakes at least this often even with nothing due (a safety net: every
-# change that makes something due also wakes it at once).
-IDLE_WAIT_SECONDS = 30.0
-BATCH = 50
-# Callbacks in flight at once. The 2.0 dispatcher sent one at a time and fell seconds
-# behind a class submitting at once; more than a few only queue at the LMS.
-SENDERS = 8
 
 
-# -- the rules, as plain functions ------------------------------------------------------
-
-
-def retry_delay(tries: int, first_delay: float, cap: float = MAX_BACKOFF_SECONDS) -> float:
-    """How long to wait after ``tries`` failed tries: ``first_delay``, doubling, capped."""
-    if tries < 1:
-        return 0.0
-    return min(cap, first_delay * 2 ** min(tries - 1, 32))
-
-
-def answer_outcome(status: int) -> str:
-    """What an LMS answer means for the callback: ``delivered``, ``retry`` or ``failed``."""
-    if 200 <= status < 300:
-        return DELIVERED
-    if status == 429 or status >= 500:
-        return "retry"
-    return FAILED
-
-
-def out_of_time(first_try_at: float, now: float, next_delay: float, retry_seconds: float) -> bool:
-    """True when the next try would fall past the retry window opened by the first try."""
-    return now + next_delay - first_try_at > retry_seconds
-
-
-# -- the outbox -------------------------------------------------------------------------
-
-
-class Outbox:
-    """Queues callbacks and runs the one dispatcher thread that sends them.
-
-    ``settings`` is called for the current settings at each use (they change at run
-    time). ``prepare(row)`` may return a fresh payload just before a row is sent (the
-    review is composed as late as possible); ``on_delivered(row)`` runs after a 2xx.
-    """
-
-    def __init__(
-        self,
-        store: Store,
-        settings: Callable[[], Settings],
-        lms: LmsClient | None = None,
-        prepare: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
-        on_delivered: Callable[[dict[str, Any]], None] | None = None,
-    ) -> None:
-        self.store = store
-        self.settings = settings
-        self.lms = lms or LmsClient()
-        self.prepare = prepare
-        self.on_delivered = on_delivered
-        # Wall-clock seconds: due times are stored, so they must survive a restart.
-        self.clock: Callable[[], float] = time.time
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._senders: ThreadPoolExecutor | None = None
-        # Attempts with a callback being sent (dispatcher and senders only).
-        self._in_flight: set[str] = set()
-        self._in_flight_lock = threading.Lock()
+class Outbox(Dispatcher):
+    """Queues callbacks and answers the rules' questions about them; the dispatcher it
+    extends sends them."""
 
     # -- queueing (any thread) -----------------------------------------------------------
-
-    def credentials(self) -> LmsCredentials | None:
-        return LmsCredentials.from_settings(self.settings())
 
     def enqueue(
         self,
@@ -209,19 +119,6 @@ class Outbox:
             raise ProviderError(409, "conflict", f"callback {callback_id} is being sent")
         return self.store.get_callback(callback_id)  # type: ignore[return-value]
 
-    def release_held(self) -> int:
-        """Credentials are set: every held callback goes out when due (most are overdue)."""
-        if not self.credentials():
-            return 0
-        with self.store.transaction(on_commit=self.wake):
-            released = self.store.move_callbacks(HELD, PENDING)
-        if released:
-            log.info("%d held callback(s) released: the server has LMS credentials", released)
-        return released
-
-    def wake(self) -> None:
-        self._wake.set()
-
     # -- what the rules may ask --------------------------------------------------------
 
     def has_live(self, attempt_id: str, kind: str) -> bool:
@@ -253,234 +150,3 @@ class Outbox:
     ) -> list[dict[str, Any]]:
         """The callbacks, oldest first (filtered by attempt, kind, states and client)."""
         return self.store.list_callbacks(attempt_id, kind, states, limit, client_id)
-
-    # -- sending (the dispatcher thread, or a test calling run_due) --------------------
-
-    def run_due(self, senders: ThreadPoolExecutor | None = None) -> int:
-        """Claim the callbacks due now and send them: in this thread, or on ``senders``
-        (the dispatcher's pool, as many as it has free threads). How many were claimed."""
-        now = self.clock()
-        credentials = self.credentials()
-        if credentials is None:
-            # Credentials were taken away at run time: make the wait visible.
-            with self.store.transaction():
-                self.store.move_callbacks(PENDING, HELD)
-            return 0
-        with self._in_flight_lock:
-            busy = set(self._in_flight)
-        room = SENDERS - len(busy) if senders is not None else BATCH
-        chosen: list[dict[str, Any]] = []
-        for row in self.store.due_callbacks(now, BATCH):
-            if len(chosen) >= room or self._stop.is_set():
-                break
-            if row["attempt_id"] in busy:
-                continue  # one at a time per attempt, in the order they fall due
-            busy.add(row["attempt_id"])
-            chosen.append(row)
-        if not chosen:
-            return 0
-        with self.store.transaction():
-            # Claimed once, here: a request thread may have changed a row since it was read.
-            claimed = [
-                row
-                for row in chosen
-                if self.store.update_callback(row["id"], only_if_state=(PENDING,), state=SENDING)
-            ]
-        for row in claimed:
-            if senders is None:
-                self._send(row, credentials)
-                continue
-            with self._in_flight_lock:
-                self._in_flight.add(row["attempt_id"])
-            senders.submit(self._send_and_release, row, credentials)
-        return len(claimed)
-
-    def _send_and_release(self, row: dict[str, Any], credentials: LmsCredentials) -> None:
-        try:
-            self._send(row, credentials)
-        except Exception:
-            log.exception("sending callback %s failed; it goes again after a restart", row["id"])
-        finally:
-            with self._in_flight_lock:
-                self._in_flight.discard(row["attempt_id"])
-            self.wake()  # the attempt's next callback, and a free sender
-
-    def _busy(self) -> bool:
-        with self._in_flight_lock:
-            return bool(self._in_flight)
-
-    def _send(self, row: dict[str, Any], credentials: LmsCredentials) -> None:
-        settings = self.settings()
-        # Checked again as it goes: the allowed origins may have changed since it was queued.
-        refusal = callback_refusal(row["url"], settings)
-        if refusal:
-            self._finish(
-                row, FAILED, row["tries"], row["first_try_at"] or self.clock(), None, None, refusal
-            )
-            return
-        if self.prepare is not None:
-            try:
-                payload = self.prepare(row)
-            except Exception:
-                log.exception("could not compose callback %s; sending it as queued", row["id"])
-                payload = None
-            if payload is not None and payload != row["payload"]:
-                row["payload"] = payload
-                with self.store.transaction():
-                    self.store.update_callback(row["id"], payload=payload)
-        now = self.clock()
-        first_try_at = row["first_try_at"] or now
-        tries = row["tries"] + 1
-        try:
-            answer = self.lms.post(row["url"], row["payload"], credentials)
-        except LmsCredentialsRefused as exc:
-            self._finish(row, HELD, tries, first_try_at, exc.status, None, str(exc))
-            return
-        except LmsError as exc:
-            self._after_failure(row, tries, first_try_at, exc.status, None, str(exc), settings)
-            return
-        outcome = answer_outcome(answer.status)
-        if outcome == DELIVERED:
-            self._finish(row, DELIVERED, tries, first_try_at, answer.status, answer.body, None)
-            if self.on_delivered is not None:
-                try:
-                    self.on_delivered(row)
-                except Exception:
-                    log.exception("after delivering callback %s", row["id"])
-        elif outcome == FAILED:
-            error = f"the LMS refused the callback ({answer.status})"
-            self._finish(row, FAILED, tries, first_try_at, answer.status, answer.body, error)
-        else:
-            error = f"the LMS answered {answer.status}"
-            self._after_failure(
-                row, tries, first_try_at, answer.status, answer.body, error, settings
-            )
-
-    def _after_failure(
-        self,
-        row: dict[str, Any],
-        tries: int,
-        first_try_at: float,
-        status: int | None,
-        body: str | None,
-        error: str,
-        settings: Settings,
-    ) -> None:
-        now = self.clock()
-        delay = retry_delay(tries, settings.callback_backoff_seconds)
-        if out_of_time(first_try_at, now, delay, settings.callback_retry_seconds):
-            error = f"{error}; gave up after {tries} tries over {now - first_try_at:.0f}s"
-            self._finish(row, FAILED, tries, first_try_at, status, body, error)
-            return
-        self._finish(row, PENDING, tries, first_try_at, status, body, error, due_at=now + delay)
-
-    def _finish(
-        self,
-        row: dict[str, Any],
-        state: str,
-        tries: int,
-        first_try_at: float,
-        status: int | None,
-        body: str | None,
-        error: str | None,
-        due_at: float | None = None,
-    ) -> None:
-        fields: dict[str, Any] = {
-            "state": state,
-            "tries": tries,
-            "first_try_at": first_try_at,
-            "last_status": status,
-            "last_body": body,
-            "last_error": error,
-        }
-        if due_at is not None:
-            fields["due_at"] = due_at
-        if state == DELIVERED:
-            fields["delivered_at"] = self.clock()
-        with self.store.transaction():
-            # Only our own claim is updated: a reset or a deleted attempt wins.
-            if self.store.update_callback(row["id"], only_if_state=(SENDING,), **fields):
-                detail: dict[str, Any] = {"status": status}
-                if state == FAILED and error:
-                    detail["error"] = error
-                self._event(row["attempt_id"], row["id"], row["kind"], state, **detail)
-        level = logging.INFO if state == DELIVERED else logging.WARNING
-        log.log(
-            level,
-            "callback %s (%s for attempt %s): %s%s",
-            row["id"],
-            row["kind"],
-            row["attempt_id"],
-            state,
-            f" ({error})" if error else f" ({status})",
-        )
-
-    def _event(
-        self, attempt_id: str, callback_id: int, kind: str, state: str, **detail: Any
-    ) -> None:
-        self.store.add_event(
-            attempt_id,
-            "callback",
-            {"callback_id": callback_id, "kind": kind, "state": state, **detail},
-        )
-
-    # -- the dispatcher thread -----------------------------------------------------------
-
-    def seconds_until_due(self) -> float | None:
-        due_at = self.store.next_callback_due_at()
-        if due_at is None:
-            return None
-        return max(0.0, due_at - self.clock())
-
-    def recover(self) -> None:
-        """After a restart: a row caught mid-send goes again; held rows go if they can."""
-        with self.store.transaction():
-            moved = self.store.move_callbacks(SENDING, PENDING)
-        if moved:
-            log.info("%d callback(s) interrupted mid-send will be sent again", moved)
-        self.release_held()
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self.recover()
-        self._stop.clear()
-        self._senders = ThreadPoolExecutor(SENDERS, thread_name_prefix="mockprock-callback")
-        self._thread = threading.Thread(target=self._run, name="mockprock-outbox", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 15.0) -> None:
-        if self._thread is None:
-            return
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout)
-        self._thread = None
-        if self._senders is not None:
-            # Only claimed rows were handed over, each to a free sender: this waits for
-            # the posts under way (each bounded by the LMS client's timeout).
-            self._senders.shutdown(wait=True)
-            self._senders = None
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                self._wake.clear()
-                try:
-                    self.run_due(self._senders)
-                    wait = self.seconds_until_due()
-                    # The request journal's entries wait for a write; a quiet server
-                    # writes them here.
-                    self.store.flush_journal()
-                except Exception:
-                    log.exception("the callback dispatcher hit an error; trying again shortly")
-                    wait = 1.0
-                if self.credentials() is None or wait is None:
-                    wait = IDLE_WAIT_SECONDS
-                elif wait == 0 and self._busy():
-                    # Due rows wait for a sender or for their attempt's callback in
-                    # flight: a finished send wakes the dispatcher.
-                    wait = IDLE_WAIT_SECONDS
-                self._wake.wait(min(wait, IDLE_WAIT_SECONDS))
-        finally:
-            self.store.release()

@@ -144,8 +144,8 @@ def compose_for_sending(
     store: Store, settings: Settings, row: dict[str, Any], now: datetime
 ) -> dict[str, Any] | None:
     """The outbox's ``prepare`` hook: a review's body, composed as it goes out."""
-    if row["kind"] != REVIEWED:
-        return None
+    if row["kind"] != REVIEWED or row["payload"] != NOT_COMPOSED:
+        return None  # composed once: a retry sends what the LMS was first sent
     attempt = store.get_attempt(row["attempt_id"])
     return compose(store, settings, attempt, now) if attempt else None
 

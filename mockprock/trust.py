@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import ipaddress
 
-from mockprock.config import Settings, origin_of
+from mockprock.config import Settings
 from mockprock.errors import ProviderError
+from mockprock.setting_values import origin_of
 
 # The settings that decide where secrets go: the LMS token request carries the LMS
 # client secret to ``lms_url``, and callbacks carry the LMS token to the allowed origins.

@@ -245,6 +245,24 @@ def test_prepare_may_compose_the_payload_just_before_sending(tmp_path) -> None:
 
 
 @responses.activate
+def test_a_callback_that_cannot_be_composed_fails_visibly_and_is_not_sent(tmp_path) -> None:
+    lms_answers(200)
+    harness = Harness(tmp_path, WITH_CREDENTIALS)
+
+    def broken(row: dict) -> dict:
+        raise RuntimeError("the attempt vanished")
+
+    harness.outbox.prepare = broken
+    row = harness.outbox.enqueue("reviewed", "a1", URL, {}, 0)
+    harness.outbox.run_due()
+    failed = harness.row(row["id"])
+    assert failed["state"] == "failed"
+    assert "could not compose" in failed["last_error"]
+    assert callback_posts() == 0  # no empty review reaches the LMS
+    harness.store.close()
+
+
+@responses.activate
 def test_the_dispatcher_thread_wakes_when_a_callback_is_queued(harness) -> None:
     lms_answers(200, 200)
     harness.outbox.clock = time.time

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from mockprock.config import Settings
-from mockprock.outbox import SENDERS, Outbox
+from mockprock.dispatcher import SENDERS
+from mockprock.outbox import Outbox
 from mockprock.store import Store
 from tests.helpers import wait_for
 

@@ -7,8 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from mockprock import onboarding, payloads, reviews
-from mockprock.errors import ProviderError
-from mockprock.outbox import (
+from mockprock.dispatcher import (
     DELIVERED,
     FAILED,
     MAX_BACKOFF_SECONDS,
@@ -16,6 +15,7 @@ from mockprock.outbox import (
     out_of_time,
     retry_delay,
 )
+from mockprock.errors import ProviderError
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
 COURSE = "course-v1:edX+DemoX+Demo_Course"
