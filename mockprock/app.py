@@ -36,9 +36,20 @@ def create_app(
         store=store, provider=Provider(store, settings, explicit)
     )
 
-    from mockprock.views import common, control, dashboard, desktop, oauth, pages, provider_api
+    from mockprock.views import (
+        common,
+        console,
+        control,
+        dashboard,
+        desktop,
+        html,
+        oauth,
+        pages,
+        provider_api,
+    )
 
     common.register_error_handlers(app)
+    html.init_app(app, store)
     app.teardown_appcontext(lambda exc: store.release())
     app.register_blueprint(oauth.bp)
     app.register_blueprint(provider_api.bp)
@@ -46,4 +57,5 @@ def create_app(
     app.register_blueprint(desktop.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(console.bp)
     return app
