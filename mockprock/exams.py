@@ -59,3 +59,12 @@ def course_overview(store: Store, course_id: str) -> list[dict[str, Any]]:
         {**view(exam), "attempt_count": counts.get(exam["id"], 0)}
         for exam in store.list_exams(course_id)
     ]
+
+
+def set_rules(store: Store, exam_id: str, rules: dict[str, bool]) -> dict[str, Any]:
+    """Switch the exam's rules (a reviewer's configuration view); other fields stay."""
+    exam = get(store, exam_id)
+    with store.transaction():
+        store.save_exam(exam_id, exam["client_id"], {**exam, "rules": rules}, exam["payload"])
+    log.info("exam %s rules set: %s", exam_id, ", ".join(f"{k}={v}" for k, v in rules.items()))
+    return get(store, exam_id)

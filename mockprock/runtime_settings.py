@@ -5,8 +5,9 @@ environment variable gave the setting explicitly at start (those win)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mockprock import payloads
@@ -87,3 +88,59 @@ def changed(current: Settings, changes: Any) -> tuple[Settings, dict[str, Any]]:
         raise bad_request(str(exc), error="invalid_setting") from None
     log.info("settings changed: %s", ", ".join(sorted(changes)))  # names only: no secrets
     return new, {name: getattr(new, name) for name in changes}
+
+
+def form_fields(settings: Settings) -> list[dict[str, Any]]:
+    """The changeable settings as the console's form shows them: name, help, value,
+    ``kind`` (bool, int, float, text, secret) and choices. A secret's value is never
+    shown, only whether it is set."""
+    out = []
+    by_name = {f.name: f for f in dataclasses.fields(settings)}
+    for name in RUNTIME_SETTINGS:
+        spec = by_name[name]
+        value = getattr(settings, name)
+        secret = bool(spec.metadata.get("secret"))
+        kind = (
+            "secret"
+            if secret
+            else {bool: "bool", int: "int", float: "float"}.get(type(value), "text")
+        )
+        out.append(
+            {
+                "name": name,
+                "help": spec.metadata.get("help", ""),
+                "kind": kind,
+                "value": None if secret else value,
+                "is_set": bool(value),
+                "choices": spec.metadata.get("choices"),
+            }
+        )
+    return out
+
+
+def changes_from_form(settings: Settings, form: Mapping[str, str]) -> dict[str, Any]:
+    """The settings a console form changes, typed as the settings are: an unticked box
+    is false, an empty secret keeps the one set (``clear-<name>`` clears it)."""
+    changes: dict[str, Any] = {}
+    for field in form_fields(settings):
+        name, kind = field["name"], field["kind"]
+        if kind == "bool":
+            value: Any = form.get(name) == "on"
+        elif name not in form:
+            continue
+        elif kind == "secret":
+            if form.get(f"clear-{name}") == "on":
+                changes[name] = ""
+            elif form[name]:
+                changes[name] = form[name]
+            continue
+        elif kind in ("int", "float"):
+            value = payloads.number_field(form, name, default=field["value"])
+            value = int(value) if kind == "int" and value == int(value) else value
+        else:
+            value = form[name].strip()
+            if name in CLEARABLE and not value and field["value"] is None:
+                continue
+        if value != field["value"]:
+            changes[name] = value
+    return changes
