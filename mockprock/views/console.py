@@ -31,7 +31,8 @@ from mockprock.views.html import check_csrf
 bp = Blueprint("console", __name__, url_prefix="/mockprock")
 
 SESSION_KEY = "console_client"
-# The query a console action returns to (the attempts filter and page).
+# The query a console action returns to (the attempts filter and page), carried in each
+# form as ``back_<name>`` so it never mixes with the form's own fields.
 KEPT_QUERY = ("status", "q", "page")
 
 
@@ -46,7 +47,7 @@ def require_sign_in() -> Response | None:
 
 
 def _back() -> Response:
-    kept = {k: request.form[k] for k in KEPT_QUERY if request.form.get(k)}
+    kept = {k: request.form[f"back_{k}"] for k in KEPT_QUERY if request.form.get(f"back_{k}")}
     return redirect(url_for(".home", **kept), 303)
 
 
