@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: try run test pytest lint format install-run install-test install-node clean dist
+.PHONY: try run test pytest lint format install-run install-test install-node clean dist image
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(VENV)/.installed-server: setup.cfg setup.py | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: setup.cfg setup.py | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[server,test,edx]'
+	$(BIN)/pip install --quiet -e '.[server,test,edx,tutor]'
 	touch $@ $(VENV)/.installed-server
 
 install-run: $(VENV)/.installed-server
@@ -56,6 +56,11 @@ format: install-test
 dist: install-test
 	rm -rf dist build
 	$(BIN)/python -m build --outdir dist .
+
+## The server's container image (where Docker runs): docker run -p 11136:11136 mockprock:VERSION
+IMAGE ?= mockprock:$(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' mockprock/__init__.py)
+image:
+	docker build -t $(IMAGE) .
 
 clean:
 	rm -rf $(VENV) dist build *.egg-info .pytest_cache .ruff_cache node_modules

@@ -47,6 +47,7 @@ def create_app(
         pages,
         provider_api,
     )
+    from mockprock.views.openapi import bp as openapi_bp
 
     common.register_error_handlers(app)
     html.init_app(app, store)
@@ -58,4 +59,5 @@ def create_app(
     app.register_blueprint(control.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(console.bp)
+    app.register_blueprint(openapi_bp)
     return app

@@ -18,12 +18,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from django.conf import settings
 from edx_proctoring.backends.rest import BaseRestProctoringProvider
 
 from mockprock.dashboard_link import DASHBOARD_LINK_SECONDS
 
 DEFAULT_BASE_URL = "http://host.docker.internal:11136"
 BASE_URL_VARIABLE = "MOCKPROCK_BASE_URL"
+# A Django setting, as PROCTORING_BACKENDS passes the backend only allow-listed keys.
+PUBLIC_URL_SETTING = "MOCKPROCK_PUBLIC_URL"
 
 
 class MockProckBackend(BaseRestProctoringProvider):
@@ -55,3 +58,11 @@ class MockProckBackend(BaseRestProctoringProvider):
         # The base class appends '/api/v1/...' and '/oauth2/access_token' to it.
         options["base_url"] = base_url.rstrip("/")
         super().__init__(client_id, client_secret, **options)
+
+    @property
+    def instructor_url(self) -> str:
+        """Where the LMS sends the instructor's browser: the server's public URL (the
+        Django setting ``MOCKPROCK_PUBLIC_URL``) when ``base_url`` names a host only the
+        LMS resolves, such as a compose service; else ``base_url``."""
+        public = getattr(settings, PUBLIC_URL_SETTING, None) or self.base_url
+        return public.rstrip("/") + "/api/v1/instructor/{client_id}/?jwt={jwt}"

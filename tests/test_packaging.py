@@ -21,6 +21,7 @@ PACKAGE_DATA = sorted(
     for path in (REPO / "mockprock" / folder).rglob(pattern)
     if path.is_file()
 )
+PACKAGE_DATA.append("mockprock/openapi.json")  # the OpenAPI description, served as is
 
 
 @pytest.fixture(scope="module")
@@ -179,6 +180,7 @@ def test_unpacked_wheel_serves_its_pages(artefacts, tmp_path):
         "assert client.get('/static/mockprock.css').status_code == 200\n"
         "from mockprock.store import Store\n"
         f"assert Store({db!r}).list_exams() == []\n"
+        "assert client.get('/openapi.json').get_json()['openapi'].startswith('3.1')\n"
         "print('ok')\n"
     )
     result = subprocess.run(
@@ -190,3 +192,20 @@ def test_unpacked_wheel_serves_its_pages(artefacts, tmp_path):
         env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
     )
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_wheel_has_the_tutor_plugin_and_the_worker_package(artefacts):
+    """A released install has what the Tutor plugin renders and the image build installs."""
+    wheel = zipfile.ZipFile(artefacts["wheel"])
+    names = set(wheel.namelist())
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "mockprock = mockprock.tutor.plugin" in wheel.read(entry_points).decode()
+    plugin_files = {
+        str(path.relative_to(REPO))
+        for folder in ("patches", "templates")
+        for path in (REPO / "mockprock" / "tutor" / folder).rglob("*")
+        if path.is_file()
+    }
+    assert plugin_files and plugin_files <= names
+    for name in ("package.json", "worker/index.js", "worker/desktop-url.js", "worker/configure.js"):
+        assert wheel.read(f"mockprock/tutor/npm/{name}") == (REPO / name).read_bytes()

@@ -6,11 +6,14 @@
  * it `startExamAttempt`, `ping` and `endExamAttempt` messages; `handlerWrapper` from
  * `@edx/edx-proctoring` turns each into a call on the handler below and posts the
  * reply (`examAttemptStarted`, `echo`, `examAttemptEnded` or their failures). A `config`
- * message `{options: {baseUrl}}` points the handler at another server.
+ * message `{options: {baseUrl}}` points the handler at another server; without one (the
+ * LMS sends none) it calls the address baked in at build time (`worker/configure.js`).
  */
 import { handlerWrapper } from '@edx/edx-proctoring';
 
-export const DEFAULT_BASE_URL = 'http://localhost:11136';
+import { DESKTOP_URL } from './desktop-url.js';
+
+export const DEFAULT_BASE_URL = DESKTOP_URL;
 
 /**
  * A failure the LMS can show. A plain object, not an Error: it crosses postMessage

@@ -55,6 +55,20 @@ def test_the_course_view(course) -> None:
     assert STAFF["full_name"] in page
 
 
+def test_a_public_url_setting_sends_the_browser_there(course) -> None:
+    """Tutor: the LMS calls http://mockprock:11136, the browser opens the public URL."""
+    from django.test import override_settings
+
+    server, backend, _, _ = course
+    public = "http://browser.example:8080"
+    with override_settings(MOCKPROCK_PUBLIC_URL=public + "/"):
+        url = backend.get_instructor_url(COURSE_ID, STAFF)
+    assert url.startswith(f"{public}/api/v1/instructor/abcd/?jwt=")
+    # The same page, at the address the server answers on here.
+    assert 'data-view="course"' in open_page(server.url + url.removeprefix(public))
+    assert backend.get_instructor_url(COURSE_ID, STAFF).startswith(server.url)
+
+
 def test_the_exam_view(course) -> None:
     _, backend, exam_id, attempt_id = course
     page = open_page(backend.get_instructor_url(COURSE_ID, STAFF, exam_id=exam_id))

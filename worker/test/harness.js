@@ -160,9 +160,12 @@ function nextMessage(worker) {
 /**
  * Do what the LMS does for one action: start a fresh worker, post it one message
  * (after a `config` message when `baseUrl` is given) and take its first reply.
+ * `module` is the worker's URL when not the repository's `worker/index.js`.
  */
-export async function lmsMessage(message, { baseUrl } = {}) {
-  const worker = new Worker(new URL('./lms-worker.js', import.meta.url));
+export async function lmsMessage(message, { baseUrl, module } = {}) {
+  const worker = new Worker(new URL('./lms-worker.js', import.meta.url), {
+    workerData: { module: module?.href },
+  });
   try {
     await nextMessage(worker); // the bundle is loaded
     if (baseUrl) {

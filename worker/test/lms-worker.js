@@ -1,7 +1,7 @@
 // Runs in a node worker thread as the browser runs the bundled worker in a Web Worker:
 // `self` receives the LMS's messages and posts the replies.
 import { register } from 'node:module';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 
 register('./esm-hooks.js', import.meta.url);
 
@@ -13,5 +13,6 @@ globalThis.addEventListener = (type, listener) => {
 };
 globalThis.postMessage = (data) => parentPort.postMessage(data);
 
-await import('../index.js');
+// The repository's worker, or another copy of it (a configured build) when named.
+await import(workerData?.module ?? '../index.js');
 parentPort.postMessage({ type: '__loaded' });
