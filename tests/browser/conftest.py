@@ -108,8 +108,7 @@ class Lms:
     def exam(self, name: str = "Final Exam", **fields: Any) -> str:
         content = f"block-v1:edX+Browser+type@sequential+block@{uuid.uuid4().hex[:8]}"
         return self.provider.save_exam(
-            {**EXAM, "course_id": self.course_id, "content_id": content, "exam_name": name}
-            | fields
+            {**EXAM, "course_id": self.course_id, "content_id": content, "exam_name": name} | fields
         )
 
     def attempt(self, exam_id: str, in_lms: bool = True, **fields: Any) -> str:

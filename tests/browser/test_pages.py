@@ -111,9 +111,7 @@ def test_the_configuration_view_switches_rules(page, lms_side) -> None:
     }
 
 
-def test_an_operator_crashes_an_app_queues_a_verdict_and_retries_a_callback(
-    page, lms_side
-) -> None:
+def test_an_operator_crashes_an_app_queues_a_verdict_and_retries_a_callback(page, lms_side) -> None:
     exam_id = lms_side.exam("Console Exam")
     attempt_id = lms_side.attempt(exam_id, full_name="Cy Operator-Test")
     # The stand-in does not know this one yet: its ready callback fails with a 404.
