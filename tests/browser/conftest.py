@@ -136,7 +136,14 @@ def lms_side(server: ServerProcess, lms: ServerProcess) -> Lms:
     return Lms(server, lms)
 
 
+SCREENSHOT_SIZE = {"width": 960, "height": 720}
+
+
 def screenshot(page: Any, name: str) -> None:
-    """Keep a picture for the README when ``make screenshots`` asked for them."""
-    if SCREENSHOTS:
-        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
+    """Keep a small picture for the README when ``make screenshots`` asked for them."""
+    if not SCREENSHOTS:
+        return
+    size = page.viewport_size
+    page.set_viewport_size(SCREENSHOT_SIZE)
+    page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
+    page.set_viewport_size(size)
