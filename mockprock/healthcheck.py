@@ -17,6 +17,7 @@ import requests
 
 from mockprock.client import ProviderClient
 from mockprock.config import Settings
+from mockprock.oauth_client import TokenUnavailable
 
 DEFAULT_CLIENT = ("abcd", "abcdsecret")
 
@@ -32,6 +33,11 @@ def check(environ: Mapping[str, str] | None = None) -> str:
 def main() -> int:
     try:
         name = check()
+    except TokenUnavailable as error:
+        # An answer is told by its status only (its words may repeat what it was sent).
+        why = f"HTTP {error.status}" if error.status else str(error)
+        print(f"mockprock unhealthy: no token ({why})", file=sys.stderr)
+        return 1
     except (requests.RequestException, KeyError, ValueError) as error:
         print(f"mockprock unhealthy: {type(error).__name__}: {error}", file=sys.stderr)
         return 1

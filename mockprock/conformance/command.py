@@ -7,14 +7,16 @@ from typing import Any
 
 import click
 
+from mockprock.config import DEFAULT_SERVER_URL, SERVER_URL_VARIABLES
 
-@click.command("conformance")
+
+@click.command("conformance", short_help="Judge a provider server against edx-proctoring.")
 @click.option(
     "--url",
-    envvar="MOCKPROCK_BASE_URL",
-    default="http://localhost:11136",
+    envvar=list(SERVER_URL_VARIABLES),
+    default=DEFAULT_SERVER_URL,
     show_default=True,
-    help="The provider server to judge [env MOCKPROCK_BASE_URL].",
+    help=f"The provider server to judge [env {SERVER_URL_VARIABLES[0]}].",
 )
 @click.option("--client-id", default="abcd", show_default=True, help="Provider client id.")
 @click.option("--client-secret", help="Its secret (default: the id followed by 'secret').")

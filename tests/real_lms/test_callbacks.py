@@ -30,6 +30,11 @@ REVIEW_STATUS = {
 
 def delivered(flow: Flow, attempt: dict[str, Any], kind: str) -> dict[str, Any]:
     """mockprock's ``kind`` callback for the attempt, once the LMS took it."""
+    # The LMS acts on the callback before mockprock reads its answer: wait for the row.
+    wait_for(
+        lambda: [r["state"] for r in flow.callbacks(attempt, kind)] != ["sending"],
+        what=f"mockprock to read the LMS's answer to {kind}",
+    )
     rows = flow.callbacks(attempt, kind)
     assert len(rows) == 1, rows
     assert rows[0]["state"] == "delivered", rows[0]
