@@ -1,5 +1,7 @@
 """Real-browser fixtures: Debian's Chromium driven by Playwright, one browser for the
-whole session, one live mockprock server and the LMS stand-in on loopback.
+package, one live mockprock server and the LMS stand-in on loopback. Package scope, not
+session: Playwright's sync API runs an event loop in the main thread while the browser
+is open, and Django (the real-LMS tests) refuses to run inside one.
 
 Chromium comes from the distribution (``apt-get install chromium``; ``.ci/run`` does it
 when it is missing); Playwright never downloads a browser here. Each test opens its own
@@ -37,7 +39,7 @@ INSTRUCTOR = {"id": 7, "full_name": "Rita Reviewer", "email": "rita.reviewer@exa
 SCREENSHOTS = os.environ.get("MOCKPROCK_SCREENSHOTS")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail(
@@ -75,14 +77,14 @@ def page(context: Any) -> Any:
     return context.new_page()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     stub = ServerProcess(lms_stub_argv()).start()
     yield stub
     stub.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory, lms: ServerProcess) -> Iterator[ServerProcess]:
     """mockprock with the stand-in's credentials; the ready callback goes at once, an
     automatic review waits long enough for a reviewer's verdict to replace it."""
