@@ -89,7 +89,7 @@ def heartbeat_lines(
                 "detail": None,
             }
         )
-    return lines
+    return sorted(lines, key=lambda line: line["at"])
 
 
 def entries(
