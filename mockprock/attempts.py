@@ -24,9 +24,12 @@ def view(attempt: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in attempt.items() if k != "payload"}
 
 
-def get(store: Store, attempt_id: str, exam_id: str | None = None) -> dict[str, Any]:
-    """The attempt (of ``exam_id``, when given), or a 404."""
-    return found(store.get_attempt(attempt_id, exam_id), "attempt", attempt_id)
+def get(
+    store: Store, attempt_id: str, exam_id: str | None = None, client_id: str | None = None
+) -> dict[str, Any]:
+    """The attempt (of ``exam_id``, of an exam of ``client_id``, when given), or a 404:
+    another client's attempt is as unknown as one that does not exist."""
+    return found(store.get_attempt(attempt_id, exam_id, client_id), "attempt", attempt_id)
 
 
 def register(
@@ -38,7 +41,9 @@ def register(
     now: datetime,
 ) -> dict[str, Any]:
     """Register an attempt, or answer the ``onboarding_*`` status that refuses it."""
-    profile_status = onboarding.status_of(store, attempt["user_id"], exam["course_id"], now)
+    profile_status = onboarding.status_of(
+        store, exam["client_id"], attempt["user_id"], exam["course_id"], now
+    )
     refusal = onboarding.gate_refusal(
         onboarding_mode, exam, attempt["is_sample_attempt"], profile_status
     )
@@ -51,10 +56,15 @@ def register(
 
 
 def for_lms(
-    store: Store, exam_id: str, attempt_id: str, accept_language: str | None, base_url: str
+    store: Store,
+    client_id: str,
+    exam_id: str,
+    attempt_id: str,
+    accept_language: str | None,
+    base_url: str,
 ) -> dict[str, Any]:
     """The attempt as the LMS reads it: with instructions, the download link, the rules."""
-    attempt = get(store, attempt_id, exam_id)
+    attempt = get(store, attempt_id, exam_id, client_id)
     exam = store.get_exam(exam_id) or {}
     query = urlencode({"attempt": attempt_id, "exam": exam_id})
     return {
@@ -69,6 +79,7 @@ def set_status(
     store: Store,
     outbox: Outbox,
     settings: Settings,
+    client_id: str,
     exam_id: str,
     attempt_id: str,
     status: str,
@@ -76,7 +87,7 @@ def set_status(
 ) -> dict[str, Any]:
     """Move an attempt to ``status``. The first submission leaves an onboarding profile
     pending and queues the review; the dispatcher is woken once, after the commit."""
-    attempt = get(store, attempt_id, exam_id)
+    attempt = get(store, attempt_id, exam_id, client_id)
     with store.transaction(on_commit=outbox.wake):
         store.set_attempt_status(attempt_id, status)
         if status == statuses.SUBMITTED and attempt["status"] != statuses.SUBMITTED:
@@ -87,15 +98,16 @@ def set_status(
     return {"id": attempt_id, "status": status}
 
 
-def delete(store: Store, exam_id: str, attempt_id: str) -> dict[str, str]:
-    get(store, attempt_id, exam_id)
+def delete(store: Store, client_id: str, exam_id: str, attempt_id: str) -> dict[str, str]:
+    get(store, attempt_id, exam_id, client_id)
     store.delete_attempt(attempt_id)
     log.info("attempt %s deleted", attempt_id)
     return {"status": "deleted"}
 
 
-def retire_user(store: Store, user_id: str) -> bool:
-    removed = store.delete_user(user_id)
+def retire_user(store: Store, client_id: str, user_id: str) -> bool:
+    """Remove what the client holds about a learner (another client's stays)."""
+    removed = store.delete_user(client_id, user_id)
     log.info("user %s retired (%s)", user_id, "data removed" if removed else "nothing held")
     return removed
 
@@ -116,7 +128,7 @@ def queue_ready(
         outbox.enqueue(
             statuses.READY,
             attempt_id,
-            reviews.callback_url(attempt, statuses.READY, settings.lms_root),
+            reviews.callback_url(attempt, statuses.READY, settings),
             READY_BODY,
             settings.ready_delay_seconds if delay is None else delay,
         )
@@ -124,28 +136,30 @@ def queue_ready(
 
 
 def send_ready_now(
-    store: Store, outbox: Outbox, settings: Settings, attempt_id: str
+    store: Store, outbox: Outbox, settings: Settings, client_id: str, attempt_id: str
 ) -> dict[str, Any]:
     """The ``ready`` callback by hand, now: a waiting or failed one is hurried, else a
     new one goes."""
-    attempt = get(store, attempt_id)
+    attempt = get(store, attempt_id, client_id=client_id)
     hurried = outbox.hurry(attempt_id, statuses.READY)
     if hurried is not None:
         return hurried
     return outbox.enqueue(
         statuses.READY,
         attempt_id,
-        reviews.callback_url(attempt, statuses.READY, settings.lms_root),
+        reviews.callback_url(attempt, statuses.READY, settings),
         READY_BODY,
         0.0,
         source="control",
     )
 
 
-def detail(store: Store, attempt_id: str, callbacks: list[dict[str, Any]]) -> dict[str, Any]:
+def detail(
+    store: Store, client_id: str, attempt_id: str, callbacks: list[dict[str, Any]]
+) -> dict[str, Any]:
     """An attempt with its timeline: what happened, the callbacks and their answers,
     the LMS's requests about it and its desktop application (state, heartbeats)."""
-    attempt = get(store, attempt_id)
+    attempt = get(store, attempt_id, client_id=client_id)
     exam = store.get_exam(attempt["exam_id"])
     return {
         **view(attempt),
@@ -153,30 +167,26 @@ def detail(store: Store, attempt_id: str, callbacks: list[dict[str, Any]]) -> di
         "decision": store.get_review_decision(attempt_id),
         "callbacks": callbacks,
         "timeline": store.list_events(attempt_id),
-        "requests": store.journal_mentioning(attempt_id),
+        "requests": store.journal_mentioning(attempt_id, client_id),
         "desktop": desktop.session_view(store, attempt_id),
     }
 
 
 def dashboard(store: Store, client_id: str, claims: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The instructor dashboard's view and context for verified link claims: an attempt,
-    an exam's configuration, an exam, or the whole course. An exam outside the claims'
-    course or the client is a 404, as an unknown one is."""
+    """The instructor dashboard's view and context for link claims the client signed: an
+    attempt, an exam's configuration, an exam, or the whole course, of that client only
+    (404 for an exam or attempt it does not hold)."""
     context: dict[str, Any] = {
         "claims": claims,
         "course_id": claims["course_id"],
         "user": claims.get("user") or {},
     }
     if not claims.get("exam_id"):
-        context["exams"] = [
-            e
-            for e in exams.course_overview(store, claims["course_id"])
-            if e.get("client_id") in (None, client_id)
-        ]
+        context["exams"] = exams.course_overview(store, client_id, claims["course_id"])
         return "course", context
-    exam = exams.get(store, claims["exam_id"])
-    if exam["course_id"] != claims["course_id"] or exam.get("client_id") not in (None, client_id):
-        raise not_found("exam", claims["exam_id"])
+    exam = exams.get(store, claims["exam_id"], client_id)
+    if exam["course_id"] != claims["course_id"]:
+        raise not_found("exam", claims["exam_id"])  # links stay inside the token's course
     context["exam"] = exams.view(exam)
     if claims.get("attempt_id"):
         attempt = get(store, claims["attempt_id"], exam["id"])

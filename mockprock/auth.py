@@ -34,21 +34,32 @@ def default_secret(client_id: str) -> str:
 
 
 class ClientRegistry:
-    """The provider clients (the LMS backends) the server accepts.
+    """The provider clients (the LMS backends) the server accepts, and its operators.
 
-    With none configured, any client whose secret is its id followed by ``secret`` is
-    accepted, as the original mockprock did (``abcd`` / ``abcdsecret``).
+    With no clients configured, any client whose secret is its id followed by ``secret``
+    is accepted, as the original mockprock did (``abcd`` / ``abcdsecret``). Operators
+    (``--admin``) are accepted clients too, with their own secret only: the default rule
+    never lets anyone in under an operator's id.
     """
 
-    def __init__(self, clients: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, clients: Mapping[str, str] | None = None, admins: Mapping[str, str] | None = None
+    ) -> None:
         self._clients = dict(clients or {})
+        self._admins = dict(admins or {})
 
     def secret_for(self, client_id: str) -> str | None:
         if not client_id:
             return None
+        if client_id in self._admins:
+            return self._admins[client_id]
         if self._clients:
             return self._clients.get(client_id)
         return default_secret(client_id)
+
+    def is_admin(self, client_id: str) -> bool:
+        """Whether ``client_id`` (already authenticated) is an operator named with --admin."""
+        return client_id in self._admins
 
     def check(self, client_id: str, secret: str) -> bool:
         expected = self.secret_for(client_id)

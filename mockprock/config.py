@@ -51,6 +51,15 @@ class Settings:
         "Accepted provider client as ID:SECRET (repeatable; environment: comma-separated). "
         "Without any, a client is accepted when its secret is its id followed by 'secret'.",
         flag="client",
+        repeatable="pairs",
+    )
+    admins: tuple[tuple[str, str], ...] = _setting(
+        (),
+        "Operator as ID:SECRET (repeatable): only an operator changes where secrets go "
+        "(lms_url, LMS credentials, allowed origins) at run time. Without any, every "
+        "accepted client may while the server listens on loopback only.",
+        flag="admin",
+        repeatable="pairs",
     )
     lms_url: str = _setting(
         DEFAULT_LMS_URL, "LMS base URL (for OAuth tokens and admin links).", short="-l"
@@ -58,6 +67,20 @@ class Settings:
     lms_client_id: str | None = _setting(None, "Client id of the LMS OAuth application.")
     lms_client_secret: str | None = _setting(
         None, "Client secret of the LMS OAuth application.", secret=True
+    )
+    allowed_lms_origins: tuple[str, ...] = _setting(
+        (),
+        "Another origin the LMS calls back to, such as http://localhost:18000 (repeatable; "
+        "environment: comma-separated). The origin of --lms-url is always allowed.",
+        flag="allow-lms-origin",
+        repeatable="origins",
+    )
+    allowed_origins: tuple[str, ...] = _setting(
+        (),
+        "Another origin whose pages may drive the desktop application without naming the "
+        "attempt (repeatable; environment: comma-separated). The LMS origins always may.",
+        flag="allow-origin",
+        repeatable="origins",
     )
     public_url: str | None = _setting(
         None, "Base of the links the server hands out (default: the request's own host)."
@@ -122,6 +145,20 @@ class Settings:
     def client_secrets(self) -> dict[str, str]:
         return dict(self.clients)
 
+    @property
+    def admin_secrets(self) -> dict[str, str]:
+        return dict(self.admins)
+
+    @property
+    def lms_origins(self) -> tuple[str, ...]:
+        """Where callbacks may go: the origin of ``lms_url``, then ``--allow-lms-origin``."""
+        return tuple(dict.fromkeys((origin_of(self.lms_url), *self.allowed_lms_origins)))
+
+    @property
+    def desktop_origins(self) -> tuple[str, ...]:
+        """Whose pages may drive the desktop application without naming the attempt."""
+        return tuple(dict.fromkeys((*self.lms_origins, *self.allowed_origins)))
+
     # -- building ---------------------------------------------------------------------
 
     @classmethod
@@ -129,14 +166,7 @@ class Settings:
         cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
     ) -> Settings:
         """Settings from flags (``overrides``; ``None`` means not given), then the environment."""
-        values = {
-            f.name: _parse(f, value) if isinstance(value, str) else value
-            for f, value in _given_values(overrides, environ)
-        }
-        if "clients" in values and isinstance(values["clients"], (list, tuple)):
-            values["clients"] = tuple(
-                parse_client(c) if isinstance(c, str) else tuple(c) for c in values["clients"]
-            )
+        values = {f.name: _value(f, value) for f, value in _given_values(overrides, environ)}
         return cls(**values).validated()
 
     def replace(self, **changes: Any) -> Settings:
@@ -145,10 +175,7 @@ class Settings:
         unknown = sorted(set(changes) - set(by_name))
         if unknown:
             raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
-        parsed = {
-            name: _parse(by_name[name], value) if isinstance(value, str) else value
-            for name, value in changes.items()
-        }
+        parsed = {name: _value(by_name[name], value) for name, value in changes.items()}
         return dataclasses.replace(self, **parsed).validated()
 
     def validated(self) -> Settings:
@@ -183,11 +210,14 @@ class Settings:
         """The settings as JSON-friendly data, with every secret left out."""
         out = {}
         for f in dataclasses.fields(self):
-            if f.metadata.get("secret") or f.name == "clients":
+            if f.metadata.get("secret") or f.metadata.get("repeatable") == "pairs":
                 continue
-            out[f.name] = getattr(self, f.name)
+            value = getattr(self, f.name)
+            out[f.name] = list(value) if isinstance(value, tuple) else value
         out["lms_client_secret_set"] = bool(self.lms_client_secret)
         out["clients"] = [client_id for client_id, _ in self.clients]
+        out["admins"] = [client_id for client_id, _ in self.admins]
+        out["lms_origins"] = list(self.lms_origins)
         return out
 
 
@@ -267,9 +297,61 @@ def _field_type(f: dataclasses.Field) -> Any:
     return {"int": int, "float": float, "bool": bool}.get(name, str)
 
 
+def origin_of(url: str) -> str:
+    """The origin (``scheme://host[:port]``) of an http(s) URL, lower-cased, without a
+    default port; ValueError when ``url`` is no http(s) URL."""
+    parts = urlsplit(url.strip())
+    port = parts.port  # raises ValueError for a port that is not a number
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http:// or https:// URL: {url!r}")
+    scheme, host = parts.scheme.lower(), parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == {"http": 80, "https": 443}[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def parse_origin(text: str) -> str:
+    """An origin as given to ``--allow-lms-origin`` / ``--allow-origin``, normalised."""
+    try:
+        origin = origin_of(text)
+        parts = urlsplit(text.strip())
+    except ValueError:
+        origin, parts = "", None
+    if not origin or parts is None or parts.path not in ("", "/") or parts.query:
+        raise SettingsError(
+            f"an origin is scheme://host[:port], such as http://localhost:18000, not {text!r}"
+        )
+    return origin
+
+
+def _parse_items(f: dataclasses.Field, items: Any) -> tuple:
+    """A repeatable setting's items (strings, or pairs already split) as a tuple."""
+    if isinstance(items, str):
+        items = [item for item in items.split(",") if item.strip()]
+    if not isinstance(items, (list, tuple)):
+        raise SettingsError(f"{f.name} must be a list, not {items!r}")
+    if f.metadata["repeatable"] == "pairs":
+        return tuple(
+            parse_client(item.strip()) if isinstance(item, str) else tuple(item) for item in items
+        )
+    if not all(isinstance(item, str) for item in items):
+        raise SettingsError(f"{f.name} must be a list of origins, not {items!r}")
+    return tuple(dict.fromkeys(parse_origin(item) for item in items))
+
+
+def _value(f: dataclasses.Field, value: Any) -> Any:
+    """A given value as its setting's type: text parsed, a list (flags, a stored run-time
+    change) as a tuple of parsed items."""
+    if f.metadata.get("repeatable"):
+        return _parse_items(f, value)
+    return _parse(f, value) if isinstance(value, str) else value
+
+
 def _parse(f: dataclasses.Field, text: str) -> Any:
-    if f.name == "clients":
-        return tuple(parse_client(c.strip()) for c in text.split(",") if c.strip())
+    if f.metadata.get("repeatable"):
+        return _parse_items(f, text)
     kind = _field_type(f)
     try:
         if kind is bool:
@@ -303,7 +385,7 @@ def click_options(command: Callable) -> Callable:
         help_text = f"{f.metadata['help']} [env {env}; default {default!r}]"
         kind = _field_type(f)
         names = [f"--{flag}", *([f.metadata["short"]] if "short" in f.metadata else [])]
-        if f.name == "clients":
+        if f.metadata.get("repeatable"):
             decorator = click.option(f"--{flag}", f.name, multiple=True, help=help_text)
         elif kind is bool:
             decorator = click.option(f"--{flag}/--no-{flag}", f.name, default=None, help=help_text)

@@ -23,6 +23,8 @@ from datetime import datetime, timezone
 from itertools import pairwise
 from typing import Any
 
+from mockprock import trust
+from mockprock.config import Settings
 from mockprock.errors import ProviderError, found
 from mockprock.statuses import APP_CRASHED as CRASHED
 from mockprock.statuses import APP_NOT_INSTALLED as NOT_INSTALLED
@@ -30,6 +32,7 @@ from mockprock.statuses import APP_NOT_STARTED as NOT_STARTED
 from mockprock.statuses import APP_RUNNING as RUNNING
 from mockprock.statuses import APP_UPLOADED as UPLOADED
 from mockprock.statuses import APP_UPLOADING as UPLOADING
+from mockprock.statuses import BEFORE_SUBMISSION
 from mockprock.statuses import SUSPICIOUS as COMMENT_STATUS
 from mockprock.store import Store
 
@@ -145,20 +148,35 @@ def findings(
 # -- the application, over the store --------------------------------------------------
 
 
-def resolve_attempt(store: Store, attempt_id: str | None, for_start: bool) -> str:
-    """The attempt a worker request is about.
+def resolve_attempt(
+    store: Store, attempt_id: str | None, action: str, origin: str | None, settings: Settings
+) -> str:
+    """The attempt a worker request (``action``: start, ping or stop) is about.
 
-    Without an id the request goes where a single desktop application would send it:
-    a start to the attempt registered last, a ping or stop to the session started last.
+    A named attempt is served to any origin: its external id is an unguessable
+    capability (the learning MFE names it from its own origin). Without an id (the legacy
+    courseware's worker) the request must come from an allowed origin and goes where a
+    single desktop application would send it: a start to the attempt registered last
+    that is not submitted yet, a ping or stop to the session started last; the
+    timeline says the attempt was inferred.
     """
     if attempt_id:
         return found(store.get_attempt(attempt_id), "attempt", attempt_id)["id"]
-    latest = store.latest_attempt_id() if for_start else store.latest_desktop_attempt_id()
+    refusal = trust.unnamed_desktop_refusal(origin, settings)
+    if refusal is not None:
+        raise refusal
+    for_start = action == "start"
+    latest = (
+        store.latest_attempt_id(BEFORE_SUBMISSION)
+        if for_start
+        else store.latest_desktop_attempt_id()
+    )
     if latest is None:
-        what = "registered" if for_start else "with a started application"
+        what = "waiting to start" if for_start else "with a started application"
         raise ProviderError(
             404, "not_found", f"no attempt {what}; pass the attempt's external id as ?attempt="
         )
+    store.add_event(latest, "desktop_attempt_inferred", {"action": action, "origin": origin})
     return latest
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mockprock import statuses
+from mockprock.config import origin_of
 
 # The checks a vendor's software runs before an exam, in order.
 SYSTEM_CHECKS = (
@@ -79,11 +80,17 @@ def ready_state(callback: dict[str, Any] | None, now: float) -> dict[str, Any]:
     }
 
 
-def lms_link(attempt: dict[str, Any], exam: dict[str, Any] | None) -> str | None:
+def lms_link(
+    attempt: dict[str, Any], exam: dict[str, Any] | None, lms_origins: tuple[str, ...]
+) -> str | None:
     """Where the learner goes back to: the exam in the LMS the attempt came from
-    (``jump_to`` finds any block), or the LMS's dashboard; None for a non-web host."""
-    host = (attempt.get("lms_host") or "").rstrip("/")
-    if not host.startswith(("http://", "https://")):
+    (``jump_to`` finds any block), or the LMS's dashboard; built from the allowed origin
+    only (never a path of ``lms_host``), None when that origin is not an allowed LMS's."""
+    try:
+        host = origin_of(attempt.get("lms_host") or "")
+    except ValueError:
+        return None
+    if host not in lms_origins:
         return None
     if exam and exam.get("course_id") and exam.get("content_id"):
         return f"{host}/courses/{quote(exam['course_id'], safe=':+')}/jump_to/" + quote(
@@ -98,6 +105,7 @@ def view(
     desktop_state: str,
     ready_callback: dict[str, Any] | None,
     now: float,
+    lms_origins: tuple[str, ...],
 ) -> dict[str, Any]:
     """Everything the learner page (and its live refresh) shows."""
     return {
@@ -107,5 +115,5 @@ def view(
         "learner": attempt.get("full_name") or attempt.get("email") or attempt["user_id"],
         "checks": system_checks(desktop_state),
         "ready": ready_state(ready_callback, now),
-        "lms_link": lms_link(attempt, exam),
+        "lms_link": lms_link(attempt, exam, lms_origins),
     }

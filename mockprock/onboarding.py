@@ -127,12 +127,16 @@ def profile_from_setting(
 # -- over the store ---------------------------------------------------------------------
 
 
-def status_of(store: Store, user_id: str, course_id: str, now: datetime) -> str:
-    return onboarding_status(store.get_onboarding_profile(user_id), course_id, now)
+def status_of(store: Store, client_id: str, user_id: str, course_id: str, now: datetime) -> str:
+    """The learner's status as the client's course sees it: a profile is the client's
+    (the tenant whose LMS onboarded the learner); another client's counts for nothing."""
+    return onboarding_status(store.get_onboarding_profile(client_id, user_id), course_id, now)
 
 
-def learner_status(store: Store, course_id: str, user_id: str, now: datetime) -> dict[str, Any]:
-    profile = store.get_onboarding_profile(user_id)
+def learner_status(
+    store: Store, client_id: str, course_id: str, user_id: str, now: datetime
+) -> dict[str, Any]:
+    profile = store.get_onboarding_profile(client_id, user_id)
     return {
         "user_id": user_id,
         "status": onboarding_status(profile, course_id, now),
@@ -142,6 +146,7 @@ def learner_status(store: Store, course_id: str, user_id: str, now: datetime) ->
 
 def course_statuses(
     store: Store,
+    client_id: str,
     course_id: str,
     wanted: list[str],
     page: int,
@@ -149,15 +154,15 @@ def course_statuses(
     page_url: str,
     now: datetime,
 ) -> dict[str, Any]:
-    """Every learner known to the provider, as seen from the course, filtered and paged."""
+    """Every learner the client knows, as seen from the course, filtered and paged."""
     learners: dict[str, dict[str, Any]] = {}
-    for profile in store.list_onboarding_profiles():
+    for profile in store.list_onboarding_profiles(client_id):
         learners[profile["user_id"]] = {
             "user_id": profile["user_id"],
             "status": onboarding_status(profile, course_id, now),
             "expiration_date": profile.get("expiration_date"),
         }
-    for user_id in store.learners_in_course(course_id):
+    for user_id in store.learners_in_course(client_id, course_id):
         learners.setdefault(
             user_id,
             {"user_id": user_id, "status": st.ONBOARDING_NO_PROFILE, "expiration_date": None},
@@ -192,11 +197,14 @@ def after_submission(
     """A submitted onboarding attempt leaves the profile pending until it is reviewed."""
     if not is_onboarding_attempt(exam, attempt):
         return
+    client_id = exam["client_id"]
     profile = profile_after_submission(
-        store.get_onboarding_profile(attempt["user_id"]), exam.get("course_id", ""), now
+        store.get_onboarding_profile(client_id, attempt["user_id"]),
+        exam.get("course_id", ""),
+        now,
     )
     if profile is not None:
-        store.save_onboarding_profile(attempt["user_id"], **profile)
+        store.save_onboarding_profile(client_id, attempt["user_id"], **profile)
 
 
 def after_review(
@@ -211,32 +219,33 @@ def after_review(
     if profile is None:
         return
     with store.transaction():
-        store.save_onboarding_profile(attempt["user_id"], **profile)
+        store.save_onboarding_profile(exam["client_id"], attempt["user_id"], **profile)
         store.add_event(attempt["id"], "onboarding_profile", profile)
     log.info("onboarding profile of %s: %s", attempt["user_id"], profile["status"])
 
 
 def set_profile(
     store: Store,
+    client_id: str,
     user_id: str,
     status: str,
     course_id: str | None,
     now: datetime,
     valid_days: int,
 ) -> dict[str, Any]:
-    """Set a learner's onboarding profile by hand (``none`` removes it)."""
+    """Set a learner's onboarding profile with the client by hand (``none`` removes it)."""
     profile = profile_from_setting(status, course_id, now, valid_days)
     with store.transaction():
         if profile is None:
-            store.delete_onboarding_profile(user_id)
+            store.delete_onboarding_profile(client_id, user_id)
         else:
-            store.save_onboarding_profile(user_id, **profile)
-    log.info("onboarding profile of %s set to %s", user_id, status)
-    return profile_view(store, user_id, now)
+            store.save_onboarding_profile(client_id, user_id, **profile)
+    log.info("onboarding profile of %s with %s set to %s", user_id, client_id, status)
+    return profile_view(store, client_id, user_id, now)
 
 
-def profile_view(store: Store, user_id: str, now: datetime) -> dict[str, Any]:
-    profile = store.get_onboarding_profile(user_id)
+def profile_view(store: Store, client_id: str, user_id: str, now: datetime) -> dict[str, Any]:
+    profile = store.get_onboarding_profile(client_id, user_id)
     course_id = (profile or {}).get("course_id") or ""
     return {
         "user_id": user_id,

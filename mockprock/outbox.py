@@ -8,7 +8,8 @@ up and a restart loses nothing. States:
 ``held``      no LMS credentials (or the LMS refused them): sent once credentials are set
 ``sending``   claimed by the dispatcher right now (back to ``pending`` after a crash)
 ``delivered`` the LMS answered 2xx
-``failed``    the LMS answered another 4xx, or retries ran out; retryable by hand
+``failed``    the LMS answered another 4xx, or retries ran out, or the callback's
+              origin is not an allowed LMS origin (never sent); retryable by hand
 
 The rules never look at these states: they ask the outbox (:meth:`Outbox.has_live`,
 :meth:`Outbox.has_any`, :meth:`Outbox.waiting`). The dispatcher is woken once a change
@@ -37,6 +38,7 @@ from mockprock.statuses import (
     CALLBACK_SENDING,
 )
 from mockprock.store import Store
+from mockprock.trust import callback_refusal
 
 log = logging.getLogger(__name__)
 
@@ -126,13 +128,28 @@ class Outbox:
         source: str = "auto",
     ) -> dict[str, Any]:
         """Queue one callback, due in ``delay_seconds``; ``held`` without credentials. The
-        dispatcher is woken when the outermost transaction commits."""
-        state = PENDING if self.credentials() else HELD
+        dispatcher is woken when the outermost transaction commits. A callback to an
+        origin that is not an allowed LMS origin is ``failed`` at once, never sent."""
+        refusal = callback_refusal(url, self.settings())
+        state = FAILED if refusal else PENDING if self.credentials() else HELD
         with self.store.transaction(on_commit=self.wake):
             callback_id = self.store.insert_callback(
                 kind, attempt_id, url, payload, state, self.clock() + delay_seconds, source
             )
-            self._event(attempt_id, callback_id, kind, state, delay_seconds=delay_seconds)
+            if refusal:
+                self.store.update_callback(callback_id, last_error=refusal)
+                self._event(attempt_id, callback_id, kind, state, error=refusal)
+            else:
+                self._event(attempt_id, callback_id, kind, state, delay_seconds=delay_seconds)
+        if refusal:
+            log.warning(
+                "callback %s (%s for attempt %s): failed (%s)",
+                callback_id,
+                kind,
+                attempt_id,
+                refusal,
+            )
+            return self.store.get_callback(callback_id)  # type: ignore[return-value]
         log.info(
             "callback %s (%s for attempt %s) queued, due in %.1fs%s",
             callback_id,
@@ -221,9 +238,10 @@ class Outbox:
         kind: str | None = None,
         states: tuple[str, ...] = (),
         limit: int = 1000,
+        client_id: str | None = None,
     ) -> list[dict[str, Any]]:
-        """The callbacks, oldest first (filtered by attempt, kind and states)."""
-        return self.store.list_callbacks(attempt_id, kind, states, limit)
+        """The callbacks, oldest first (filtered by attempt, kind, states and client)."""
+        return self.store.list_callbacks(attempt_id, kind, states, limit, client_id)
 
     # -- sending (the dispatcher thread, or a test calling run_due) --------------------
 
@@ -247,6 +265,13 @@ class Outbox:
 
     def _send(self, row: dict[str, Any], credentials: LmsCredentials) -> None:
         settings = self.settings()
+        # Checked again as it goes: the allowed origins may have changed since it was queued.
+        refusal = callback_refusal(row["url"], settings)
+        if refusal:
+            self._finish(
+                row, FAILED, row["tries"], row["first_try_at"] or self.clock(), None, None, refusal
+            )
+            return
         if self.prepare is not None:
             try:
                 payload = self.prepare(row)
@@ -328,7 +353,10 @@ class Outbox:
         with self.store.transaction():
             # Only our own claim is updated: a reset or a deleted attempt wins.
             if self.store.update_callback(row["id"], only_if_state=(SENDING,), **fields):
-                self._event(row["attempt_id"], row["id"], row["kind"], state, status=status)
+                detail: dict[str, Any] = {"status": status}
+                if state == FAILED and error:
+                    detail["error"] = error
+                self._event(row["attempt_id"], row["id"], row["kind"], state, **detail)
         level = logging.INFO if state == DELIVERED else logging.WARNING
         log.log(
             level,

@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlsplit
 
 from mockprock import (
     __version__,
@@ -53,7 +52,7 @@ class Provider:
         # The settings the server started with; a reset of the state goes back to them.
         self.start_settings = settings
         self.settings = runtime_settings.with_stored_overrides(store, settings, explicit)
-        self.clients = clients or ClientRegistry(settings.client_secrets)
+        self.clients = clients or ClientRegistry(settings.client_secrets, settings.admin_secrets)
         self.outbox = Outbox(
             store,
             lambda: self.settings,
@@ -83,6 +82,10 @@ class Provider:
         """The client a provider token was issued to (AuthError when it is not valid)."""
         return verify_token(self.store.signing_key(), token)["sub"]
 
+    def is_admin(self, client_id: str) -> bool:
+        """Whether an authenticated client is an operator named with --admin."""
+        return self.clients.is_admin(client_id)
+
     # -- the provider API --------------------------------------------------------------
 
     def config(self, accept_language: str | None, base_url: str) -> dict[str, Any]:
@@ -94,45 +97,62 @@ class Provider:
     def update_exam(self, client_id: str, exam_id: str, payload: dict[str, Any]) -> str:
         return exams.update(self.store, client_id, exam_id, payloads.exam(payload), payload)
 
-    def get_exam(self, exam_id: str) -> dict[str, Any]:
-        return exams.view(exams.get(self.store, exam_id))
+    def get_exam(self, client_id: str, exam_id: str) -> dict[str, Any]:
+        return exams.view(exams.get(self.store, exam_id, client_id))
 
-    def register_attempt(self, exam_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        exam = exams.get(self.store, exam_id)
+    def register_attempt(
+        self, client_id: str, exam_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        exam = exams.get(self.store, exam_id, client_id)
         attempt = payloads.new_attempt(payload)
         return attempts.register(
             self.store, exam, attempt, payload, self.settings.onboarding, self.now()
         )
 
     def get_attempt(
-        self, exam_id: str, attempt_id: str, accept_language: str | None, base_url: str
+        self,
+        client_id: str,
+        exam_id: str,
+        attempt_id: str,
+        accept_language: str | None,
+        base_url: str,
     ) -> dict[str, Any]:
-        return attempts.for_lms(self.store, exam_id, attempt_id, accept_language, base_url)
+        return attempts.for_lms(
+            self.store, client_id, exam_id, attempt_id, accept_language, base_url
+        )
 
     def update_attempt_status(
-        self, exam_id: str, attempt_id: str, payload: dict[str, Any]
+        self, client_id: str, exam_id: str, attempt_id: str, payload: dict[str, Any]
     ) -> dict[str, Any]:
         status = payloads.attempt_status(payload)
         return attempts.set_status(
-            self.store, self.outbox, self.settings, exam_id, attempt_id, status, self.now()
+            self.store,
+            self.outbox,
+            self.settings,
+            client_id,
+            exam_id,
+            attempt_id,
+            status,
+            self.now(),
         )
 
-    def delete_attempt(self, exam_id: str, attempt_id: str) -> dict[str, str]:
-        return attempts.delete(self.store, exam_id, attempt_id)
+    def delete_attempt(self, client_id: str, exam_id: str, attempt_id: str) -> dict[str, str]:
+        return attempts.delete(self.store, client_id, exam_id, attempt_id)
 
-    def retire_user(self, user_id: str) -> bool:
-        return attempts.retire_user(self.store, user_id)
+    def retire_user(self, client_id: str, user_id: str) -> bool:
+        return attempts.retire_user(self.store, client_id, user_id)
 
-    def onboarding_status(self, course_id: str, user_id: str) -> dict[str, Any]:
-        return onboarding.learner_status(self.store, course_id, user_id, self.now())
+    def onboarding_status(self, client_id: str, course_id: str, user_id: str) -> dict[str, Any]:
+        return onboarding.learner_status(self.store, client_id, course_id, user_id, self.now())
 
     def onboarding_statuses(
-        self, course_id: str, query: Mapping[str, str], page_url: str
+        self, client_id: str, course_id: str, query: Mapping[str, str], page_url: str
     ) -> dict[str, Any]:
-        """Every learner known to the provider, as seen from the course, filtered and paged."""
+        """Every learner the client knows, as seen from the course, filtered and paged."""
         wanted = payloads.onboarding_filter(query)
         return onboarding.course_statuses(
             self.store,
+            client_id,
             course_id,
             wanted["statuses"],
             wanted["page"],
@@ -148,18 +168,20 @@ class Provider:
             self.store, self.outbox, self.settings, attempt_id, delay_seconds
         )
 
-    def send_ready_now(self, attempt_id: str) -> dict[str, Any]:
+    def send_ready_now(self, client_id: str, attempt_id: str) -> dict[str, Any]:
         return self._shown(
-            attempts.send_ready_now(self.store, self.outbox, self.settings, attempt_id)
+            attempts.send_ready_now(self.store, self.outbox, self.settings, client_id, attempt_id)
         )
 
     def compose_review(self, attempt: dict[str, Any]) -> dict[str, Any]:
         """The review an attempt would get if it were sent now."""
         return reviews.compose(self.store, self.settings, attempt, self.now())
 
-    def queue_decision(self, attempt_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def queue_decision(
+        self, client_id: str, attempt_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
         decision = payloads.decision(payload)
-        attempt = attempts.get(self.store, attempt_id)
+        attempt = attempts.get(self.store, attempt_id, client_id=client_id)
         answer = reviews.queue_decision(self.store, self.outbox, self.settings, attempt, decision)
         if answer["callback"] is not None:
             answer["callback"] = self._shown(answer["callback"])
@@ -178,11 +200,15 @@ class Provider:
     def _shown(self, row: dict[str, Any]) -> dict[str, Any]:
         return reviews.shown(self.store, self.settings, row, self.now())
 
-    def callbacks(self, query: Mapping[str, str]) -> list[dict[str, Any]]:
-        """The outbox, filtered by the control API's query."""
-        return [self._shown(row) for row in self.outbox.list(**payloads.callback_filter(query))]
+    def callbacks(self, client_id: str, query: Mapping[str, str]) -> list[dict[str, Any]]:
+        """The client's callbacks in the outbox, filtered by the control API's query."""
+        rows = self.outbox.list(**payloads.callback_filter(query), client_id=client_id)
+        return [self._shown(row) for row in rows]
 
-    def retry_callback(self, callback_id: int) -> dict[str, Any]:
+    def retry_callback(self, client_id: str, callback_id: int) -> dict[str, Any]:
+        row = self.store.get_callback(callback_id)
+        if row is not None:
+            attempts.get(self.store, row["attempt_id"], client_id=client_id)
         return self._shown(self.outbox.retry(callback_id))
 
     # -- the control API ---------------------------------------------------------------
@@ -193,10 +219,13 @@ class Provider:
             "changeable": list(runtime_settings.RUNTIME_SETTINGS),
         }
 
-    def change_settings(self, changes: Any) -> Settings:
-        """Apply ``changes`` (checked, all or nothing), keep them across a restart, and
-        release held callbacks when LMS credentials arrive."""
-        new, kept = runtime_settings.changed(self.settings, changes)
+    def change_settings(self, client_id: str, changes: Any) -> Settings:
+        """Apply ``changes`` (checked, all or nothing; where secrets go only for an
+        operator), keep them across a restart, and release held callbacks when LMS
+        credentials arrive."""
+        new, kept = runtime_settings.changed(
+            self.settings, changes, is_admin=self.is_admin(client_id)
+        )
         self.store.save_settings_overrides(kept)
         self.settings = new
         if set(kept) & set(runtime_settings.LMS_SETTINGS):
@@ -204,17 +233,28 @@ class Provider:
         self.outbox.wake()  # the retry timing may have changed what is due
         return new
 
-    def reset(self) -> None:
-        """Wipe the state (attempts, callbacks, profiles, stored settings changes)."""
-        self.store.reset()
-        self.settings = self.start_settings
+    def reset(self, client_id: str) -> None:
+        """Wipe the client's state (exams, attempts, callbacks, profiles, its journal) and
+        the stored settings changes; those deciding where secrets go only when the client
+        is an operator (others' data, and those settings, stay)."""
+        self.store.reset_client(client_id)
+        forget = runtime_settings.resettable(
+            self.settings, self.store.settings_overrides(), self.is_admin(client_id)
+        )
+        self.store.clear_settings_overrides(forget)
+        self.settings = self.settings.replace(
+            **{name: getattr(self.start_settings, name) for name in forget}
+        )
         self.outbox.wake()
-        log.info("state reset")
+        log.info("state of client %s reset", client_id)
 
-    def set_onboarding_profile(self, user_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def set_onboarding_profile(
+        self, client_id: str, user_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
         setting = payloads.onboarding_setting(payload)
         return onboarding.set_profile(
             self.store,
+            client_id,
             user_id,
             setting["status"],
             setting["course_id"],
@@ -222,19 +262,21 @@ class Provider:
             self.settings.onboarding_valid_days,
         )
 
-    def onboarding_profile(self, user_id: str) -> dict[str, Any]:
-        return onboarding.profile_view(self.store, user_id, self.now())
+    def onboarding_profile(self, client_id: str, user_id: str) -> dict[str, Any]:
+        return onboarding.profile_view(self.store, client_id, user_id, self.now())
 
-    def list_attempts(self) -> list[dict[str, Any]]:
-        return [attempts.view(a) for a in self.store.list_attempts()]
+    def list_attempts(self, client_id: str) -> list[dict[str, Any]]:
+        return [attempts.view(a) for a in self.store.list_attempts(client_id=client_id)]
 
-    def attempt_detail(self, attempt_id: str) -> dict[str, Any]:
+    def attempt_detail(self, client_id: str, attempt_id: str) -> dict[str, Any]:
+        attempts.get(self.store, attempt_id, client_id=client_id)
         rows = [self._shown(r) for r in self.outbox.list(attempt_id)]
-        return attempts.detail(self.store, attempt_id, rows)
+        return attempts.detail(self.store, client_id, attempt_id, rows)
 
-    def requests(self, query: Mapping[str, str]) -> list[dict[str, Any]]:
-        """The journal of recent requests, newest last."""
-        return self.store.list_journal(payloads.query_int(query, "limit", 100, minimum=1))
+    def requests(self, client_id: str, query: Mapping[str, str]) -> list[dict[str, Any]]:
+        """The client's recent requests in the journal, newest last."""
+        limit = payloads.query_int(query, "limit", 100, minimum=1)
+        return self.store.list_journal(limit, client_id=client_id)
 
     def journal(
         self,
@@ -252,37 +294,40 @@ class Provider:
 
     # -- the desktop application -------------------------------------------------------
 
-    def desktop_attempt(self, attempt_id: str | None, for_start: bool) -> str:
-        """The attempt a worker request is about, after the latency injected for it (the
-        one sleep allowed on a request thread)."""
-        resolved = desktop.resolve_attempt(self.store, attempt_id, for_start)
+    def desktop_attempt(self, attempt_id: str | None, action: str, origin: str | None) -> str:
+        """The attempt a worker request is about (one that names none only from an
+        allowed origin), after the latency injected for it (the one sleep allowed on a
+        request thread)."""
+        resolved = desktop.resolve_attempt(self.store, attempt_id, action, origin, self.settings)
         delay = desktop.latency_ms(self.store, resolved)
         if delay:
             time.sleep(delay / 1000)
         return resolved
 
-    def desktop_start(self, attempt_id: str | None) -> desktop.AppAnswer:
+    def desktop_start(self, attempt_id: str | None, origin: str | None) -> desktop.AppAnswer:
         """Start the application; a start that works queues the ``ready`` callback."""
-        resolved = self.desktop_attempt(attempt_id, for_start=True)
+        resolved = self.desktop_attempt(attempt_id, "start", origin)
         answer = desktop.start(self.store, resolved, self.settings.desktop_default)
         if answer.ok:
             self.schedule_ready(resolved)
         return answer
 
-    def desktop_ping(self, attempt_id: str | None) -> desktop.AppAnswer:
-        return desktop.ping(self.store, self.desktop_attempt(attempt_id, for_start=False))
+    def desktop_ping(self, attempt_id: str | None, origin: str | None) -> desktop.AppAnswer:
+        return desktop.ping(self.store, self.desktop_attempt(attempt_id, "ping", origin))
 
-    def desktop_stop(self, attempt_id: str | None) -> desktop.AppAnswer:
-        resolved = self.desktop_attempt(attempt_id, for_start=False)
+    def desktop_stop(self, attempt_id: str | None, origin: str | None) -> desktop.AppAnswer:
+        resolved = self.desktop_attempt(attempt_id, "stop", origin)
         return desktop.stop(self.store, resolved, self.settings.upload_delay_seconds)
 
-    def desktop_session(self, attempt_id: str) -> dict[str, Any]:
-        attempts.get(self.store, attempt_id)
+    def desktop_session(self, client_id: str, attempt_id: str) -> dict[str, Any]:
+        attempts.get(self.store, attempt_id, client_id=client_id)
         return desktop.session_view(self.store, attempt_id)
 
-    def set_desktop_fault(self, attempt_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def set_desktop_fault(
+        self, client_id: str, attempt_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
         fault = payloads.desktop_fault(payload)
-        attempts.get(self.store, attempt_id)
+        attempts.get(self.store, attempt_id, client_id=client_id)
         return desktop.set_fault(
             self.store,
             attempt_id,
@@ -311,6 +356,7 @@ class Provider:
             session["state"] if session else self.settings.desktop_default,
             ready[-1] if ready else None,
             time.time(),
+            self.settings.lms_origins,
         )
 
     def overview(self) -> dict[str, Any]:
@@ -320,7 +366,7 @@ class Provider:
             "version": __version__,
             "lms_url": self.settings.lms_root,
             "lms": self.lms_check(),
-            "allowed_lms_origins": allowed_lms_origins(self.settings),
+            "allowed_lms_origins": self.settings.lms_origins,
             "exams": len(self.store.list_exams()),
             "attempts": len(self.store.list_attempts()),
             "waiting_callbacks": len(self.outbox.list(states=waiting)),
@@ -355,7 +401,7 @@ class Provider:
         view, context = attempts.dashboard(self.store, client_id, claims)
         if view == "attempt":
             attempt_id = context["attempt"]["id"]
-            detail = self.attempt_detail(attempt_id)
+            detail = self.attempt_detail(client_id, attempt_id)
             context["callbacks"] = detail["callbacks"]
             context["decision"] = detail["decision"]
             context["timeline"] = timeline.entries(
@@ -369,38 +415,34 @@ class Provider:
             context["review"] = self.compose_review(context["attempt"])
         return view, context
 
-    def set_exam_rules(self, exam_id: str, rules: Mapping[str, bool]) -> dict[str, Any]:
+    def set_exam_rules(
+        self, client_id: str, exam_id: str, rules: Mapping[str, bool]
+    ) -> dict[str, Any]:
         """The reviewer's configuration view: switch the exam's rules on or off."""
-        return exams.view(exams.set_rules(self.store, exam_id, payloads.exam_rules(rules)))
+        exam = exams.get(self.store, exam_id, client_id)
+        return exams.view(exams.set_rules(self.store, exam, payloads.exam_rules(rules)))
 
     # -- the operator console ------------------------------------------------------------
 
-    def attempts_page(self, query: Mapping[str, str]) -> dict[str, Any]:
-        """Attempts for the console: filtered, newest first, one page."""
+    def attempts_page(self, client_id: str, query: Mapping[str, str]) -> dict[str, Any]:
+        """The client's attempts for the console: filtered, newest first, one page."""
         wanted = payloads.attempt_filter(query)
-        return attempts.page(
-            self.list_attempts(), {e["id"]: e for e in self.store.list_exams()}, **wanted
-        )
+        exams_by_id = {e["id"]: e for e in self.store.list_exams(client_id)}
+        return attempts.page(self.list_attempts(client_id), exams_by_id, **wanted)
 
     def settings_form(self) -> list[dict[str, Any]]:
         return runtime_settings.form_fields(self.settings)
 
-    def change_settings_from_form(self, form: Mapping[str, str]) -> list[str]:
-        """The console's settings form: change what differs; the names changed."""
+    def change_settings_from_form(self, client_id: str, form: Mapping[str, str]) -> list[str]:
+        """The console's settings form: change what differs (as the control API would,
+        the operator rule included); the names changed."""
         changes = runtime_settings.changes_from_form(self.settings, form)
         if changes:
-            self.change_settings(changes)
+            self.change_settings(client_id, changes)
         return sorted(changes)
 
-    def onboarding_profiles(self) -> list[dict[str, Any]]:
+    def onboarding_profiles(self, client_id: str) -> list[dict[str, Any]]:
         return [
-            onboarding.profile_view(self.store, row["user_id"], self.now())
-            for row in self.store.list_onboarding_profiles()
+            onboarding.profile_view(self.store, client_id, row["user_id"], self.now())
+            for row in self.store.list_onboarding_profiles(client_id)
         ]
-
-
-def allowed_lms_origins(settings: Settings) -> list[str]:
-    """The origins callbacks may go to: the LMS URL's, then any allowed besides."""
-    parts = urlsplit(settings.lms_root)
-    extra = getattr(settings, "allow_lms_origins", None) or ()
-    return [f"{parts.scheme}://{parts.netloc}", *extra]

@@ -14,7 +14,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from mockprock import desktop, statuses
+from mockprock import desktop, statuses, trust
 from mockprock.config import Settings
 from mockprock.outbox import Outbox
 from mockprock.store import Store
@@ -29,10 +29,12 @@ KEYWORD_VERDICTS = {f"+{status}": status for status in statuses.REVIEW_STATUSES}
 NOT_COMPOSED: dict[str, Any] = {}  # a review's body until it is sent
 
 
-def callback_url(attempt: dict[str, Any], kind: str, lms_root: str) -> str:
-    """Where the LMS takes a callback: the ``lms_host`` the attempt registered with."""
-    host = (attempt.get("lms_host") or lms_root).rstrip("/")
-    return host + CALLBACK_PATH.format(attempt_id=attempt["id"], kind=kind)
+def callback_url(attempt: dict[str, Any], kind: str, settings: Settings) -> str:
+    """Where the LMS takes a callback: the origin of the ``lms_host`` the attempt
+    registered with, plus the callback path (never a path or query of ``lms_host``).
+    The outbox refuses it unless that origin is an allowed LMS origin."""
+    base = trust.callback_base(attempt.get("lms_host"), settings)
+    return base + CALLBACK_PATH.format(attempt_id=attempt["id"], kind=kind)
 
 
 def keyword_verdict(email: str | None, full_name: str | None) -> str | None:
@@ -171,7 +173,7 @@ def schedule(
     row = outbox.enqueue(
         REVIEWED,
         attempt["id"],
-        callback_url(attempt, REVIEWED, settings.lms_root),
+        callback_url(attempt, REVIEWED, settings),
         NOT_COMPOSED,
         delay,
         source="decision" if open_decision else "auto",
@@ -228,7 +230,7 @@ def _send_decision(
         row = outbox.enqueue(
             REVIEWED,
             attempt["id"],
-            callback_url(attempt, REVIEWED, settings.lms_root),
+            callback_url(attempt, REVIEWED, settings),
             NOT_COMPOSED,
             float(delay),
             source="decision",

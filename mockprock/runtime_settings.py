@@ -1,7 +1,8 @@
 """What the control API may change while the server runs, and how a change is checked.
 
 Changes are kept in the store and survive a restart, except where a flag or an
-environment variable gave the setting explicitly at start (those win)."""
+environment variable gave the setting explicitly at start (those win). The settings
+that decide where secrets go (``trust.SECRET_ROUTING``) change only for an operator."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from mockprock import payloads
+from mockprock import payloads, trust
 from mockprock.config import Settings, SettingsError
 from mockprock.errors import ProviderError, bad_request
 from mockprock.store import Store
@@ -32,7 +33,11 @@ RUNTIME_SETTINGS = (
     "lms_client_secret",
     "callback_retry_seconds",
     "callback_backoff_seconds",
+    "allowed_lms_origins",
+    "allowed_origins",
 )
+# Given as a list of origins (or one comma-separated string).
+ORIGIN_LISTS = ("allowed_lms_origins", "allowed_origins")
 # A change of any of these may let held callbacks go.
 LMS_SETTINGS = ("lms_url", "lms_client_id", "lms_client_secret")
 # An empty value clears these.
@@ -57,8 +62,12 @@ def with_stored_overrides(store: Store, settings: Settings, explicit: Iterable[s
         return settings
 
 
-def changed(current: Settings, changes: Any) -> tuple[Settings, dict[str, Any]]:
-    """The settings after ``changes`` (checked, all or nothing) and the changes as kept."""
+def changed(
+    current: Settings, changes: Any, is_admin: bool = False
+) -> tuple[Settings, dict[str, Any]]:
+    """The settings after ``changes`` (checked, all or nothing) and the changes as kept.
+    A change of where secrets go is refused (403, nothing changed) unless the caller is
+    an operator (``is_admin``: named with --admin; see :func:`trust.operator_refusal`)."""
     if not isinstance(changes, dict) or not changes:
         raise bad_request("send an object of settings to change")
     fixed = sorted(set(changes) - set(RUNTIME_SETTINGS))
@@ -68,12 +77,27 @@ def changed(current: Settings, changes: Any) -> tuple[Settings, dict[str, Any]]:
             + ", ".join(RUNTIME_SETTINGS),
             error="invalid_setting",
         )
+    routing = [
+        name for name in RUNTIME_SETTINGS if name in changes and name in trust.SECRET_ROUTING
+    ]
+    refusal = trust.operator_refusal(current, is_admin, routing) if routing else None
+    if refusal is not None:
+        raise refusal
     changes = {
         name: None if name in CLEARABLE and value == "" else value
         for name, value in changes.items()
     }
     for name in changes:
-        if name in CLEARABLE or isinstance(getattr(current, name), str):
+        if name in ORIGIN_LISTS:
+            value = changes[name]
+            if not isinstance(value, str) and not (
+                isinstance(value, list) and all(isinstance(v, str) for v in value)
+            ):
+                raise bad_request(
+                    f'{name} must be a list of origins such as ["http://localhost:18000"]',
+                    error="invalid_setting",
+                )
+        elif name in CLEARABLE or isinstance(getattr(current, name), str):
             try:
                 payloads.value(
                     changes, payloads.Field(name, (str,), required=name not in CLEARABLE)
@@ -87,7 +111,18 @@ def changed(current: Settings, changes: Any) -> tuple[Settings, dict[str, Any]]:
     except SettingsError as exc:
         raise bad_request(str(exc), error="invalid_setting") from None
     log.info("settings changed: %s", ", ".join(sorted(changes)))  # names only: no secrets
-    return new, {name: getattr(new, name) for name in changes}
+    return new, {name: _stored(getattr(new, name)) for name in changes}
+
+
+def _stored(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def resettable(current: Settings, stored: dict[str, Any], is_admin: bool) -> list[str]:
+    """The stored changes a reset forgets: all of them for an operator; for any other
+    client, all but those deciding where secrets go."""
+    operator = trust.operator_refusal(current, is_admin, list(trust.SECRET_ROUTING)) is None
+    return [name for name in stored if operator or name not in trust.SECRET_ROUTING]
 
 
 def form_fields(settings: Settings) -> list[dict[str, Any]]:
@@ -100,17 +135,15 @@ def form_fields(settings: Settings) -> list[dict[str, Any]]:
         spec = by_name[name]
         value = getattr(settings, name)
         secret = bool(spec.metadata.get("secret"))
-        kind = (
-            "secret"
-            if secret
-            else {bool: "bool", int: "int", float: "float"}.get(type(value), "text")
-        )
+        kinds = {bool: "bool", int: "int", float: "float", tuple: "list"}
+        kind = "secret" if secret else kinds.get(type(value), "text")
         out.append(
             {
                 "name": name,
                 "help": spec.metadata.get("help", ""),
                 "kind": kind,
-                "value": None if secret else value,
+                # A list of origins shows (and is typed) comma-separated.
+                "value": None if secret else ", ".join(value) if kind == "list" else value,
                 "is_set": bool(value),
                 "choices": spec.metadata.get("choices"),
             }
@@ -137,6 +170,8 @@ def changes_from_form(settings: Settings, form: Mapping[str, str]) -> dict[str, 
         elif kind in ("int", "float"):
             value = payloads.number_field(form, name, default=field["value"])
             value = int(value) if kind == "int" and value == int(value) else value
+        elif kind == "list":
+            value = ", ".join(form[name].replace(",", " ").split())
         else:
             value = form[name].strip()
             if name in CLEARABLE and not value and field["value"] is None:

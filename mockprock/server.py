@@ -39,6 +39,7 @@ try:
     from mockprock.app import create_app
     from mockprock.journal import redact_url
     from mockprock.processes import command_help, serve_until_stopped
+    from mockprock.trust import exposure_warning
 except ModuleNotFoundError as exc:  # the wheel installed without its `server` extra
     raise missing_extra(exc, "python -m mockprock.server") from None
 
@@ -132,7 +133,14 @@ def reachable_url(host: str, port: int) -> str:
 def banner(settings: Settings, port: int, command: str) -> str:
     """What the server prints before it serves. ``settings`` are those in use: the
     stored run-time changes applied, not the flags' defaults."""
-    lines = [f"  state in {settings.db}; LMS at {settings.lms_root}"]
+    lines = [
+        f"  state in {settings.db}; LMS at {settings.lms_root}",
+        f"  callbacks go only to the LMS origins {', '.join(settings.lms_origins)} "
+        "(add one with --allow-lms-origin)",
+    ]
+    warning = exposure_warning(settings)
+    if warning:
+        lines.append("  " + warning)
     if port != DEFAULT_PORT:
         url = reachable_url(settings.host or "0.0.0.0", port)
         lines.append(

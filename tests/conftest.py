@@ -68,7 +68,11 @@ def start_mockprock(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     def start(
         *args: str, db: Path | None = None, env: dict[str, str] | None = None
     ) -> ServerProcess:
-        server = ServerProcess(mockprock_argv(db or tmp_path / "live.sqlite", *args), env=env)
+        # Callbacks may go to the LMS the test attempts name (ATTEMPT["lms_host"]).
+        argv = mockprock_argv(
+            db or tmp_path / "live.sqlite", "--allow-lms-origin", ATTEMPT["lms_host"], *args
+        )
+        server = ServerProcess(argv, env=env)
         started.append(server)
         return server.start()
 

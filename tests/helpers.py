@@ -65,7 +65,13 @@ ATTEMPT = {
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     """Settings for a test: its own store, loopback, no environment leaking in."""
-    values = {"db": str(tmp_path / "mockprock.sqlite"), "host": "127.0.0.1", "port": 0}
+    values = {
+        "db": str(tmp_path / "mockprock.sqlite"),
+        "host": "127.0.0.1",
+        "port": 0,
+        # The LMS the attempts name (ATTEMPT["lms_host"]): callbacks may go there.
+        "lms_url": "http://127.0.0.1:18000",
+    }
     return Settings.load({**values, **overrides}, environ={})
 
 

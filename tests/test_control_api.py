@@ -24,7 +24,12 @@ BASIC = basic()
 @pytest.fixture
 def lms_app(tmp_path):
     """An app with LMS credentials: callbacks are queued ``pending``, not ``held``."""
-    settings = make_settings(tmp_path, lms_client_id=LMS_CLIENT[0], lms_client_secret=LMS_CLIENT[1])
+    settings = make_settings(
+        tmp_path,
+        lms_client_id=LMS_CLIENT[0],
+        lms_client_secret=LMS_CLIENT[1],
+        allowed_lms_origins=("http://lms.test:18000",),
+    )
     app = create_app(settings)
     yield app
     app.extensions["mockprock"].close()
@@ -378,7 +383,7 @@ def test_profiles_set_here_are_what_the_lms_reads(client, auth) -> None:
 def test_a_bad_profile_is_refused(client, app, body) -> None:
     response = client.put(f"{API}/users/u1/onboarding", json=body, headers=BASIC)
     assert response.status_code == 400
-    assert app.extensions["mockprock"].store.get_onboarding_profile("u1") is None
+    assert app.extensions["mockprock"].store.get_onboarding_profile("abcd", "u1") is None
 
 
 @pytest.mark.parametrize(

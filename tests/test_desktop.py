@@ -9,7 +9,7 @@ import pytest
 from mockprock import desktop, payloads
 from mockprock.errors import ProviderError
 from mockprock.store import Store
-from tests.helpers import ATTEMPT
+from tests.helpers import ATTEMPT, make_settings
 
 T0 = 1_700_000_000.0
 INTERVAL = 60
@@ -256,20 +256,33 @@ def test_latency_is_kept_per_attempt(store: Store, attempt: str) -> None:
     assert desktop.set_fault(store, attempt, "crashed", None, "running")["latency_ms"] == 250
 
 
-def test_requests_without_an_attempt_go_where_one_app_would_send_them(store: Store) -> None:
+def test_requests_without_an_attempt_go_where_one_app_would_send_them(
+    store: Store, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path)
+    lms = "http://127.0.0.1:18000"  # the LMS origin: the legacy courseware's worker
+
+    def resolve(attempt_id: str | None, action: str, origin: str | None = lms) -> str:
+        return desktop.resolve_attempt(store, attempt_id, action, origin, settings)
+
     with pytest.raises(ProviderError):
-        desktop.resolve_attempt(store, None, for_start=True)
+        resolve(None, "start")
     first = register(store)
     second = register(store)
-    assert desktop.resolve_attempt(store, None, for_start=True) == second
+    assert resolve(None, "start") == second
     with pytest.raises(ProviderError):
-        desktop.resolve_attempt(store, None, for_start=False)
+        resolve(None, "ping")
     desktop.start(store, second, "running", now=T0)
     desktop.start(store, first, "running", now=T0 + 5)
-    assert desktop.resolve_attempt(store, None, for_start=False) == first
+    assert resolve(None, "stop") == first
     with pytest.raises(ProviderError) as unknown:
-        desktop.resolve_attempt(store, "nope", for_start=False)
+        resolve("nope", "stop")
     assert unknown.value.status == 404
+    # Named, from any origin; unnamed, only from an allowed one.
+    assert resolve(first, "ping", "https://evil.example") == first
+    with pytest.raises(ProviderError) as foreign:
+        resolve(None, "ping", "https://evil.example")
+    assert foreign.value.status == 403
 
 
 def test_deleting_the_attempt_removes_its_session_and_heartbeats(

@@ -17,7 +17,9 @@ from mockprock.app import create_app
 from mockprock.client import ProviderClient
 from tests.helpers import ATTEMPT, EXAM, get_token, make_settings
 
-ORIGIN = "http://localhost:18000"
+# The learning MFE's origin on devstack: not the LMS's (make_settings: 127.0.0.1:18000).
+ORIGIN = "http://localhost:2000"
+LMS_ORIGIN = "http://127.0.0.1:18000"
 
 
 def services(app: Flask):
@@ -56,7 +58,8 @@ def test_start_ping_stop_answer_json_to_any_origin(client: FlaskClient, attempt_
     assert stopped.status_code == 200
     assert stopped.get_json()["status"] == "uploading"
     for response in (started, pinged, stopped):
-        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
+        assert "Origin" in response.headers["Vary"]
         assert response.headers["Cache-Control"] == "no-store"
         assert response.is_json
 
@@ -68,28 +71,31 @@ def test_preflight_is_answered_for_every_route(client: FlaskClient) -> None:
             headers={
                 "Origin": ORIGIN,
                 "Access-Control-Request-Method": method,
-                "Access-Control-Request-Headers": "content-type",
+                "Access-Control-Request-Headers": "content-type, x-anything, authorization",
                 "Access-Control-Request-Private-Network": "true",
             },
         )
         assert response.status_code == 204
-        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
+        assert "Origin" in response.headers["Vary"]
         assert method in response.headers["Access-Control-Allow-Methods"]
-        assert response.headers["Access-Control-Allow-Headers"] == "content-type"
+        # Only what the worker sends: requested headers are never reflected.
+        assert response.headers["Access-Control-Allow-Headers"] == "Content-Type"
         assert response.headers["Access-Control-Allow-Private-Network"] == "true"
 
 
 def test_refusals_are_json_with_cors_and_change_nothing(
     app: Flask, client: FlaskClient, attempt_id: str
 ) -> None:
-    unknown = client.post("/desktop/start?attempt=nope")
+    headers = {"Origin": ORIGIN}
+    unknown = client.post("/desktop/start?attempt=nope", headers=headers)
     assert unknown.status_code == 404
     assert unknown.get_json()["error"] == "not_found"
-    assert unknown.headers["Access-Control-Allow-Origin"] == "*"
-    early = client.get(f"/desktop/ping?attempt={attempt_id}")
+    assert unknown.headers["Access-Control-Allow-Origin"] == ORIGIN
+    early = client.get(f"/desktop/ping?attempt={attempt_id}", headers=headers)
     assert early.status_code == 409
     assert early.get_json()["error"] == "app_not_started"
-    assert early.headers["Access-Control-Allow-Origin"] == "*"
+    assert early.headers["Access-Control-Allow-Origin"] == ORIGIN
     wrong_method = client.get("/desktop/start")
     assert wrong_method.status_code == 405
     assert wrong_method.is_json
@@ -121,18 +127,65 @@ def test_an_app_that_cannot_start_queues_no_ready_callback(
     assert services(app).store.list_callbacks(attempt_id, "ready") == []
 
 
-def test_requests_without_an_attempt_act_on_the_latest(
+def test_requests_without_an_attempt_from_the_lms_act_on_the_latest(
     app: Flask, client: FlaskClient, auth: dict[str, str], exam_id: str
 ) -> None:
+    lms = {"Origin": LMS_ORIGIN}  # the legacy courseware's worker names no attempt
     first = register(client, auth, exam_id)
     second = register(client, auth, exam_id)
-    assert client.post("/desktop/start").get_json()["attempt"] == second
-    assert client.get("/desktop/ping").get_json()["attempt"] == second
+    assert client.post("/desktop/start", headers=lms).get_json()["attempt"] == second
+    assert client.get("/desktop/ping", headers=lms).get_json()["attempt"] == second
     client.post(f"/desktop/start?attempt={first}")
-    assert client.get("/desktop/ping").get_json()["attempt"] == first
+    assert client.get("/desktop/ping", headers=lms).get_json()["attempt"] == first
     store = services(app).store
     assert len(store.list_heartbeats(first)) == 1
     assert len(store.list_heartbeats(second)) == 1
+    inferred = [e for e in store.list_events(second) if e["kind"] == "desktop_attempt_inferred"]
+    assert [e["detail"] for e in inferred] == [
+        {"action": "start", "origin": LMS_ORIGIN},
+        {"action": "ping", "origin": LMS_ORIGIN},
+    ]
+
+
+def test_a_start_without_an_attempt_skips_submitted_attempts(
+    client: FlaskClient, auth: dict[str, str], exam_id: str
+) -> None:
+    waiting = register(client, auth, exam_id)
+    done = register(client, auth, exam_id)
+    client.patch(
+        f"/api/v1/exam/{exam_id}/attempt/{done}/", json={"status": "submitted"}, headers=auth
+    )
+    started = client.post("/desktop/start", headers={"Origin": LMS_ORIGIN})
+    assert started.get_json()["attempt"] == waiting
+
+
+def test_without_an_attempt_a_foreign_origin_is_refused_and_nothing_changes(
+    app: Flask, client: FlaskClient, auth: dict[str, str], exam_id: str
+) -> None:
+    attempt_id = register(client, auth, exam_id)
+    store = services(app).store
+    events = store.list_events(attempt_id)
+    for headers in ({"Origin": "https://evil.example"}, {"Origin": ORIGIN}, {}):
+        for method, path in (("POST", "start"), ("GET", "ping"), ("POST", "stop")):
+            refused = client.open(f"/desktop/{path}", method=method, headers=headers)
+            assert refused.status_code == 403, (headers, path)
+            assert refused.get_json()["error"] == "origin_not_allowed"
+            assert "--allow-origin" in refused.get_json()["detail"]
+            assert attempt_id not in refused.get_data(as_text=True)
+    assert store.get_desktop_session(attempt_id) is None
+    assert store.list_callbacks(attempt_id) == []
+    assert store.list_events(attempt_id) == events
+
+
+def test_allow_origin_lets_another_page_drive_the_app_without_an_attempt(
+    tmp_path: Path,
+) -> None:
+    with app_with(tmp_path, allowed_origins=("http://courseware.test",)) as (_, client, new):
+        attempt_id = new()
+        started = client.post("/desktop/start", headers={"Origin": "http://courseware.test"})
+        assert started.get_json()["attempt"] == attempt_id
+        refused = client.post("/desktop/start", headers={"Origin": "http://other.test"})
+        assert refused.status_code == 403
 
 
 def test_new_attempts_follow_the_desktop_default(tmp_path: Path) -> None:

@@ -385,6 +385,9 @@ def test_desktop_refusals_match_the_document(server, token):
     fault = f"/mockprock/api/attempts/{attempt_id}/desktop"
     _api(server, token, "PUT", fault, json={"state": "not_installed"})
     assert _api(server, token, "POST", "/desktop/start", params=params).status_code == 503
+    # No attempt named, from a page that is not the LMS's: the described 403.
+    foreign = {"Origin": "https://evil.example"}
+    assert _api(server, token, "POST", "/desktop/start", headers=foreign).status_code == 403
 
 
 def test_a_method_a_path_does_not_take_is_the_described_405(server, token):

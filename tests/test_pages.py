@@ -136,11 +136,15 @@ def test_the_system_checks_follow_the_desktop_application(client, attempt_id) ->
     assert [c["passed"] for c in state["checks"]] == [False] * 4
 
 
-def test_a_learner_page_link_is_only_a_web_link(client, auth, exam_id) -> None:
-    body = {**ATTEMPT, "lms_host": "javascript:alert(1)//"}
+@pytest.mark.parametrize("host", ["javascript:alert(1)//", "http://evil.example/phish?x="])
+def test_the_learner_page_links_back_only_to_an_allowed_lms(client, auth, exam_id, host) -> None:
+    body = {**ATTEMPT, "lms_host": host}
     attempt = client.post(f"/api/v1/exam/{exam_id}/attempt/", json=body, headers=auth)
     page = client.get(f"/download?attempt={attempt.get_json()['id']}").get_data(as_text=True)
-    assert 'id="back"' not in page and "javascript:" not in page
+    assert 'id="back"' not in page
+    assert 'href="javascript:' not in page and 'href="http://evil' not in page
+    # The callback was refused for that origin; the page says why, as the outbox keeps it.
+    assert "not an allowed LMS origin" in page
 
 
 # -- the dashboard: session links, forms ----------------------------------------------------

@@ -451,11 +451,11 @@ def test_delete_attempt(client, auth, exam_id, attempt_id):
 
 def test_retire_user_removes_attempts_and_profile(app, client, auth, exam_id, attempt_id):
     store = app.extensions["mockprock"].store
-    store.save_onboarding_profile(ATTEMPT["user_id"], "approved", COURSE, None)
+    store.save_onboarding_profile("abcd", ATTEMPT["user_id"], "approved", COURSE, None)
     response = client.delete(f"/api/v1/user/{ATTEMPT['user_id']}/", headers=auth)
     assert response.get_json() is True
     assert store.get_attempt(attempt_id) is None
-    assert store.get_onboarding_profile(ATTEMPT["user_id"]) is None
+    assert store.get_onboarding_profile("abcd", ATTEMPT["user_id"]) is None
     assert store.list_events(attempt_id) == []
     again = client.delete(f"/api/v1/user/{ATTEMPT['user_id']}/", headers=auth)
     assert again.get_json() is False
@@ -479,9 +479,9 @@ def test_onboarding_status_of_a_learner_without_profile(client, auth):
 
 def test_onboarding_status_of_approved_learners(app, client, auth):
     store = app.extensions["mockprock"].store
-    store.save_onboarding_profile("here", "approved", COURSE, "2999-01-01T00:00:00+00:00")
-    store.save_onboarding_profile("elsewhere", "approved", "course-v1:Other+X+Y", None)
-    store.save_onboarding_profile("lapsed", "approved", COURSE, "2000-01-01T00:00:00+00:00")
+    store.save_onboarding_profile("abcd", "here", "approved", COURSE, "2999-01-01T00:00:00+00:00")
+    store.save_onboarding_profile("abcd", "elsewhere", "approved", "course-v1:Other+X+Y", None)
+    store.save_onboarding_profile("abcd", "lapsed", "approved", COURSE, "2000-01-01T00:00:00+00:00")
     base = f"/api/v1/courses/{COURSE}/onboarding_statuses?user_id="
     assert client.get(base + "here", headers=auth).get_json() == {
         "user_id": "here",
@@ -497,9 +497,9 @@ def test_onboarding_status_of_approved_learners(app, client, auth):
 def test_onboarding_list_filters_and_pages(app, client, auth, exam_id):
     store = app.extensions["mockprock"].store
     for n in range(5):
-        store.save_onboarding_profile(f"ok{n}", "approved", COURSE, None)
-    store.save_onboarding_profile("bad", "rejected", COURSE, None)
-    store.save_onboarding_profile("wait", "pending", COURSE, None)
+        store.save_onboarding_profile("abcd", f"ok{n}", "approved", COURSE, None)
+    store.save_onboarding_profile("abcd", "bad", "rejected", COURSE, None)
+    store.save_onboarding_profile("abcd", "wait", "pending", COURSE, None)
     client.post(
         f"/api/v1/exam/{exam_id}/attempt/", json={**ATTEMPT, "user_id": "fresh"}, headers=auth
     )

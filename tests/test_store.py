@@ -75,20 +75,20 @@ def test_delete_user_removes_everything_about_them(store):
     store.save_exam("e1", "abcd", EXAM, {})
     mine = store.create_attempt("e1", {"user_id": "u1", "lms_host": "h"}, {})
     theirs = store.create_attempt("e1", {"user_id": "u2", "lms_host": "h"}, {})
-    store.save_onboarding_profile("u1", "approved", "c", None)
-    assert store.delete_user("u1") is True
+    store.save_onboarding_profile("abcd", "u1", "approved", "c", None)
+    assert store.delete_user("abcd", "u1") is True
     assert store.get_attempt(mine) is None
     assert store.list_events(mine) == []
-    assert store.get_onboarding_profile("u1") is None
+    assert store.get_onboarding_profile("abcd", "u1") is None
     assert store.get_attempt(theirs) is not None
-    assert store.delete_user("u1") is False
+    assert store.delete_user("abcd", "u1") is False
 
 
 def test_reset_keeps_the_signing_key(store):
     key = store.signing_key()
     store.save_exam("e1", "abcd", EXAM, {})
     store.reset()
-    assert store.list_exams() == []
+    assert store.list_exams("abcd") == []
     assert store.signing_key() == key
 
 
@@ -227,7 +227,8 @@ def test_what_the_unique_key_allows_is_no_conflict(store):
     store.save_exam("e3", "abcd", {**EXAM, "content_id": "other"}, {})
     store.save_exam("e4", "abcd", {**EXAM, "lms_exam_id": None}, {})
     store.save_exam("e5", "abcd", {**EXAM, "lms_exam_id": None}, {})
-    assert [e["id"] for e in store.list_exams()] == ["e1", "e2", "e3", "e4", "e5"]
+    assert [e["id"] for e in store.list_exams("abcd")] == ["e1", "e3", "e4", "e5"]
+    assert [e["id"] for e in store.list_exams("efgh")] == ["e2"]
 
 
 # -- vocabulary -----------------------------------------------------------------------------

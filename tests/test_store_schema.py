@@ -92,18 +92,17 @@ def test_the_schema_is_read_from_the_file_not_from_python(tmp_path):
     assert set(structure(tmp_path / "s.sqlite")) == {"only_this"}
 
 
-def test_a_new_store_is_built_as_2_0_built_it(tmp_path):
+def test_a_new_store_is_built_as_a_migrated_2_0_store(tmp_path):
     Store(str(tmp_path / "new.sqlite")).close()
-    assert structure(tmp_path / "new.sqlite") == structure(store_2_0(tmp_path / "old.sqlite"))
+    Store(str(store_2_0(tmp_path / "old.sqlite"))).close()
+    assert structure(tmp_path / "new.sqlite") == structure(tmp_path / "old.sqlite")
 
 
-def test_a_2_0_store_opens_unchanged_with_its_data(tmp_path):
+def test_a_2_0_store_migrates_with_its_data_kept_for_its_client(tmp_path):
     path = store_2_0(tmp_path / "old.sqlite")
-    before = master(path)
     store = Store(str(path))
     try:
-        assert store.schema_version == len(MIGRATIONS) == 1
-        assert master(path) == before
+        assert store.schema_version == len(MIGRATIONS) == 2
         assert store.signing_key() == "fixture-key-not-a-secret"
         exam = store.get_exam("exam1")
         assert (exam["exam_name"], exam["rules"], exam["is_proctored"]) == (
@@ -112,9 +111,12 @@ def test_a_2_0_store_opens_unchanged_with_its_data(tmp_path):
             True,
         )
         assert store.find_exam_id("abcd", 7, "block-v1:x") == "exam1"
-        assert store.get_attempt("attempt1")["status"] == "submitted"
+        assert store.get_attempt("attempt1", client_id="abcd")["status"] == "submitted"
+        assert store.get_attempt("attempt1", client_id="other") is None
         assert [e["kind"] for e in store.list_events("attempt1")] == ["registered", "status"]
-        assert store.get_onboarding_profile("42")["status"] == "verified"
+        # The learner's profile is the client's whose exam the learner took.
+        assert store.get_onboarding_profile("abcd", "42")["status"] == "verified"
+        assert store.get_onboarding_profile("other", "42") is None
         assert store.get_callback(1)["payload"] == {"status": "passed"}
         assert store.get_review_decision("attempt1")["callback_id"] == 1
         session = store.get_desktop_session("attempt1")
@@ -125,7 +127,7 @@ def test_a_2_0_store_opens_unchanged_with_its_data(tmp_path):
             {"at": 1000000003.0, "ok": False},
         ]
         assert store.settings_overrides() == {"review_delay_seconds": 5}
-        assert store.list_journal()[0]["request"] == {"user_id": 42}
+        assert store.list_journal(client_id="abcd")[0]["request"] == {"user_id": 42}
         # And it takes new writes where 2.0 left off.
         assert (
             store.insert_callback("ready", "attempt1", "http://x", {}, CALLBACK_PENDING, 0.0) == 2
@@ -200,7 +202,8 @@ def test_stores_opened_at_once_on_a_new_file_all_open(tmp_path):
     for thread in threads:
         thread.join()
     assert errors == []
-    assert structure(path) == structure(store_2_0(tmp_path / "old.sqlite"))
+    Store(str(store_2_0(tmp_path / "old.sqlite"))).close()
+    assert structure(path) == structure(tmp_path / "old.sqlite")
 
 
 def test_a_newer_store_is_refused_with_a_clear_message(tmp_path):
@@ -216,3 +219,27 @@ def test_a_newer_store_is_refused_with_a_clear_message(tmp_path):
         Store(str(path))
     assert str(refused.value) == expected
     assert master(path) == []
+
+
+def test_2_0_profiles_go_to_the_clients_that_know_the_learner_or_the_course(tmp_path):
+    path = store_2_0(tmp_path / "old.sqlite")
+    db = sqlite3.connect(path)
+    db.executescript(
+        "INSERT INTO exams (id, client_id, course_id, created_at, updated_at) "
+        "VALUES ('exam2', 'efgh', 'course-v1:Other+X+Y', 0, 0);"
+        "INSERT INTO onboarding_profiles VALUES ('7', 'approved', 'course-v1:Other+X+Y', NULL, 0);"
+        "INSERT INTO onboarding_profiles VALUES ('8', 'rejected', NULL, NULL, 0);"
+    )
+    db.close()
+    store = Store(str(path))
+    try:
+        # 42 took abcd's exam; 7 was onboarded in efgh's course; 8 is tied to nobody,
+        # and 2.0 showed such a profile to every client, so every client keeps it.
+        assert store.get_onboarding_profile("abcd", "42")["status"] == "verified"
+        assert store.get_onboarding_profile("efgh", "42") is None
+        assert store.get_onboarding_profile("efgh", "7")["status"] == "approved"
+        assert store.get_onboarding_profile("abcd", "7") is None
+        assert store.get_onboarding_profile("abcd", "8")["status"] == "rejected"
+        assert store.get_onboarding_profile("efgh", "8")["status"] == "rejected"
+    finally:
+        store.close()

@@ -30,15 +30,25 @@ class Store(
 ):
     """All of the provider's state, in one SQLite file."""
 
-    def delete_user(self, user_id: str) -> bool:
-        """Remove everything about a learner (attempts, their timelines, the onboarding
-        profile); True when anything was there."""
+    def delete_user(self, client_id: str, user_id: str) -> bool:
+        """Remove everything a client holds about a learner (attempts, their timelines,
+        the onboarding profile); True when anything was there."""
         with self.transaction():
-            attempts = self.list_attempts(user_id=user_id)
+            attempts = self.list_attempts(user_id=user_id, client_id=client_id)
             for attempt in attempts:
                 self.delete_attempt(attempt["id"])
-            profile = self.delete_onboarding_profile(user_id)
+            profile = self.delete_onboarding_profile(client_id, user_id)
         return bool(attempts) or profile
+
+    def reset_client(self, client_id: str) -> None:
+        """Wipe one client's state: its exams, their attempts (with everything that hangs
+        off them), its onboarding profiles and its journal entries."""
+        with self.transaction() as db:
+            for attempt in self.list_attempts(client_id=client_id):
+                self.delete_attempt(attempt["id"])
+            db.execute("DELETE FROM exams WHERE client_id = ?", (client_id,))
+            db.execute("DELETE FROM onboarding_profiles WHERE client_id = ?", (client_id,))
+            db.execute("DELETE FROM journal WHERE client_id = ?", (client_id,))
 
     def reset(self) -> None:
         """Wipe the simulation's state; the signing key stays so issued tokens keep working."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from mockprock.statuses import CREATED
@@ -17,6 +18,9 @@ ATTEMPT_TABLES = (
     "desktop_sessions",
     "heartbeats",
 )
+
+# An attempt belongs to the client whose exam holds it (the parameter: the client's id).
+CLIENT_OWNS_ATTEMPT = "exam_id IN (SELECT id FROM exams WHERE client_id = ?)"
 
 
 class AttemptQueries(Database):
@@ -50,18 +54,26 @@ class AttemptQueries(Database):
             self.add_event(attempt_id, "registered", {"status": status})
         return attempt_id
 
-    def get_attempt(self, attempt_id: str, exam_id: str | None = None) -> dict[str, Any] | None:
-        """The attempt; with ``exam_id``, only if it belongs to that exam."""
-        if exam_id is None:
-            row = self.db.execute("SELECT * FROM attempts WHERE id = ?", (attempt_id,))
-        else:
-            row = self.db.execute(
-                "SELECT * FROM attempts WHERE id = ? AND exam_id = ?", (attempt_id, exam_id)
-            )
+    def get_attempt(
+        self, attempt_id: str, exam_id: str | None = None, client_id: str | None = None
+    ) -> dict[str, Any] | None:
+        """The attempt; with ``exam_id``, only if it belongs to that exam; with
+        ``client_id``, only if that client's exam holds it."""
+        clauses, args = ["id = ?"], [attempt_id]
+        if exam_id is not None:
+            clauses.append("exam_id = ?")
+            args.append(exam_id)
+        if client_id is not None:
+            clauses.append(CLIENT_OWNS_ATTEMPT)
+            args.append(client_id)
+        row = self.db.execute(f"SELECT * FROM attempts WHERE {' AND '.join(clauses)}", args)
         return decode(row.fetchone())
 
     def list_attempts(
-        self, exam_id: str | None = None, user_id: str | None = None
+        self,
+        exam_id: str | None = None,
+        user_id: str | None = None,
+        client_id: str | None = None,
     ) -> list[dict[str, Any]]:
         clauses, args = [], []
         if exam_id is not None:
@@ -70,24 +82,31 @@ class AttemptQueries(Database):
         if user_id is not None:
             clauses.append("user_id = ?")
             args.append(user_id)
+        if client_id is not None:
+            clauses.append(CLIENT_OWNS_ATTEMPT)
+            args.append(client_id)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         return decode_all(
             self.db.execute(f"SELECT * FROM attempts {where} ORDER BY created_at", args).fetchall()
         )
 
-    def latest_attempt_id(self) -> str | None:
-        """The attempt registered last (where a desktop start without an id goes)."""
+    def latest_attempt_id(self, statuses: Iterable[str] = ()) -> str | None:
+        """The attempt registered last (in one of ``statuses``, when given): where a
+        desktop start without an id goes."""
+        statuses = tuple(statuses)
+        where = f"WHERE status IN ({','.join('?' * len(statuses))})" if statuses else ""
         row = self.db.execute(
-            "SELECT id FROM attempts ORDER BY created_at DESC, rowid DESC LIMIT 1"
+            f"SELECT id FROM attempts {where} ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            statuses,
         ).fetchone()
         return row[0] if row else None
 
-    def learners_in_course(self, course_id: str) -> list[str]:
-        """Every learner with an attempt on one of the course's exams."""
+    def learners_in_course(self, client_id: str, course_id: str) -> list[str]:
+        """Every learner with an attempt on one of the client's exams of the course."""
         rows = self.db.execute(
             "SELECT DISTINCT a.user_id FROM attempts a JOIN exams e ON e.id = a.exam_id "
-            "WHERE e.course_id = ? AND a.user_id != '' ORDER BY a.user_id",
-            (course_id,),
+            "WHERE e.client_id = ? AND e.course_id = ? AND a.user_id != '' ORDER BY a.user_id",
+            (client_id, course_id),
         ).fetchall()
         return [r[0] for r in rows]
 

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from mockprock.statuses import CALLBACK_PENDING
+from mockprock.store.attempts import CLIENT_OWNS_ATTEMPT
 from mockprock.store.database import Database, decode, decode_all
 
 
@@ -42,8 +43,13 @@ class CallbackQueries(Database):
         kind: str | None = None,
         states: tuple[str, ...] = (),
         limit: int = 1000,
+        client_id: str | None = None,
     ) -> list[dict[str, Any]]:
+        """The callbacks, oldest first; with ``client_id``, only those of its attempts."""
         clauses, args = [], []
+        if client_id is not None:
+            clauses.append(f"attempt_id IN (SELECT id FROM attempts WHERE {CLIENT_OWNS_ATTEMPT})")
+            args.append(client_id)
         if attempt_id is not None:
             clauses.append("attempt_id = ?")
             args.append(attempt_id)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import sqlite3
+import stat
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -133,6 +135,40 @@ def migrate(db: sqlite3.Connection, scripts: list[str], path: str) -> None:
                 raise
 
 
+# -- the file's privacy ----------------------------------------------------------------
+
+# The store holds the token-signing key and any LMS secret set at run time: its owner
+# alone may read it. SQLite gives the -wal and -shm files the database file's mode.
+PRIVATE_MODE = 0o600
+STORE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+def make_private(path: str) -> None:
+    """Create the store file ``0600`` if it is new; tighten it (and its -wal, -shm) when
+    it exists with looser bits, and say so in the log."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_MODE))
+    except OSError:
+        return  # sqlite3 says what is wrong with the path when it opens it
+    for suffix in STORE_SUFFIXES:
+        name = path + suffix
+        try:
+            mode = stat.S_IMODE(os.stat(name).st_mode)
+        except OSError:
+            continue
+        if mode & ~PRIVATE_MODE:
+            os.chmod(name, PRIVATE_MODE)
+            log.warning(
+                "%s was readable by others (mode %o); made it private (%o): it holds the "
+                "token-signing key",
+                name,
+                mode,
+                PRIVATE_MODE,
+            )
+
+
 # -- connections and transactions ------------------------------------------------------
 
 
@@ -145,6 +181,7 @@ class Database:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        make_private(path)
         try:
             self.migrate()
         except BaseException:

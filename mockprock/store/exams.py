@@ -68,23 +68,38 @@ class ExamQueries(Database):
                 )
         return not existed
 
-    def get_exam(self, exam_id: str) -> dict[str, Any] | None:
-        return decode(self.db.execute("SELECT * FROM exams WHERE id = ?", (exam_id,)).fetchone())
-
-    def list_exams(self, course_id: str | None = None) -> list[dict[str, Any]]:
-        if course_id is None:
-            rows = self.db.execute("SELECT * FROM exams ORDER BY created_at").fetchall()
+    def get_exam(self, exam_id: str, client_id: str | None = None) -> dict[str, Any] | None:
+        """The exam; with ``client_id``, only if that client created it."""
+        if client_id is None:
+            row = self.db.execute("SELECT * FROM exams WHERE id = ?", (exam_id,))
         else:
-            rows = self.db.execute(
-                "SELECT * FROM exams WHERE course_id = ? ORDER BY created_at", (course_id,)
-            ).fetchall()
-        return decode_all(rows)
+            row = self.db.execute(
+                "SELECT * FROM exams WHERE id = ? AND client_id = ?", (exam_id, client_id)
+            )
+        return decode(row.fetchone())
 
-    def attempt_counts_by_exam(self, course_id: str) -> dict[str, int]:
-        """How many attempts each exam of the course has (exams without any are absent)."""
+    def list_exams(
+        self, client_id: str | None = None, course_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The exams (of one client, of one course, when given), oldest first."""
+        clauses, args = [], []
+        if client_id is not None:
+            clauses.append("client_id = ?")
+            args.append(client_id)
+        if course_id is not None:
+            clauses.append("course_id = ?")
+            args.append(course_id)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return decode_all(
+            self.db.execute(f"SELECT * FROM exams {where} ORDER BY created_at", args).fetchall()
+        )
+
+    def attempt_counts_by_exam(self, client_id: str, course_id: str) -> dict[str, int]:
+        """How many attempts each of the client's exams of the course has (exams without
+        any are absent)."""
         rows = self.db.execute(
             "SELECT a.exam_id, COUNT(*) FROM attempts a JOIN exams e ON e.id = a.exam_id "
-            "WHERE e.course_id = ? GROUP BY a.exam_id",
-            (course_id,),
+            "WHERE e.client_id = ? AND e.course_id = ? GROUP BY a.exam_id",
+            (client_id, course_id),
         ).fetchall()
         return {exam_id: count for exam_id, count in rows}

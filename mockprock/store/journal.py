@@ -28,17 +28,25 @@ class JournalQueries(Database):
             )
             db.execute("DELETE FROM journal WHERE id <= ?", (cursor.lastrowid - keep,))
 
-    def list_journal(self, limit: int = 100) -> list[dict[str, Any]]:
-        rows = self.db.execute(
-            "SELECT * FROM journal ORDER BY id DESC LIMIT ?", (limit,)
-        ).fetchall()
-        return decode_all(rows)[::-1]
+    def list_journal(self, limit: int = 100, client_id: str | None = None) -> list[dict[str, Any]]:
+        """The last ``limit`` requests, oldest first; with ``client_id``, that client's."""
+        if client_id is None:
+            rows = self.db.execute("SELECT * FROM journal ORDER BY id DESC LIMIT ?", (limit,))
+        else:
+            rows = self.db.execute(
+                "SELECT * FROM journal WHERE client_id = ? ORDER BY id DESC LIMIT ?",
+                (client_id, limit),
+            )
+        return decode_all(rows.fetchall())[::-1]
 
-    def journal_mentioning(self, text: str, limit: int = 200) -> list[dict[str, Any]]:
-        """The journal's requests whose path holds ``text`` (an attempt's id), oldest first."""
+    def journal_mentioning(
+        self, text: str, client_id: str, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """The client's requests whose path holds ``text`` (an attempt's id), oldest first."""
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = self.db.execute(
-            "SELECT * FROM journal WHERE path LIKE ? ESCAPE '\\' ORDER BY id DESC LIMIT ?",
-            (pattern, limit),
+            "SELECT * FROM journal WHERE client_id = ? AND path LIKE ? ESCAPE '\\' "
+            "ORDER BY id DESC LIMIT ?",
+            (client_id, pattern, limit),
         ).fetchall()
         return decode_all(rows)[::-1]

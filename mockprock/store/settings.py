@@ -62,3 +62,13 @@ class SettingsQueries(Database):
                     "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                     (name, json.dumps(value)),
                 )
+
+    def clear_settings_overrides(self, names: list[str] | None = None) -> None:
+        """Forget the run-time settings changes (only ``names``, when given)."""
+        with self.transaction() as db:
+            if names is None:
+                db.execute("DELETE FROM settings_overrides")
+            else:
+                db.executemany(
+                    "DELETE FROM settings_overrides WHERE name = ?", [(n,) for n in names]
+                )

@@ -68,14 +68,14 @@ def home() -> str:
         "console.html",
         client_id=g.client_id,
         settings_fields=provider().settings_form(),
-        listing=provider().attempts_page(request.args),
+        listing=provider().attempts_page(g.client_id, request.args),
         attempt_statuses=sorted(statuses.ATTEMPT_STATUSES),
         verdicts=statuses.REVIEW_STATUSES,
         desktop_states=statuses.DESKTOP_STATES,
         profile_settings=statuses.PROFILE_SETTINGS,
-        profiles=provider().onboarding_profiles(),
-        callbacks=provider().callbacks({"limit": "50"})[::-1],
-        journal=provider().requests({"limit": "50"})[::-1],
+        profiles=provider().onboarding_profiles(g.client_id),
+        callbacks=provider().callbacks(g.client_id, {"limit": "50"})[::-1],
+        journal=provider().requests(g.client_id, {"limit": "50"})[::-1],
     )
 
 
@@ -98,7 +98,7 @@ def sign_out() -> Response:
 @bp.post("/settings")
 def change_settings() -> Response:
     def change() -> str:
-        changed = provider().change_settings_from_form(request.form)
+        changed = provider().change_settings_from_form(g.client_id, request.form)
         return f"Settings changed: {', '.join(changed)}." if changed else "Nothing changed."
 
     return _act(change)
@@ -107,7 +107,7 @@ def change_settings() -> Response:
 @bp.post("/attempts/<attempt_id>/ready")
 def send_ready(attempt_id: str) -> Response:
     def ready() -> str:
-        row = provider().send_ready_now(attempt_id)
+        row = provider().send_ready_now(g.client_id, attempt_id)
         return f"Ready callback {row['id']} for attempt {attempt_id} is {row['state']}."
 
     return _act(ready)
@@ -117,7 +117,7 @@ def send_ready(attempt_id: str) -> Response:
 def queue_review(attempt_id: str) -> Response:
     def review() -> str:
         body = payloads.verdict_form(request.form, None, source="console")
-        answer = provider().queue_decision(attempt_id, body)
+        answer = provider().queue_decision(g.client_id, attempt_id, body)
         verdict = answer["decision"]["status"]
         return f"Verdict {verdict} for attempt {attempt_id}: sent {answer['sends']}."
 
@@ -130,7 +130,7 @@ def set_desktop(attempt_id: str) -> Response:
         body: dict[str, object] = {"state": request.form.get("state", "")}
         if (request.form.get("latency_ms") or "").strip():
             body["latency_ms"] = int(payloads.number_field(request.form, "latency_ms"))
-        shown = provider().set_desktop_fault(attempt_id, body)
+        shown = provider().set_desktop_fault(g.client_id, attempt_id, body)
         return (
             f"Desktop application of attempt {attempt_id}: {shown['state']}, "
             f"{shown['latency_ms']} ms latency."
@@ -142,7 +142,7 @@ def set_desktop(attempt_id: str) -> Response:
 @bp.post("/callbacks/<int:callback_id>/retry")
 def retry_callback(callback_id: int) -> Response:
     def retry() -> str:
-        row = provider().retry_callback(callback_id)
+        row = provider().retry_callback(g.client_id, callback_id)
         return f"Callback {callback_id} retried: {row['state']}."
 
     return _act(retry)
@@ -157,7 +157,7 @@ def set_onboarding() -> Response:
         body = {"status": request.form.get("status", "")}
         if (request.form.get("course_id") or "").strip():
             body["course_id"] = request.form["course_id"].strip()
-        shown = provider().set_onboarding_profile(user_id, body)
+        shown = provider().set_onboarding_profile(g.client_id, user_id, body)
         return f"Onboarding profile of {user_id}: {shown['status']}."
 
     return _act(profile)

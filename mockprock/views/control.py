@@ -1,7 +1,8 @@
 """The control API (``/mockprock/api/``): how a developer drives the simulation.
 
 Every route needs HTTP Basic with an accepted provider client's id and secret, or a
-provider token (``Authorization: JWT <token>``); anything else gets a 401. The rules
+provider token (``Authorization: JWT <token>``); anything else gets a 401. A client sees
+and steers its own exams and attempts only (another's are a 404). The rules
 live behind :class:`mockprock.provider.Provider`; this module only parses and answers.
 """
 
@@ -38,7 +39,7 @@ def get_settings() -> Response:
 
 @bp.patch("/settings")
 def change_settings() -> Response:
-    provider().change_settings(json_body())
+    provider().change_settings(g.client_id, json_body())
     return jsonify(provider().settings_view())
 
 
@@ -47,34 +48,34 @@ def change_settings() -> Response:
 
 @bp.get("/attempts")
 def list_attempts() -> Response:
-    return jsonify(provider().list_attempts())
+    return jsonify(provider().list_attempts(g.client_id))
 
 
 @bp.get("/attempts/<attempt_id>")
 def get_attempt(attempt_id: str) -> Response:
-    return jsonify(provider().attempt_detail(attempt_id))
+    return jsonify(provider().attempt_detail(g.client_id, attempt_id))
 
 
 @bp.post("/attempts/<attempt_id>/review")
 def queue_review(attempt_id: str) -> Response:
-    return jsonify(provider().queue_decision(attempt_id, json_body()))
+    return jsonify(provider().queue_decision(g.client_id, attempt_id, json_body()))
 
 
 @bp.post("/attempts/<attempt_id>/ready")
 def send_ready(attempt_id: str) -> Response:
-    return jsonify(provider().send_ready_now(attempt_id))
+    return jsonify(provider().send_ready_now(g.client_id, attempt_id))
 
 
 @bp.get("/attempts/<attempt_id>/desktop")
 def get_desktop(attempt_id: str) -> Response:
     """The attempt's desktop application: fault, status, crashes and heartbeats."""
-    return jsonify(provider().desktop_session(attempt_id))
+    return jsonify(provider().desktop_session(g.client_id, attempt_id))
 
 
 @bp.put("/attempts/<attempt_id>/desktop")
 def set_desktop(attempt_id: str) -> Response:
     """``{state: running|crashed|not_installed, latency_ms?}``: the application's fault."""
-    return jsonify(provider().set_desktop_fault(attempt_id, json_body()))
+    return jsonify(provider().set_desktop_fault(g.client_id, attempt_id, json_body()))
 
 
 # -- learners -------------------------------------------------------------------------
@@ -82,12 +83,12 @@ def set_desktop(attempt_id: str) -> Response:
 
 @bp.put("/users/<user_id>/onboarding")
 def set_onboarding(user_id: str) -> Response:
-    return jsonify(provider().set_onboarding_profile(user_id, json_body()))
+    return jsonify(provider().set_onboarding_profile(g.client_id, user_id, json_body()))
 
 
 @bp.get("/users/<user_id>/onboarding")
 def get_onboarding(user_id: str) -> Response:
-    return jsonify(provider().onboarding_profile(user_id))
+    return jsonify(provider().onboarding_profile(g.client_id, user_id))
 
 
 # -- the outbox, the journal, the whole state -------------------------------------------
@@ -95,20 +96,20 @@ def get_onboarding(user_id: str) -> Response:
 
 @bp.get("/callbacks")
 def list_callbacks() -> Response:
-    return jsonify(provider().callbacks(request.args))
+    return jsonify(provider().callbacks(g.client_id, request.args))
 
 
 @bp.post("/callbacks/<int:callback_id>/retry")
 def retry_callback(callback_id: int) -> Response:
-    return jsonify(provider().retry_callback(callback_id))
+    return jsonify(provider().retry_callback(g.client_id, callback_id))
 
 
 @bp.get("/requests")
 def list_requests() -> Response:
-    return jsonify(provider().requests(request.args))
+    return jsonify(provider().requests(g.client_id, request.args))
 
 
 @bp.post("/reset")
 def reset() -> Response:
-    provider().reset()
+    provider().reset(g.client_id)
     return jsonify({"status": "reset"})

@@ -107,7 +107,7 @@ def record_verdict(client_id: str) -> Response:
         raise Forbidden("A verdict needs an attempt of this course.")
     reviewer = (claims.get("user") or {}).get("email")
     body = payloads.verdict_form(request.form, reviewer, source="dashboard")
-    provider().queue_decision(context["attempt"]["id"], body)
+    provider().queue_decision(client_id, context["attempt"]["id"], body)
     return redirect(
         url_for(
             ".instructor_dashboard",
@@ -127,7 +127,7 @@ def save_rules(client_id: str) -> Response:
     if view != "config":
         raise Forbidden("Rules belong to an exam of this course.")
     rules = {name: request.form.get(f"rule-{name}") == "on" for name in payloads.EXAM_RULES}
-    provider().set_exam_rules(context["exam"]["id"], rules)
+    provider().set_exam_rules(client_id, context["exam"]["id"], rules)
     return redirect(
         url_for(".instructor_dashboard", client_id=client_id, exam=context["exam"]["id"], config=1),
         303,

@@ -1,8 +1,10 @@
 """The desktop application the learner's browser worker talks to (``/desktop/``).
 
-No authentication (a real application listens on the learner's own machine), CORS open
-to any origin, JSON answers. The worker names the attempt with ``?attempt=<external
-id>``; without it a request goes where a single desktop application would send it.
+No authentication (a real application listens on the learner's own machine), JSON
+answers. The worker names the attempt with ``?attempt=<external id>`` (served to any
+origin: the learning MFE's is not the LMS's); a request that names none is served only
+from an allowed origin (``trust.unnamed_desktop_refusal``). CORS echoes the request's
+origin, and a preflight allows only what the worker sends.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from mockprock.trust import cors_origin
 from mockprock.views.common import provider
 
 bp = Blueprint("desktop", __name__, url_prefix="/desktop")
 
-ALLOWED_METHODS = "GET, POST, OPTIONS"
+ALLOWED_METHODS = "GET, POST"
+# The worker sends no header of its own; a JSON body (the conformance kit's) needs this.
+ALLOWED_HEADERS = "Content-Type"
 
 
 @bp.before_request
@@ -27,13 +32,15 @@ def preflight() -> Response | None:
 
 
 @bp.after_request
-def open_cors(response: Response) -> Response:
-    response.headers["Access-Control-Allow-Origin"] = "*"
+def cors(response: Response) -> Response:
+    origin = cors_origin(request.headers.get("Origin"))
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+    response.vary.add("Origin")
     response.headers["Cache-Control"] = "no-store"
     if request.method == "OPTIONS":
         response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
-        requested = request.headers.get("Access-Control-Request-Headers")
-        response.headers["Access-Control-Allow-Headers"] = requested or "Content-Type"
+        response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
         response.headers["Access-Control-Max-Age"] = "600"
         # Chrome asks before a public page may call an address on the learner's machine.
         if request.headers.get("Access-Control-Request-Private-Network") == "true":
@@ -52,16 +59,20 @@ def _attempt_param() -> str | None:
     return request.args.get("attempt") or None
 
 
+def _origin() -> str | None:
+    return request.headers.get("Origin")
+
+
 @bp.route("/start", methods=["POST", "OPTIONS"])
 def start() -> Response:
-    return _answer(provider().desktop_start(_attempt_param()))
+    return _answer(provider().desktop_start(_attempt_param(), _origin()))
 
 
 @bp.route("/ping", methods=["GET", "OPTIONS"])
 def ping() -> Response:
-    return _answer(provider().desktop_ping(_attempt_param()))
+    return _answer(provider().desktop_ping(_attempt_param(), _origin()))
 
 
 @bp.route("/stop", methods=["POST", "OPTIONS"])
 def stop() -> Response:
-    return _answer(provider().desktop_stop(_attempt_param()))
+    return _answer(provider().desktop_stop(_attempt_param(), _origin()))

@@ -11,9 +11,13 @@ server without seeing each other's state.
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -84,12 +88,46 @@ def lms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     stub.stop()
 
 
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def static_site(folder: Path) -> Iterator[str]:
+    """A plain HTTP server for ``folder`` on a free loopback port: its origin."""
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 @pytest.fixture(scope="package")
-def server(tmp_path_factory: pytest.TempPathFactory, lms: ServerProcess) -> Iterator[ServerProcess]:
+def lms_pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of the pages the LMS's origin serves (the worker test fills it)."""
+    return tmp_path_factory.mktemp("lms-pages")
+
+
+@pytest.fixture(scope="package")
+def lms_page_origin(lms_pages: Path) -> Iterator[str]:
+    """An origin the server allows to drive the desktop application (--allow-origin)."""
+    with static_site(lms_pages) as origin:
+        yield origin
+
+
+@pytest.fixture(scope="package")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, lms: ServerProcess, lms_page_origin: str
+) -> Iterator[ServerProcess]:
     """mockprock with the stand-in's credentials; the ready callback goes at once, an
     automatic review waits long enough for a reviewer's verdict to replace it."""
     db = tmp_path_factory.mktemp("browser") / "mockprock.sqlite"
     args = ("-l", lms.url, "--ready-delay", "0", "--review-delay", "600")
+    args += ("--allow-origin", lms_page_origin)
     process = ServerProcess(mockprock_argv(db, *LMS_CLIENT, *args)).start()
     yield process
     process.stop()

@@ -170,4 +170,6 @@ def test_the_get_dashboard_script_still_works(course) -> None:
         assert f"/api/v1/instructor/{client[0] if client else 'client'}/?jwt=" in url
         page = open_page(url)
         assert 'data-view="course"' in page
-        assert exam_id in page
+        # A link shows its own client's courses only: the default client ``client``
+        # sees nothing of the exam ``abcd`` saved (DESIGN §6, per-client scoping).
+        assert (exam_id in page) == bool(client)

@@ -160,11 +160,12 @@ function nextMessage(worker) {
 /**
  * Do what the LMS does for one action: start a fresh worker, post it one message
  * (after a `config` message when `baseUrl` is given) and take its first reply.
- * `module` is the worker's URL when not the repository's `worker/index.js`.
+ * `module` is the worker's URL when not the repository's `worker/index.js`; `origin`
+ * is the origin of the page running the worker (the browser sends it with each fetch).
  */
-export async function lmsMessage(message, { baseUrl, module } = {}) {
+export async function lmsMessage(message, { baseUrl, module, origin } = {}) {
   const worker = new Worker(new URL('./lms-worker.js', import.meta.url), {
-    workerData: { module: module?.href },
+    workerData: { module: module?.href, origin },
   });
   try {
     await nextMessage(worker); // the bundle is loaded

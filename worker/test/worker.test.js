@@ -5,6 +5,9 @@ import { after, before, test } from 'node:test';
 import { closedUrl, lmsMessage, Mockprock, startMockprock } from './harness.js';
 
 const PING_TIMEOUT_MS = 50_000; // what the LMS gives a ping: (60 s interval - 10 s buffer)
+// The LMS's origin, and the learning MFE's on devstack (its worker runs from there).
+const LMS_ORIGIN = 'http://localhost:18000';
+const MFE_ORIGIN = 'http://localhost:2000';
 
 let server;
 let mockprock;
@@ -12,9 +15,12 @@ let send;
 
 before(async () => {
   // A long upload: the end of an exam must still be answered at once.
-  server = await startMockprock('--upload-delay', '600');
+  server = await startMockprock('--upload-delay', '600', '--lms-url', LMS_ORIGIN);
   mockprock = new Mockprock(server.url);
-  send = (type, fields = {}) => lmsMessage({ type, ...fields }, { baseUrl: server.url });
+  send = (type, fields = {}, origin = LMS_ORIGIN) => lmsMessage(
+    { type, ...fields },
+    { baseUrl: server.url, origin },
+  );
 });
 
 after(async () => {
@@ -93,6 +99,29 @@ test('a slow app fails a ping past the timeout and passes one within it', async 
   assert.match(late.error.message, /within 50 ms/);
 
   assert.deepEqual(await send('ping', { timeout: 20_000, attemptExternalId }), { type: 'echo' });
+});
+
+test('the learning MFE names the attempt from its own origin, not the LMS\'s', async () => {
+  const attemptExternalId = await mockprock.registerAttempt();
+  const fromMfe = (type, fields) => send(type, { attemptExternalId, ...fields }, MFE_ORIGIN);
+  assert.deepEqual(await fromMfe('startExamAttempt', { timeout: 60_000 }), { type: 'examAttemptStarted' });
+  assert.deepEqual(await fromMfe('ping', { timeout: PING_TIMEOUT_MS }), { type: 'echo' });
+  assert.deepEqual(await fromMfe('endExamAttempt', {}), { type: 'examAttemptEnded' });
+  const app = await mockprock.desktop(attemptExternalId);
+  assert.equal(app.status, 'uploading');
+  assert.equal(app.heartbeats.length, 1);
+});
+
+test('without an attempt id a page of another origin cannot drive the app', async () => {
+  const latest = await mockprock.registerAttempt();
+  for (const origin of [MFE_ORIGIN, 'https://evil.example']) {
+    const reply = await send('startExamAttempt', { timeout: 60_000 }, origin);
+    assert.equal(reply.type, 'examAttemptStartFailed');
+    assert.equal(reply.error.httpStatus, 403);
+    assert.match(reply.error.message, /--allow-origin/);
+    assert.ok(!JSON.stringify(reply).includes(latest));
+  }
+  assert.equal((await mockprock.desktop(latest)).status, 'not_started');
 });
 
 test('without an attempt id the worker acts on the attempt a single app would', async () => {

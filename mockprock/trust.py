@@ -1,0 +1,139 @@
+"""Trust boundaries: where callbacks may go, which pages may drive the desktop
+application, who may change where secrets go, and what the start-up warns about.
+Plain Python over the settings (DESIGN §6); no Flask.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from mockprock.config import Settings, origin_of
+from mockprock.errors import ProviderError
+
+# The settings that decide where secrets go: the LMS token request carries the LMS
+# client secret to ``lms_url``, and callbacks carry the LMS token to the allowed origins.
+SECRET_ROUTING = (
+    "lms_url",
+    "lms_client_id",
+    "lms_client_secret",
+    "allowed_lms_origins",
+    "allowed_origins",
+)
+LOOPBACK_NAMES = ("localhost",)
+
+
+# -- callbacks ----------------------------------------------------------------------------
+
+
+def callback_base(lms_host: str | None, settings: Settings) -> str:
+    """The origin a callback goes to: the attempt's ``lms_host`` reduced to its origin
+    (never its path or query), or the origin of ``lms_url`` when it registered none."""
+    try:
+        return origin_of(lms_host) if lms_host else origin_of(settings.lms_url)
+    except ValueError:
+        # Kept as given, so the refusal can name it; it is never allowed.
+        return lms_host or ""
+
+
+def callback_refusal(url: str, settings: Settings) -> str | None:
+    """Why a callback to ``url`` must not be sent (no token may leave for it), or None
+    when its origin is one of the allowed LMS origins."""
+    try:
+        origin = origin_of(url)
+    except ValueError:
+        origin = None
+    if origin is not None and origin in settings.lms_origins:
+        return None
+    shown = origin or url
+    return (
+        f"not sent: {shown} is not an allowed LMS origin (allowed: "
+        f"{', '.join(settings.lms_origins)}); if that is your LMS, start the server with "
+        f"--allow-lms-origin {shown} (or set allowed_lms_origins through the control API), "
+        "then retry the callback"
+    )
+
+
+# -- the desktop application -------------------------------------------------------------
+
+
+def unnamed_desktop_refusal(origin: str | None, settings: Settings) -> ProviderError | None:
+    """A worker request that names no attempt is served only from an allowed origin (the
+    legacy courseware's worker runs on the LMS's origin); None when this one may go."""
+    if origin:
+        try:
+            if origin_of(origin) in settings.desktop_origins:
+                return None
+        except ValueError:
+            pass
+    came_from = f"the origin {origin}" if origin else "a request without an Origin header"
+    return ProviderError(
+        403,
+        "origin_not_allowed",
+        f"a desktop request that names no attempt is served only from an allowed origin "
+        f"({', '.join(settings.desktop_origins)}), not from {came_from}: name the attempt "
+        "with ?attempt=<external id>, or start the server with --allow-origin <origin>",
+    )
+
+
+def cors_origin(origin: str | None) -> str | None:
+    """The ``Access-Control-Allow-Origin`` a desktop answer carries: the request's own
+    origin echoed, never ``*``. A named attempt is served to any origin, and a refusal
+    (which names no attempt) is readable so the worker can show why; None for no origin
+    or one that is not an origin (a Blob worker of an opaque origin sends ``null``)."""
+    if origin == "null":
+        return origin
+    try:
+        return origin if origin and origin_of(origin) else None
+    except ValueError:
+        return None
+
+
+# -- operators ----------------------------------------------------------------------------
+
+
+def listens_on_loopback_only(host: str) -> bool:
+    """True when ``host`` (the address bound) is reachable from this machine only."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def operator_refusal(settings: Settings, is_admin: bool, names: list[str]) -> ProviderError | None:
+    """Only an operator changes the settings that decide where secrets go (``names``):
+    a client named with ``--admin``, or, with none named, any accepted client while the
+    server listens on loopback only. None when the caller may."""
+    if is_admin:
+        return None
+    if not settings.admins and listens_on_loopback_only(settings.host):
+        return None
+    why = (
+        "this client is not one named with --admin"
+        if settings.admins
+        else f"the server listens on {settings.host}, not on loopback only, and names no "
+        "operator with --admin ID:SECRET"
+    )
+    return ProviderError(
+        403,
+        "operator_only",
+        f"{', '.join(names)} decide(s) where secrets go and change(s) at run time only for "
+        f"an operator: {why}",
+    )
+
+
+# -- start-up -----------------------------------------------------------------------------
+
+
+def exposure_warning(settings: Settings) -> str | None:
+    """A warning when a non-loopback address is bound while any id+``secret`` client is
+    accepted (no ``--client`` given); None otherwise."""
+    if settings.clients or listens_on_loopback_only(settings.host):
+        return None
+    return (
+        f"WARNING: bound to {settings.host} (not loopback only) while any client whose "
+        "secret is its id followed by 'secret' is accepted: anyone who can reach this port "
+        "can call the provider and the control API. Name the clients with "
+        "--client ID:SECRET, or listen on this machine only with --host 127.0.0.1."
+    )
