@@ -333,3 +333,27 @@ def test_the_session_key_is_kept_in_the_store(settings) -> None:
     finally:
         first.extensions["mockprock"].close()
         second.extensions["mockprock"].close()
+
+
+def test_the_console_applies_the_operator_rule_to_where_secrets_go(tmp_path) -> None:
+    """The console calls the control API's facade: a client that is not the operator
+    changes the simulation but not where secrets go (refused, nothing changed)."""
+    from mockprock.app import create_app
+    from tests.helpers import make_settings
+
+    app = create_app(make_settings(tmp_path, admins=(("ops", "opssecret"),)))
+    try:
+        client = app.test_client()
+        sign_in(client)  # abcd: accepted, but not the operator
+        token = csrf_of(client.get("/mockprock/").get_data(as_text=True))
+        form = {"csrf_token": token, "lms_url": "http://evil.example", "onboarding": "optional"}
+        page = client.post("/mockprock/settings", data=form, follow_redirects=True)
+        assert "Refused: lms_url decide(s) where secrets go" in page.get_data(as_text=True)
+        assert app.extensions["mockprock"].settings.lms_url == "http://127.0.0.1:18000"
+        client.post(
+            "/mockprock/settings",
+            data={**form, "lms_url": "http://127.0.0.1:18000", "review_delay_seconds": "7"},
+        )
+        assert app.extensions["mockprock"].settings.review_delay_seconds == 7
+    finally:
+        app.extensions["mockprock"].close()
