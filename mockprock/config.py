@@ -11,6 +11,7 @@ from these fields, so a new setting needs one line here and nothing else.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,11 @@ SERVER_URL_VARIABLES = (ENV_PREFIX + "URL", ENV_PREFIX + "BASE_URL")  # the seco
 SERVER_REQUIREMENTS = ("click", "flask", "werkzeug", "jwt", "requests")
 
 
+# The documented ranges of the numbers (a field's ``maximum``; none is negative): a year
+# for a delay or a duration, so that every due time and expiry stays a date.
+YEAR_SECONDS = 366 * 24 * 3600
+
+
 class SettingsError(ValueError):
     """A setting has a value the server cannot use."""
 
@@ -44,7 +50,7 @@ class Settings:
     host: str = _setting(
         "0.0.0.0", "Interface to listen on (0.0.0.0 so a dockerised LMS can reach it)."
     )
-    port: int = _setting(DEFAULT_PORT, "Port to listen on.")
+    port: int = _setting(DEFAULT_PORT, "Port to listen on.", maximum=65535)
     db: str = _setting("mockprock.sqlite", "SQLite file holding all state.")
     clients: tuple[tuple[str, str], ...] = _setting(
         (),
@@ -85,18 +91,31 @@ class Settings:
     public_url: str | None = _setting(
         None, "Base of the links the server hands out (default: the request's own host)."
     )
-    token_lifetime_seconds: int = _setting(3600, "Lifetime of the provider's access tokens.")
-    max_body_bytes: int = _setting(1024 * 1024, "Largest request body accepted.")
-    journal_size: int = _setting(500, "How many provider-API requests the journal keeps.")
+    token_lifetime_seconds: int = _setting(
+        3600, "Lifetime of the provider's access tokens.", maximum=YEAR_SECONDS
+    )
+    max_body_bytes: int = _setting(1024 * 1024, "Largest request body accepted.", maximum=2**30)
+    journal_size: int = _setting(
+        500, "How many provider-API requests the journal keeps.", maximum=1_000_000
+    )
     # The simulation knobs (also changeable at run time through the control API).
     review_delay_seconds: float = _setting(
-        10.0, "Delay between submission and review callback.", flag="review-delay"
+        10.0,
+        "Delay between submission and review callback.",
+        flag="review-delay",
+        maximum=YEAR_SECONDS,
     )
     ready_delay_seconds: float = _setting(
-        2.0, "Delay between download page and ready callback.", flag="ready-delay"
+        2.0,
+        "Delay between download page and ready callback.",
+        flag="ready-delay",
+        maximum=YEAR_SECONDS,
     )
     upload_delay_seconds: float = _setting(
-        5.0, "Time the desktop app takes to upload after stop.", flag="upload-delay"
+        5.0,
+        "Time the desktop app takes to upload after stop.",
+        flag="upload-delay",
+        maximum=YEAR_SECONDS,
     )
     default_review_status: str = _setting(
         PASSED,
@@ -108,7 +127,9 @@ class Settings:
         "optional", "Onboarding gate for proctored exams.", choices=ONBOARDING_MODES
     )
     onboarding_valid_days: int = _setting(
-        730, "How long an approved onboarding profile stays valid."
+        730,
+        "How long an approved onboarding profile stays valid.",
+        maximum=36_600,
     )
     verdict_from_session: bool = _setting(
         False, "A crash or a long heartbeat gap makes the default verdict 'suspicious'."
@@ -117,13 +138,20 @@ class Settings:
         APP_RUNNING, "Desktop application state for new attempts.", choices=DESKTOP_STATES
     )
     ping_interval_seconds: int = _setting(
-        60, "Heartbeat interval the LMS worker uses.", flag="ping-interval"
+        60,
+        "Heartbeat interval the LMS worker uses.",
+        flag="ping-interval",
+        maximum=24 * 3600,
     )
     callback_retry_seconds: float = _setting(
-        24 * 3600.0, "How long a callback is retried before it is marked failed."
+        24 * 3600.0,
+        "How long a callback is retried before it is marked failed.",
+        maximum=YEAR_SECONDS,
     )
     callback_backoff_seconds: float = _setting(
-        1.0, "First retry delay of a callback; it doubles on each try, up to 60 s."
+        1.0,
+        "First retry delay of a callback; it doubles on each try, up to 60 s.",
+        maximum=YEAR_SECONDS,
     )
 
     # -- derived values -------------------------------------------------------------
@@ -185,14 +213,10 @@ class Settings:
             if choices and value not in choices:
                 raise SettingsError(f"{f.name} must be one of {', '.join(choices)}, not {value!r}")
             expected = _field_type(f)
-            if expected in (int, float) and (
-                isinstance(value, bool) or not isinstance(value, (int, float))
-            ):
-                raise SettingsError(f"{f.name} must be a number, not {value!r}")
+            if expected in (int, float):
+                _check_number(f, value, expected)
             if expected is bool and not isinstance(value, bool):
                 raise SettingsError(f"{f.name} must be true or false, not {value!r}")
-            if expected in (int, float) and value < 0:
-                raise SettingsError(f"{f.name} must not be negative")
         for name in ("lms_url", "public_url"):
             value = getattr(self, name)
             if value is not None and not is_http_url(value):
@@ -219,6 +243,22 @@ class Settings:
         out["admins"] = [client_id for client_id, _ in self.admins]
         out["lms_origins"] = list(self.lms_origins)
         return out
+
+
+def _check_number(f: dataclasses.Field, value: Any, expected: type) -> None:
+    """A number setting: of its type (an int setting takes no fraction), finite (no NaN,
+    no Infinity, no 1e400) and within its documented range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SettingsError(f"{f.name} must be a number, not {value!r}")
+    if expected is int and not isinstance(value, int):
+        raise SettingsError(f"{f.name} must be a whole number, not {value!r}")
+    if not math.isfinite(value):
+        raise SettingsError(f"{f.name} must be a finite number, not {value!r}")
+    maximum = f.metadata.get("maximum")
+    if value < 0:
+        raise SettingsError(f"{f.name} must not be negative")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{f.name} must be from 0 to {maximum}, not {value!r}")
 
 
 def _given_values(
@@ -382,7 +422,8 @@ def click_options(command: Callable) -> Callable:
     for flag, f in reversed(option_specs()):
         env = env_names(f)[0]
         default = f.default
-        help_text = f"{f.metadata['help']} [env {env}; default {default!r}]"
+        limits = f"; 0 to {f.metadata['maximum']}" if "maximum" in f.metadata else ""
+        help_text = f"{f.metadata['help']} [env {env}; default {default!r}{limits}]"
         kind = _field_type(f)
         names = [f"--{flag}", *([f.metadata["short"]] if "short" in f.metadata else [])]
         if f.metadata.get("repeatable"):

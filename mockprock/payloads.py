@@ -9,13 +9,14 @@ nothing is changed.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mockprock import statuses
 from mockprock.errors import ProviderError, bad_request
-from mockprock.proctoring_config import PROCTORING_CONFIG
 
 # The largest page the onboarding statuses endpoint gives, and the one it gives unasked.
 DEFAULT_PAGE_SIZE = 100
@@ -23,10 +24,17 @@ MAX_PAGE_SIZE = 1000
 # The longest injected desktop latency: longer than any timeout the LMS gives the worker.
 MAX_LATENCY_MS = 120_000
 NUMBER = (int, float)
-# The console shows this many attempts a page.
-ATTEMPTS_PAGE_SIZE = 20
-# The rules an exam may carry: those the provider's configuration describes.
-EXAM_RULES = tuple(PROCTORING_CONFIG["en"]["rules"])
+# SQLite keeps an integer in 8 bytes: a larger one could not be stored.
+MIN_SQL_INT, MAX_SQL_INT = -(2**63), 2**63 - 1
+# A body nested deeper is refused before it is parsed: no request of the LMS or the control
+# API nests more than 4 levels, and parsing (or redacting) 1,000 levels would recurse.
+MAX_JSON_DEPTH = 32
+# The longest delay a review or a setting may ask for (a year): a due time stays a date.
+MAX_DELAY_SECONDS = 366 * 24 * 3600
+# The longest URL and the largest header block the app answers; beyond, a JSON 414 or 431
+# (a server's own limit, 64 KB and more, answers before the app sees anything).
+MAX_URL_BYTES = 16 * 1024
+MAX_HEADER_BYTES = 32 * 1024
 
 
 @dataclass(frozen=True)
@@ -75,30 +83,99 @@ def parse(payload: Mapping[str, Any], *specs: Field) -> dict[str, Any]:
     return {spec.name: value(payload, spec) for spec in specs}
 
 
+def _refuse_constant(name: str) -> Any:
+    raise bad_request(f"malformed JSON: {name} is not a JSON number", error="malformed_json")
+
+
+def _check_depth(raw: bytes) -> None:
+    """A 400 for a body nested deeper than MAX_JSON_DEPTH, found without parsing it."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
+        return
+    # Brackets inside strings do not count: drop escapes, then the strings themselves.
+    text = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    brackets = re.sub(rb"[^\[\]{}]", b"", re.sub(rb'"[^"]*"', b"", text))
+    depth = 0
+    for byte in brackets:
+        depth += 1 if byte in b"[{" else -1
+        if depth > MAX_JSON_DEPTH:
+            raise bad_request(
+                f"malformed JSON: nested deeper than {MAX_JSON_DEPTH} levels",
+                error="malformed_json",
+            )
+
+
+def _check_values(data: Any, where: str) -> None:
+    """A 400 naming the first value the store could not keep: an integer outside SQLite's
+    range, a number that is not finite (1e400), text that is not valid Unicode (a lone
+    surrogate such as "\\ud800", which no UTF-8 encodes)."""
+    if isinstance(data, dict):
+        for key, item in data.items():
+            _check_text(key, f"a key in {where or 'the body'}")
+            _check_values(item, f"{where}.{key}" if where else key)
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            _check_values(item, f"{where}[{index}]")
+    elif isinstance(data, str):
+        _check_text(data, f"field '{where}'")
+    elif isinstance(data, bool) or data is None:
+        return
+    elif isinstance(data, int) and not MIN_SQL_INT <= data <= MAX_SQL_INT:
+        raise bad_request(
+            f"field '{where}' must be an integer between {MIN_SQL_INT} and {MAX_SQL_INT}"
+        )
+    elif isinstance(data, float) and not math.isfinite(data):
+        raise bad_request(f"field '{where}' must be a finite number")
+
+
+def _check_text(text: str, what: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise bad_request(f"{what} is not valid Unicode text (a lone surrogate)") from None
+
+
+def json_value(raw: bytes) -> Any:
+    """A JSON request body, parsed only when it is safe to (see :func:`_check_depth`) and
+    holding only values the store can keep (see :func:`_check_values`); else a 400."""
+    _check_depth(raw)
+    try:
+        data = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise bad_request(f"malformed JSON: {exc}", error="malformed_json") from None
+    _check_values(data, "")
+    return data
+
+
 def json_object(raw: bytes) -> dict[str, Any]:
     """A request body that must be a JSON object, or a 400 saying what is wrong with it."""
     if not raw.strip():
         raise bad_request("the request needs a JSON object body")
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise bad_request(f"malformed JSON: {exc}", error="malformed_json") from None
+    data = json_value(raw)
     if not isinstance(data, dict):
         raise bad_request("the JSON body must be an object", error="malformed_json")
     return data
 
 
-def query_int(args: Mapping[str, str], name: str, default: int, minimum: int | None = None) -> int:
-    """An integer query parameter (``default`` when absent)."""
+def query_int(
+    args: Mapping[str, str],
+    name: str,
+    default: int,
+    minimum: int = MIN_SQL_INT,
+    maximum: int = MAX_SQL_INT,
+) -> int:
+    """An integer query parameter (``default`` when absent), from ``minimum`` to ``maximum``
+    (by default SQLite's range)."""
     text = args.get(name)
     if text is None or text == "":
         return default
-    try:
-        number = int(text)
-    except ValueError:
-        raise bad_request(f"query parameter '{name}' must be an integer") from None
-    if minimum is not None and number < minimum:
-        raise bad_request(f"{name} must be {minimum} or more")
+    # int() reads at most 4,300 digits and takes "1_000" and " 1": only plain digits here.
+    if not re.fullmatch(r"-?[0-9]+", text):
+        raise bad_request(f"query parameter '{name}' must be an integer")
+    number = int(text) if len(text) <= 30 else MAX_SQL_INT + 1  # far out of range either way
+    if not minimum <= number <= maximum:
+        if maximum == MAX_SQL_INT:
+            raise bad_request(f"{name} must be {minimum} or more")
+        raise bad_request(f"{name} must be from {minimum} to {maximum}")
     return number
 
 
@@ -115,6 +192,12 @@ def query_list(
 
 def _not_negative(number: Any) -> str | None:
     return "must be a number of seconds, 0 or more" if number < 0 else None
+
+
+def _delay(number: Any) -> str | None:
+    if 0 <= number <= MAX_DELAY_SECONDS:
+        return None
+    return f"must be a number of seconds from 0 to {MAX_DELAY_SECONDS}"
 
 
 def _latency(number: Any) -> str | None:
@@ -251,7 +334,7 @@ def decision(payload: Mapping[str, Any]) -> dict[str, Any]:
         ),
         Field("comments", (list,)),
         Field("reviewed_by", (str,)),
-        Field("delay_seconds", NUMBER, check=_not_negative),
+        Field("delay_seconds", NUMBER, check=_delay),
     )
     found["comments"] = comments(found["comments"], found["status"])
     source = payload.get("source")
@@ -305,62 +388,6 @@ def onboarding_setting(payload: Mapping[str, Any]) -> dict[str, Any]:
         ),
         Field("course_id", (str,)),
     )
-
-
-def attempt_filter(args: Mapping[str, str]) -> dict[str, Any]:
-    """The console's attempts query: ``status``, ``q`` (text), ``page``."""
-    status = args.get("status") or None
-    if status is not None and status not in statuses.ATTEMPT_STATUSES:
-        raise bad_request(f"unknown attempt status {status!r}", error="invalid_status")
-    return {
-        "status": status,
-        "text": (args.get("q") or "").strip() or None,
-        "page": query_int(args, "page", 1, minimum=1),
-        "page_size": ATTEMPTS_PAGE_SIZE,
-    }
-
-
-def exam_rules(rules: Mapping[str, Any]) -> dict[str, bool]:
-    """An exam's rules as the configuration view sends them: known rule names, on or off."""
-    unknown = sorted(set(rules) - set(EXAM_RULES))
-    if unknown:
-        raise bad_request(
-            f"unknown exam rule(s): {', '.join(unknown)}; one of " + ", ".join(EXAM_RULES)
-        )
-    for name, on in rules.items():
-        if not isinstance(on, bool):
-            raise bad_request(f"rule '{name}' must be true or false")
-    return dict(rules)
-
-
-def number_field(form: Mapping[str, str], name: str, default: float = 0) -> float:
-    """A number typed into a form field (``default`` when empty)."""
-    text = (form.get(name) or "").strip()
-    if not text:
-        return default
-    try:
-        return float(text)
-    except ValueError:
-        raise bad_request(f"field '{name}' must be a number, not {text!r}") from None
-
-
-def verdict_form(form: Mapping[str, str], reviewed_by: str | None, source: str) -> dict[str, Any]:
-    """A verdict from a page's form (status, comment, start and stop seconds, delay) as
-    the body :func:`decision` reads."""
-    body: dict[str, Any] = {"status": form.get("status") or "", "source": source}
-    if (form.get("comment") or "").strip():
-        body["comments"] = [
-            {
-                "comment": form["comment"].strip(),
-                "start": number_field(form, "start"),
-                "stop": number_field(form, "stop"),
-            }
-        ]
-    if reviewed_by:
-        body["reviewed_by"] = reviewed_by
-    if (form.get("delay_seconds") or "").strip():
-        body["delay_seconds"] = number_field(form, "delay_seconds")
-    return body
 
 
 def callback_filter(args: Mapping[str, str]) -> dict[str, Any]:

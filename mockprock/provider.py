@@ -19,6 +19,7 @@ from mockprock import (
     attempts,
     desktop,
     exams,
+    forms,
     learner_page,
     onboarding,
     payloads,
@@ -420,13 +421,13 @@ class Provider:
     ) -> dict[str, Any]:
         """The reviewer's configuration view: switch the exam's rules on or off."""
         exam = exams.get(self.store, exam_id, client_id)
-        return exams.view(exams.set_rules(self.store, exam, payloads.exam_rules(rules)))
+        return exams.view(exams.set_rules(self.store, exam, forms.exam_rules(rules)))
 
     # -- the operator console ------------------------------------------------------------
 
     def attempts_page(self, client_id: str, query: Mapping[str, str]) -> dict[str, Any]:
         """The client's attempts for the console: filtered, newest first, one page."""
-        wanted = payloads.attempt_filter(query)
+        wanted = forms.attempt_filter(query)
         exams_by_id = {e["id"]: e for e in self.store.list_exams(client_id)}
         return attempts.page(self.list_attempts(client_id), exams_by_id, **wanted)
 

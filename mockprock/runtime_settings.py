@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from mockprock import payloads, trust
+from mockprock import forms, payloads, trust
 from mockprock.config import Settings, SettingsError
 from mockprock.errors import ProviderError, bad_request
 from mockprock.store import Store
@@ -46,20 +46,19 @@ CLEARABLE = ("lms_client_id", "lms_client_secret")
 
 def with_stored_overrides(store: Store, settings: Settings, explicit: Iterable[str]) -> Settings:
     """``settings`` with the control API's stored changes, except those a flag or an
-    environment variable gave explicitly at start."""
+    environment variable gave explicitly at start.
+
+    A stored value the server cannot use (NaN or Infinity kept by an older version, a
+    name it no longer knows) is skipped with a warning: it never stops the server."""
     explicit = frozenset(explicit)
-    stored = {
-        name: value
-        for name, value in store.settings_overrides().items()
-        if name in RUNTIME_SETTINGS and name not in explicit
-    }
-    if not stored:
-        return settings
-    try:
-        return settings.replace(**stored)
-    except SettingsError as exc:
-        log.warning("ignoring the stored settings changes: %s", exc)
-        return settings
+    for name, value in store.settings_overrides().items():
+        if name not in RUNTIME_SETTINGS or name in explicit:
+            continue
+        try:
+            settings = settings.replace(**{name: value})
+        except SettingsError as exc:
+            log.warning("ignoring the stored change of %s: %s", name, exc)
+    return settings
 
 
 def changed(
@@ -168,7 +167,7 @@ def changes_from_form(settings: Settings, form: Mapping[str, str]) -> dict[str, 
                 changes[name] = form[name]
             continue
         elif kind in ("int", "float"):
-            value = payloads.number_field(form, name, default=field["value"])
+            value = forms.number_field(form, name, default=field["value"])
             value = int(value) if kind == "int" and value == int(value) else value
         elif kind == "list":
             value = ", ".join(form[name].replace(",", " ").split())

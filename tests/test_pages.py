@@ -225,7 +225,13 @@ def test_a_verdict_from_the_dashboard_carries_the_reviewer(client, exam_id, atte
 def test_a_bad_verdict_changes_nothing(client, exam_id, attempt_id) -> None:
     page = client.get(link(exam_id=exam_id, attempt_id=attempt_id)).get_data(as_text=True)
     form = {"exam": exam_id, "attempt": attempt_id, "csrf_token": csrf_of(page)}
-    for bad in ({"status": "great"}, {"status": "passed", "comment": "x", "start": "soon"}):
+    bad_forms = [
+        {"status": "great"},
+        {"status": "passed", "comment": "x", "start": "soon"},
+        {"status": "passed", "comment": "x", "stop": "inf"},
+        {"status": "passed", "comment": "x", "start": "-5"},
+    ]
+    for bad in bad_forms:
         response = client.post("/api/v1/instructor/abcd/verdict", data={**form, **bad})
         assert response.status_code == 400
         assert response.mimetype == "text/html"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from typing import Any
@@ -51,8 +52,13 @@ class SettingsQueries(Database):
     # -- simulation knobs changed at run time (control API) ------------------------
 
     def settings_overrides(self) -> dict[str, Any]:
+        """The stored changes; one whose text is not JSON is left out (and left alone)."""
         rows = self.db.execute("SELECT name, value FROM settings_overrides").fetchall()
-        return {name: json.loads(value) for name, value in rows}
+        found = {}
+        for name, value in rows:
+            with contextlib.suppress(ValueError, TypeError):
+                found[name] = json.loads(value)
+        return found
 
     def save_settings_overrides(self, values: dict[str, Any]) -> None:
         with self.transaction() as db:

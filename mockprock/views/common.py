@@ -8,7 +8,12 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import (
+    HTTPException,
+    MethodNotAllowed,
+    RequestHeaderFieldsTooLarge,
+    RequestURITooLarge,
+)
 
 from mockprock import payloads
 from mockprock.auth import AuthError, token_from_header
@@ -65,7 +70,30 @@ def error_page(status: int, title: str, detail: str) -> Response:
     return response
 
 
+# The one answer to a fault, on every route: no internals, the log has the traceback.
+SERVER_ERROR = "server_error"
+SERVER_ERROR_DETAIL = "the server hit an unexpected error; its log has the details"
+
+
+def refuse_oversized_request() -> None:
+    """A JSON 414 or 431 for a URL or a header block past what the app answers (the HTTP
+    server's own limits are higher: between the two, the app answers, in JSON)."""
+    environ = request.environ
+    url_bytes = len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", ""))
+    if url_bytes > payloads.MAX_URL_BYTES:
+        raise RequestURITooLarge(f"the URL is longer than {payloads.MAX_URL_BYTES} bytes")
+    header_bytes = sum(len(name) + len(value) + 4 for name, value in request.headers.items())
+    if header_bytes > payloads.MAX_HEADER_BYTES:
+        raise RequestHeaderFieldsTooLarge(
+            f"the request's headers are larger than {payloads.MAX_HEADER_BYTES} bytes"
+        )
+
+
 def register_error_handlers(app: Flask) -> None:
+    """Every refusal and fault as one JSON shape (``error``, ``detail``) on the JSON routes,
+    an error page elsewhere; and the size limits of a request, checked first."""
+    app.before_request(refuse_oversized_request)
+
     @app.errorhandler(ProviderError)
     def provider_error(exc: ProviderError) -> Response:
         if wants_json():
@@ -79,6 +107,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
+        if status >= 500:
+            # Flask's own 500 (an exception after the view, in after_request) as ours.
+            original = getattr(exc, "original_exception", None)
+            if original is not None:
+                return unexpected(original)
         name = (exc.name or "error").lower().replace(" ", "_")
         if status == 413:
             limit = services().settings.max_body_bytes
@@ -96,11 +129,15 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
         # Logged with its traceback for the developer; the client sees no internals.
-        log.exception("unexpected error on %s %s", request.method, redact_url(request.full_path))
-        detail = "the server hit an unexpected error; its log has the details"
+        log.error(
+            "unexpected error on %s %s",
+            request.method,
+            redact_url(request.full_path),
+            exc_info=exc,
+        )
         if wants_json():
-            return json_error(500, "server_error", detail)
-        return error_page(500, "Server error", detail)
+            return json_error(500, SERVER_ERROR, SERVER_ERROR_DETAIL)
+        return error_page(500, "Server error", SERVER_ERROR_DETAIL)
 
 
 def journal_response(response: Response) -> Response:
@@ -110,9 +147,11 @@ def journal_response(response: Response) -> Response:
         if request.form:
             entry["form"] = redact(request.form.to_dict())
         else:
-            entry["json"] = redact(json.loads(request.get_data(cache=True) or b"null"))
-    except (ValueError, UnicodeDecodeError):
-        entry["body"] = "<not JSON>"
+            # The same checked parse as the views': a hostile body (nested 1,000 deep, a
+            # lone surrogate) is kept as a note, never parsed into a fault here.
+            entry["json"] = redact(payloads.json_value(request.get_data(cache=True) or b"null"))
+    except ProviderError as exc:
+        entry["body"] = f"<not kept: {exc.detail}>"
     except HTTPException:
         entry["body"] = "<too large to keep>"
     excerpt = "" if response.direct_passthrough else response.get_data(as_text=True)

@@ -23,7 +23,7 @@ from flask import (
     url_for,
 )
 
-from mockprock import payloads, statuses
+from mockprock import forms, statuses
 from mockprock.errors import ProviderError
 from mockprock.views.common import provider
 from mockprock.views.html import check_csrf
@@ -116,7 +116,7 @@ def send_ready(attempt_id: str) -> Response:
 @bp.post("/attempts/<attempt_id>/review")
 def queue_review(attempt_id: str) -> Response:
     def review() -> str:
-        body = payloads.verdict_form(request.form, None, source="console")
+        body = forms.verdict_form(request.form, None, source="console")
         answer = provider().queue_decision(g.client_id, attempt_id, body)
         verdict = answer["decision"]["status"]
         return f"Verdict {verdict} for attempt {attempt_id}: sent {answer['sends']}."
@@ -129,7 +129,7 @@ def set_desktop(attempt_id: str) -> Response:
     def fault() -> str:
         body: dict[str, object] = {"state": request.form.get("state", "")}
         if (request.form.get("latency_ms") or "").strip():
-            body["latency_ms"] = int(payloads.number_field(request.form, "latency_ms"))
+            body["latency_ms"] = int(forms.number_field(request.form, "latency_ms"))
         shown = provider().set_desktop_fault(g.client_id, attempt_id, body)
         return (
             f"Desktop application of attempt {attempt_id}: {shown['state']}, "

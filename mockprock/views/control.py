@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from mockprock import payloads
 from mockprock.errors import ProviderError
 from mockprock.views.common import authenticate_provider_token, json_body, provider
 
@@ -99,7 +100,8 @@ def list_callbacks() -> Response:
     return jsonify(provider().callbacks(g.client_id, request.args))
 
 
-@bp.post("/callbacks/<int:callback_id>/retry")
+# An id past SQLite's integers matches no route: the 404 of an unknown callback.
+@bp.post(f"/callbacks/<int(max={payloads.MAX_SQL_INT}):callback_id>/retry")
 def retry_callback(callback_id: int) -> Response:
     return jsonify(provider().retry_callback(g.client_id, callback_id))
 

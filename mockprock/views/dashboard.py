@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
 
-from mockprock import payloads, statuses
+from mockprock import forms, statuses
 from mockprock.auth import AuthError
 from mockprock.proctoring_config import PROCTORING_CONFIG
 from mockprock.views.common import error_page, provider
@@ -106,7 +106,7 @@ def record_verdict(client_id: str) -> Response:
     if view != "attempt":
         raise Forbidden("A verdict needs an attempt of this course.")
     reviewer = (claims.get("user") or {}).get("email")
-    body = payloads.verdict_form(request.form, reviewer, source="dashboard")
+    body = forms.verdict_form(request.form, reviewer, source="dashboard")
     provider().queue_decision(client_id, context["attempt"]["id"], body)
     return redirect(
         url_for(
@@ -126,7 +126,7 @@ def save_rules(client_id: str) -> Response:
     view, context = provider().dashboard(client_id, {**claims, "config": True})
     if view != "config":
         raise Forbidden("Rules belong to an exam of this course.")
-    rules = {name: request.form.get(f"rule-{name}") == "on" for name in payloads.EXAM_RULES}
+    rules = {name: request.form.get(f"rule-{name}") == "on" for name in forms.EXAM_RULES}
     provider().set_exam_rules(client_id, context["exam"]["id"], rules)
     return redirect(
         url_for(".instructor_dashboard", client_id=client_id, exam=context["exam"]["id"], config=1),
