@@ -51,7 +51,6 @@ def create_app(
 
     common.register_error_handlers(app)
     html.init_app(app, store)
-    app.teardown_appcontext(lambda exc: store.release())
     app.register_blueprint(oauth.bp)
     app.register_blueprint(provider_api.bp)
     app.register_blueprint(dashboard.bp)

@@ -122,8 +122,10 @@ def queue_ready(
     ``ready_delay_seconds`` by default. At most once per attempt: False when one was ever
     queued, even if it failed (only a retry by hand sends a failed one again)."""
     attempt = get(store, attempt_id)
+    if outbox.has_any(attempt_id, statuses.READY):
+        return False  # the usual case after the first: answered without the write lock
     with store.transaction():
-        if outbox.has_any(attempt_id, statuses.READY):
+        if outbox.has_any(attempt_id, statuses.READY):  # again, holding the lock
             return False
         outbox.enqueue(
             statuses.READY,

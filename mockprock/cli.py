@@ -176,8 +176,12 @@ def onboarding(user_id: str, status: str, course_id: str | None, **where: Any) -
     )
     profile = answer["profile"] or {}
     expires = profile.get("expiration_date")
+    # A profile with no course counts in every course: say so, not "approved-in-course".
+    shown = answer["status"] if profile.get("course_id") or not profile else profile["status"]
+    where = f" in {profile['course_id']}" if profile.get("course_id") else " in every course"
     click.echo(
-        f"onboarding profile of {user_id}: {answer['status']}"
+        f"onboarding profile of {user_id}: {shown}"
+        + (where if profile else "")
         + (f" (until {expires})" if expires and status == PROFILE_APPROVED else "")
     )
 

@@ -29,7 +29,7 @@ ONBOARDING_MODES = ("optional", "required")
 DEFAULT_SERVER_URL = f"http://localhost:{DEFAULT_PORT}"
 SERVER_URL_VARIABLES = (ENV_PREFIX + "URL", ENV_PREFIX + "BASE_URL")  # the second: old name
 # What the commands need beyond the standard library: the `server` extra.
-SERVER_REQUIREMENTS = ("click", "flask", "werkzeug", "jwt", "requests")
+SERVER_REQUIREMENTS = ("click", "flask", "werkzeug", "jwt", "requests", "waitress")
 
 
 # The documented ranges of the numbers (a field's ``maximum``; none is negative): a year
@@ -95,6 +95,13 @@ class Settings:
         3600, "Lifetime of the provider's access tokens.", maximum=YEAR_SECONDS
     )
     max_body_bytes: int = _setting(1024 * 1024, "Largest request body accepted.", maximum=2**30)
+    read_timeout_seconds: float = _setting(
+        30.0,
+        "Seconds a request's headers and body may take to arrive, and an idle keep-alive "
+        "connection may stay open; then the connection is closed.",
+        flag="read-timeout",
+        maximum=3600,
+    )
     journal_size: int = _setting(
         500, "How many provider-API requests the journal keeps.", maximum=1_000_000
     )
@@ -228,6 +235,8 @@ class Settings:
             raise SettingsError("port must be between 0 (any free port) and 65535")
         if self.ping_interval_seconds == 0:
             raise SettingsError("ping_interval_seconds must be positive")
+        if self.read_timeout_seconds == 0:
+            raise SettingsError("read_timeout_seconds must be positive")
         return self
 
     def public(self) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from typing import Any
 REDACTED = "<redacted>"
 # `token_type` ("JWT", "Bearer") names a kind of token and is no secret.
 _SECRET_KEY = re.compile(r"secret|token(?!_type$)|password|authorization|^jwt$", re.IGNORECASE)
+# Any word _SECRET_KEY could match, in any context (a superset of it).
+_SECRET_WORD = re.compile(r"secret|token|password|authorization|jwt", re.IGNORECASE)
 _SECRET_QUERY = re.compile(
     r"((?:^|[?&\s])(?:jwt|access_token|client_secret|token)=)[^&\s]*", re.IGNORECASE
 )
@@ -23,6 +25,12 @@ def redact(data: Any) -> Any:
     if isinstance(data, list):
         return [redact(item) for item in data]
     return data
+
+
+def might_hold_secret(text: str) -> bool:
+    """False when no key in this JSON text can be a secret's (so ``redact`` would leave
+    it as it is): a cheap test before parsing it to redact."""
+    return bool(_SECRET_WORD.search(text))
 
 
 def redact_url(text: str) -> str:

@@ -1,8 +1,11 @@
-"""The outbox: callbacks to the LMS are rows, sent by one dispatcher thread when due.
+"""The outbox: callbacks to the LMS are rows, sent by one dispatcher when due.
 
-A callback is queued as a row with a due time and sent by the dispatcher, never by a
-request thread and never by a thread of its own, so a slow or absent LMS holds nothing
-up and a restart loses nothing. States:
+A callback is queued as a row with a due time. One dispatcher thread per store claims
+due rows and hands them to a bounded pool of ``SENDERS`` threads, which post them over
+kept-alive connections, never from a request thread, so a slow or absent LMS holds
+nothing up and a restart loses nothing. A row is claimed (``pending`` → ``sending``)
+once, by the one dispatcher, so each callback goes once per decision; an attempt has at
+most one callback in flight, and its callbacks go in the order they fall due. States:
 
 ``pending``   waiting for its due time (or for the next try after a failure)
 ``held``      no LMS credentials (or the LMS refused them): sent once credentials are set
@@ -25,6 +28,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from mockprock.config import Settings
@@ -57,6 +61,9 @@ MAX_BACKOFF_SECONDS = 60.0
 # change that makes something due also wakes it at once).
 IDLE_WAIT_SECONDS = 30.0
 BATCH = 50
+# Callbacks in flight at once. The 2.0 dispatcher sent one at a time and fell seconds
+# behind a class submitting at once; more than a few only queue at the LMS.
+SENDERS = 8
 
 
 # -- the rules, as plain functions ------------------------------------------------------
@@ -112,6 +119,10 @@ class Outbox:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._senders: ThreadPoolExecutor | None = None
+        # Attempts with a callback being sent (dispatcher and senders only).
+        self._in_flight: set[str] = set()
+        self._in_flight_lock = threading.Lock()
 
     # -- queueing (any thread) -----------------------------------------------------------
 
@@ -245,23 +256,58 @@ class Outbox:
 
     # -- sending (the dispatcher thread, or a test calling run_due) --------------------
 
-    def run_due(self) -> int:
-        """Send every callback due now; how many were tried."""
+    def run_due(self, senders: ThreadPoolExecutor | None = None) -> int:
+        """Claim the callbacks due now and send them: in this thread, or on ``senders``
+        (the dispatcher's pool, as many as it has free threads). How many were claimed."""
         now = self.clock()
         credentials = self.credentials()
         if credentials is None:
             # Credentials were taken away at run time: make the wait visible.
-            self.store.move_callbacks(PENDING, HELD)
+            with self.store.transaction():
+                self.store.move_callbacks(PENDING, HELD)
             return 0
-        tried = 0
+        with self._in_flight_lock:
+            busy = set(self._in_flight)
+        room = SENDERS - len(busy) if senders is not None else BATCH
+        chosen: list[dict[str, Any]] = []
         for row in self.store.due_callbacks(now, BATCH):
-            if self._stop.is_set():
+            if len(chosen) >= room or self._stop.is_set():
                 break
-            if not self.store.update_callback(row["id"], only_if_state=(PENDING,), state=SENDING):
-                continue  # changed by a request thread since it was read
+            if row["attempt_id"] in busy:
+                continue  # one at a time per attempt, in the order they fall due
+            busy.add(row["attempt_id"])
+            chosen.append(row)
+        if not chosen:
+            return 0
+        with self.store.transaction():
+            # Claimed once, here: a request thread may have changed a row since it was read.
+            claimed = [
+                row
+                for row in chosen
+                if self.store.update_callback(row["id"], only_if_state=(PENDING,), state=SENDING)
+            ]
+        for row in claimed:
+            if senders is None:
+                self._send(row, credentials)
+                continue
+            with self._in_flight_lock:
+                self._in_flight.add(row["attempt_id"])
+            senders.submit(self._send_and_release, row, credentials)
+        return len(claimed)
+
+    def _send_and_release(self, row: dict[str, Any], credentials: LmsCredentials) -> None:
+        try:
             self._send(row, credentials)
-            tried += 1
-        return tried
+        except Exception:
+            log.exception("sending callback %s failed; it goes again after a restart", row["id"])
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.discard(row["attempt_id"])
+            self.wake()  # the attempt's next callback, and a free sender
+
+    def _busy(self) -> bool:
+        with self._in_flight_lock:
+            return bool(self._in_flight)
 
     def _send(self, row: dict[str, Any], credentials: LmsCredentials) -> None:
         settings = self.settings()
@@ -280,7 +326,8 @@ class Outbox:
                 payload = None
             if payload is not None and payload != row["payload"]:
                 row["payload"] = payload
-                self.store.update_callback(row["id"], payload=payload)
+                with self.store.transaction():
+                    self.store.update_callback(row["id"], payload=payload)
         now = self.clock()
         first_try_at = row["first_try_at"] or now
         tries = row["tries"] + 1
@@ -387,7 +434,8 @@ class Outbox:
 
     def recover(self) -> None:
         """After a restart: a row caught mid-send goes again; held rows go if they can."""
-        moved = self.store.move_callbacks(SENDING, PENDING)
+        with self.store.transaction():
+            moved = self.store.move_callbacks(SENDING, PENDING)
         if moved:
             log.info("%d callback(s) interrupted mid-send will be sent again", moved)
         self.release_held()
@@ -397,6 +445,7 @@ class Outbox:
             return
         self.recover()
         self._stop.clear()
+        self._senders = ThreadPoolExecutor(SENDERS, thread_name_prefix="mockprock-callback")
         self._thread = threading.Thread(target=self._run, name="mockprock-outbox", daemon=True)
         self._thread.start()
 
@@ -407,18 +456,30 @@ class Outbox:
         self._wake.set()
         self._thread.join(timeout)
         self._thread = None
+        if self._senders is not None:
+            # Only claimed rows were handed over, each to a free sender: this waits for
+            # the posts under way (each bounded by the LMS client's timeout).
+            self._senders.shutdown(wait=True)
+            self._senders = None
 
     def _run(self) -> None:
         try:
             while not self._stop.is_set():
                 self._wake.clear()
                 try:
-                    self.run_due()
+                    self.run_due(self._senders)
                     wait = self.seconds_until_due()
+                    # The request journal's entries wait for a write; a quiet server
+                    # writes them here.
+                    self.store.flush_journal()
                 except Exception:
                     log.exception("the callback dispatcher hit an error; trying again shortly")
                     wait = 1.0
                 if self.credentials() is None or wait is None:
+                    wait = IDLE_WAIT_SECONDS
+                elif wait == 0 and self._busy():
+                    # Due rows wait for a sender or for their attempt's callback in
+                    # flight: a finished send wakes the dispatcher.
                     wait = IDLE_WAIT_SECONDS
                 self._wake.wait(min(wait, IDLE_WAIT_SECONDS))
         finally:

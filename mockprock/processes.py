@@ -36,8 +36,9 @@ def _terminate(signum: int, frame: Any) -> None:
 def serve_until_stopped(
     server: Any, banner: str, on_stop: Callable[[], None] = lambda: None
 ) -> None:
-    """Print ``banner`` (it ends with the ``listening on`` line) and serve a Werkzeug
-    server until Ctrl-C or SIGTERM; then close it and run ``on_stop``."""
+    """Print ``banner`` (it ends with the ``listening on`` line) and serve ``server``
+    (``serve_forever``/``server_close``: mockprock's waitress server, or Werkzeug's for
+    the LMS stand-in) until Ctrl-C or SIGTERM; then close it and run ``on_stop``."""
     signal.signal(signal.SIGTERM, _terminate)
     click.echo(banner)
     sys.stdout.flush()

@@ -37,6 +37,9 @@ from mockprock.store import Store
 
 log = logging.getLogger(__name__)
 
+# The largest page of the control API's attempts list (a larger page_size gets this).
+MAX_PAGE_SIZE = 1000
+
 
 class Provider:
     """The vendor's state and rules behind every route."""
@@ -266,8 +269,18 @@ class Provider:
     def onboarding_profile(self, client_id: str, user_id: str) -> dict[str, Any]:
         return onboarding.profile_view(self.store, client_id, user_id, self.now())
 
-    def list_attempts(self, client_id: str) -> list[dict[str, Any]]:
-        return [attempts.view(a) for a in self.store.list_attempts(client_id=client_id)]
+    def list_attempts(self, client_id: str, query: Mapping[str, str]) -> list[dict[str, Any]]:
+        """The client's attempts, oldest first; a page of them with ``page_size`` (and
+        ``page``, from 1), read in SQL: a store of a million attempts is never all in
+        memory."""
+        size = min(payloads.query_int(query, "page_size", 0, minimum=1), MAX_PAGE_SIZE)
+        page = payloads.query_int(query, "page", 1, minimum=1)
+        # Past the last page is an empty page, never an integer SQLite cannot hold.
+        offset = min((page - 1) * size, 2**62)
+        rows = self.store.list_attempts(
+            client_id=client_id, limit=size or None, offset=offset if size else 0
+        )
+        return [attempts.view(a) for a in rows]
 
     def attempt_detail(self, client_id: str, attempt_id: str) -> dict[str, Any]:
         attempts.get(self.store, attempt_id, client_id=client_id)

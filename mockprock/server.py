@@ -14,7 +14,6 @@ import errno
 import logging
 import socket
 import sqlite3
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -33,41 +32,16 @@ from mockprock.config import (
 try:
     import click
     from flask import Flask
-    from werkzeug.serving import WSGIRequestHandler, make_server
-    from werkzeug.urls import uri_to_iri
 
     from mockprock.app import create_app
-    from mockprock.journal import redact_url
     from mockprock.processes import command_help, serve_until_stopped
+    from mockprock.serving import make_server
     from mockprock.trust import exposure_warning
 except ModuleNotFoundError as exc:  # the wheel installed without its `server` extra
     raise missing_extra(exc, "python -m mockprock.server") from None
 
 log = logging.getLogger("mockprock")
 MODULE_COMMAND = "python -m mockprock.server"
-# Werkzeug colours its request log for a terminal; a file or a pipe gets plain text.
-COLOUR = sys.stderr.isatty()
-
-
-class RequestHandler(WSGIRequestHandler):
-    """Werkzeug's request log, with secret query values (the dashboard's jwt) hidden, no
-    second timestamp (the log format has one) and no colour codes off a terminal."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        if COLOUR:
-            super().log_request(code, size)
-            return
-        try:
-            line = f"{self.command} {uri_to_iri(self.path)} {self.request_version}"
-        except AttributeError:  # no path when the request line was bad
-            line = self.requestline
-        self.log("info", '"%s" %s %s', line.translate(self._control_char_table), code, size)
-
-    def log(self, type: str, message: str, *args: Any) -> None:
-        address = self.address_string().replace("%", "%%")  # IPv6 scope ids hold a '%'
-        getattr(logging.getLogger("werkzeug"), type)(
-            f"{address} {message}", *(redact_url(a) if isinstance(a, str) else a for a in args)
-        )
 
 
 def run(
@@ -95,16 +69,10 @@ def serve(settings: Settings, explicit: Iterable[str] = (), command: str = MODUL
     listening = listen(settings.host, settings.port, command)
     try:
         app = open_app(settings, explicit)
-        server = make_server(
-            settings.host,
-            settings.port,
-            app,
-            threaded=True,
-            request_handler=RequestHandler,
-            fd=listening.fileno(),  # the server takes a duplicate of it
-        )
-    finally:
+        server = make_server(app, listening, settings)  # the server owns the socket now
+    except BaseException:
         listening.close()
+        raise
     services = app.extensions["mockprock"]
     click.echo(banner(services.settings, server.port, command), nl=False)
     services.outbox.start()  # the callback dispatcher; services.close() stops it
@@ -173,7 +141,7 @@ def listen(host: str, port: int, command: str = MODULE_COMMAND) -> socket.socket
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(address)
-        sock.listen(128)
+        sock.listen(1024)  # bursts of a class connecting at once wait here, not refused
     except OSError as exc:
         sock.close()
         raise click.ClickException(_listen_error(exc, host, port, command)) from None

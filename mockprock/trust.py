@@ -1,6 +1,6 @@
 """Trust boundaries: where callbacks may go, which pages may drive the desktop
 application, who may change where secrets go, and what the start-up warns about.
-Plain Python over the settings (DESIGN §6); no Flask.
+Plain Python over the settings (the README's Security section says what is promised); no Flask.
 """
 
 from __future__ import annotations

@@ -62,13 +62,24 @@ def test_onboarding_sets_the_profile_the_lms_reads(live) -> None:
     user = ATTEMPT["user_id"]
     result = cli("onboarding", user, "approved", "-c", EXAM["course_id"], "--url", server.url)
     assert result.exit_code == 0, result.output
-    assert f"onboarding profile of {user}: approved-in-course (until " in result.output
+    assert (
+        f"onboarding profile of {user}: approved-in-course in {EXAM['course_id']} (until "
+        in result.output
+    )
     seen = ProviderClient(server.url, "abcd", "abcdsecret").onboarding_statuses(
         EXAM["course_id"], user_id=user
     )
     assert seen["status"] == "approved-in-course"
     result = cli("onboarding", user, "rejected", "--url", server.url)
     assert "onboarding profile of" in result.output and ": rejected" in result.output
+
+
+def test_onboarding_without_a_course_says_it_counts_in_every_course(live) -> None:
+    server, _ = live
+    result = cli("onboarding", "u-x", "approved", "--url", server.url)
+    assert result.exit_code == 0, result.output
+    assert "onboarding profile of u-x: approved in every course (until " in result.output
+    assert "approved-in-course" not in result.output
 
 
 def test_status_lists_attempts_and_shows_one_timeline(live) -> None:

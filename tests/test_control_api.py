@@ -520,3 +520,18 @@ def test_a_crash_is_in_the_review_and_with_verdict_from_session_makes_it_suspici
     # A keyword still wins over the session.
     keyword_id = register(client, auth, exam_id, user_id="third", email="c+passed@example.com")
     assert crash_then_submit(client, auth, exam_id, keyword_id)["status"] == "passed"
+
+
+def test_the_attempts_list_pages_in_order_when_asked(client, auth, exam_id) -> None:
+    ids = [register(client, auth, exam_id, user_id=f"pager{i}") for i in range(5)]
+    every = client.get("/mockprock/api/attempts", headers=BASIC).get_json()
+    assert [a["id"] for a in every] == ids  # unpaged: every attempt, oldest first
+    pages = [
+        client.get(f"/mockprock/api/attempts?page_size=2&page={n}", headers=BASIC).get_json()
+        for n in (1, 2, 3, 4)
+    ]
+    assert [[a["id"] for a in page] for page in pages] == [ids[:2], ids[2:4], ids[4:], []]
+    far = client.get(f"/mockprock/api/attempts?page_size=1000000&page={2**40}", headers=BASIC)
+    assert far.status_code == 200 and far.get_json() == []
+    refused = client.get("/mockprock/api/attempts?page_size=0", headers=BASIC)
+    assert refused.status_code == 400 and "page_size" in refused.get_json()["detail"]

@@ -1,4 +1,4 @@
-"""Per-client scoping (DESIGN §6): a client sees and steers its own exams, attempts,
+"""Per-client scoping: a client sees and steers its own exams, attempts,
 onboarding profiles, callbacks, journal and dashboard; another client's are a 404 and
 stay as they were."""
 

@@ -1,4 +1,4 @@
-"""Trust boundaries in process (DESIGN §6): where callbacks may go, who may change where
+"""Trust boundaries in process: where callbacks may go, who may change where
 secrets go, the store's privacy and the start-up warning. The live version, with a
 capture server that must receive nothing, is tests/test_trust_e2e.py."""
 

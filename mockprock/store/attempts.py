@@ -74,7 +74,10 @@ class AttemptQueries(Database):
         exam_id: str | None = None,
         user_id: str | None = None,
         client_id: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
+        """Attempts, oldest first; ``limit`` and ``offset`` select a page in SQL."""
         clauses, args = [], []
         if exam_id is not None:
             clauses.append("exam_id = ?")
@@ -86,8 +89,14 @@ class AttemptQueries(Database):
             clauses.append(CLIENT_OWNS_ATTEMPT)
             args.append(client_id)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        page = ""
+        if limit is not None:
+            page = " LIMIT ? OFFSET ?"
+            args += [limit, offset]
         return decode_all(
-            self.db.execute(f"SELECT * FROM attempts {where} ORDER BY created_at", args).fetchall()
+            self.db.execute(
+                f"SELECT * FROM attempts {where} ORDER BY created_at, rowid{page}", args
+            ).fetchall()
         )
 
     def latest_attempt_id(self, statuses: Iterable[str] = ()) -> str | None:

@@ -17,6 +17,7 @@ import sqlite3
 import stat
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -172,15 +173,40 @@ def make_private(path: str) -> None:
 # -- connections and transactions ------------------------------------------------------
 
 
+class _ThreadConnection:
+    """One thread's connection. It lives as long as the thread: the HTTP server's workers
+    are a fixed pool, so a connection (and its PRAGMAs) is opened once per worker, not
+    once per request; when a thread ends its locals go, and this closes the connection."""
+
+    def __init__(self, conn: sqlite3.Connection, owners: weakref.WeakSet) -> None:
+        self.conn = conn
+        self.owners = owners
+        owners.add(self)
+
+    def close(self) -> None:
+        self.owners.discard(self)
+        # Another thread's connection refuses to be closed here; it closes with its thread.
+        with contextlib.suppress(sqlite3.ProgrammingError):
+            self.conn.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
 class Database:
-    """One SQLite file: a connection per thread, transactions, the schema's version."""
+    """One SQLite file: a connection per thread, transactions, the schema's version.
+
+    Writers of this process queue for one lock before ``BEGIN IMMEDIATE``: SQLite's own
+    busy handler polls with sleeps of up to 100 ms, which under load was most of a
+    request's time (issue 11's profile); a lock hands the turn over at once. The busy
+    timeout still covers another process writing the same file."""
 
     def __init__(self, path: str, migrations: list[str] | None = None) -> None:
         self.path = path
         self.migrations = MIGRATIONS if migrations is None else migrations
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._connections: weakref.WeakSet[_ThreadConnection] = weakref.WeakSet()
+        self._write_lock = threading.Lock()
         make_private(path)
         try:
             self.migrate()
@@ -191,18 +217,23 @@ class Database:
     @property
     def db(self) -> sqlite3.Connection:
         """This thread's connection, opened on first use."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            # timeout: how long a writer waits for another one's lock (the busy timeout).
+        held = getattr(self._local, "connection", None)
+        if held is None:
+            # timeout: how long a writer waits for another process's lock (busy timeout).
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
+            # WAL with NORMAL: a commit survives a crash of the process; only a power
+            # failure may lose the last commits, never corrupt the file.
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
-        return conn
+            held = self._local.connection = _ThreadConnection(conn, self._connections)
+        return held.conn
+
+    @property
+    def in_transaction(self) -> bool:
+        """True inside :meth:`transaction` on this thread."""
+        return getattr(self._local, "hooks", None) is not None
 
     @contextmanager
     def transaction(
@@ -221,17 +252,19 @@ class Database:
             yield db
             return
         hooks = [] if on_commit is None else [on_commit]
-        db.execute("BEGIN IMMEDIATE")
-        self._local.hooks = hooks
-        try:
-            yield db
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        finally:
-            self._local.hooks = None
+        with self._write_lock:
+            db.execute("BEGIN IMMEDIATE")
+            self._local.hooks = hooks
+            try:
+                self.before_commit(db)
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            finally:
+                self._local.hooks = None
         for hook in hooks:
             try:
                 hook()
@@ -240,23 +273,20 @@ class Database:
                 # failure must not report the change itself as failed.
                 log.exception("after-commit hook %r failed", hook)
 
+    def before_commit(self, db: sqlite3.Connection) -> None:
+        """Runs first in every write transaction (the journal writes what waits, so its
+        entries cost no commit of their own)."""
+
     def release(self) -> None:
-        """Close this thread's connection. The HTTP server runs each request on a new
-        thread, so a connection kept past its request would only pile up."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            self._local.conn = None
-            with self._lock:
-                self._connections.remove(conn)
-            conn.close()
+        """Close this thread's connection now (a thread about to end or idle for long)."""
+        held = getattr(self._local, "connection", None)
+        if held is not None:
+            self._local.connection = None
+            held.close()
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._connections:
-                # A connection of another thread may already be closed.
-                with contextlib.suppress(sqlite3.ProgrammingError):
-                    conn.close()
-            self._connections.clear()
+        for held in list(self._connections):
+            held.close()
         self._local = threading.local()
 
     @property

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
+import threading
 import time
 from typing import Any
 
@@ -10,6 +13,16 @@ from mockprock.store.database import Database, decode_all
 
 
 class JournalQueries(Database):
+    """The journal is written in batches: a request's entry waits in memory and goes
+    into the next write transaction of any thread (it costs no commit of its own), or
+    is written when the journal is read, and when the store closes."""
+
+    def __init__(self, path: str, migrations: list[str] | None = None) -> None:
+        self._journal_lock = threading.Lock()
+        self._journal_pending: list[tuple[Any, ...]] = []
+        self._journal_keep = 500
+        super().__init__(path, migrations)
+
     def journal_request(
         self,
         method: str,
@@ -20,16 +33,41 @@ class JournalQueries(Database):
         response: str,
         keep: int,
     ) -> None:
-        with self.transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO journal (at, method, path, status, client_id, request, response) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (time.time(), method, path, status, client_id, json.dumps(request), response),
-            )
-            db.execute("DELETE FROM journal WHERE id <= ?", (cursor.lastrowid - keep,))
+        entry = (time.time(), method, path, status, client_id, request, response)
+        with self._journal_lock:
+            self._journal_pending.append(entry)
+            self._journal_keep = keep
+
+    def before_commit(self, db: sqlite3.Connection) -> None:
+        super().before_commit(db)
+        with self._journal_lock:
+            pending, self._journal_pending = self._journal_pending, []
+        if not pending:
+            return
+        db.executemany(
+            "INSERT INTO journal (at, method, path, status, client_id, request, response) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(*entry[:5], json.dumps(entry[5]), entry[6]) for entry in pending],
+        )
+        last = db.execute("SELECT max(id) FROM journal").fetchone()[0]
+        db.execute("DELETE FROM journal WHERE id <= ?", (last - self._journal_keep,))
+
+    def flush_journal(self) -> None:
+        """Write the entries waiting in memory now."""
+        with self._journal_lock:
+            waiting = bool(self._journal_pending)
+        if waiting and not self.in_transaction:
+            with self.transaction():
+                pass  # before_commit writes them
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.flush_journal()
+        super().close()
 
     def list_journal(self, limit: int = 100, client_id: str | None = None) -> list[dict[str, Any]]:
         """The last ``limit`` requests, oldest first; with ``client_id``, that client's."""
+        self.flush_journal()
         if client_id is None:
             rows = self.db.execute("SELECT * FROM journal ORDER BY id DESC LIMIT ?", (limit,))
         else:
@@ -43,6 +81,7 @@ class JournalQueries(Database):
         self, text: str, client_id: str, limit: int = 200
     ) -> list[dict[str, Any]]:
         """The client's requests whose path holds ``text`` (an attempt's id), oldest first."""
+        self.flush_journal()
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = self.db.execute(
             "SELECT * FROM journal WHERE client_id = ? AND path LIKE ? ESCAPE '\\' "

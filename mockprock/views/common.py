@@ -18,7 +18,7 @@ from werkzeug.exceptions import (
 from mockprock import payloads
 from mockprock.auth import AuthError, token_from_header
 from mockprock.errors import ProviderError
-from mockprock.journal import redact, redact_url
+from mockprock.journal import might_hold_secret, redact, redact_url
 from mockprock.services import provider, services
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,8 @@ def journal_response(response: Response) -> Response:
     except HTTPException:
         entry["body"] = "<too large to keep>"
     excerpt = "" if response.direct_passthrough else response.get_data(as_text=True)
-    if response.is_json:
+    # Parsed and written again only when it may hold a secret (the token's answer).
+    if response.is_json and might_hold_secret(excerpt):
         with contextlib.suppress(ValueError):
             excerpt = json.dumps(redact(json.loads(excerpt)))
     excerpt = excerpt[:2000]

@@ -49,7 +49,7 @@ def change_settings() -> Response:
 
 @bp.get("/attempts")
 def list_attempts() -> Response:
-    return jsonify(provider().list_attempts(g.client_id))
+    return jsonify(provider().list_attempts(g.client_id, request.args))
 
 
 @bp.get("/attempts/<attempt_id>")

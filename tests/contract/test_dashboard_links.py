@@ -171,5 +171,5 @@ def test_the_get_dashboard_script_still_works(course) -> None:
         page = open_page(url)
         assert 'data-view="course"' in page
         # A link shows its own client's courses only: the default client ``client``
-        # sees nothing of the exam ``abcd`` saved (DESIGN §6, per-client scoping).
+        # sees nothing of the exam ``abcd`` saved (per-client scoping).
         assert (exam_id in page) == bool(client)

@@ -1,0 +1,150 @@
+"""The HTTP server under the app: waitress, with read timeouts and a request log.
+
+waitress reads every request (headers and body) on its one I/O thread and hands only
+complete requests to a fixed pool of ``THREADS`` worker threads, so a slow or half-open
+connection holds a socket, never a thread. On top of waitress's own idle timeout a
+request's headers and body must all arrive within ``read_timeout_seconds`` of its first
+byte (a client trickling a byte at a time is closed too), and an idle keep-alive
+connection is closed after the same time. Measured against Werkzeug's development
+server and gunicorn in ``docs/performance.rst``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import quote
+
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.server import TcpWSGIServer
+from waitress.task import ErrorTask, ThreadedTaskDispatcher
+
+from mockprock.config import Settings
+from mockprock.journal import redact_url
+
+# Worker threads running the app. SQLite takes one writer at a time and the GIL one
+# thread of Python: more threads only queue inside the process, and starve the
+# callback senders (measured: with 16, ``ready`` reached the LMS 2-4 s late under load;
+# with 6, within 0.3 s at the same throughput; docs/performance.rst).
+THREADS = 6
+# Open connections accepted at once (an LMS keeps a pool per worker, browsers more);
+# past it waitress stops accepting until some close.
+CONNECTION_LIMIT = 1000
+
+access_log = logging.getLogger("mockprock.requests")
+
+
+class JsonErrorTask(ErrorTask):
+    """The server's own refusals (a header too large, a malformed request) as the JSON
+    error every route answers, not waitress's text page."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        body = json.dumps(
+            {"error": error.reason.lower().replace(" ", "_"), "detail": str(error.body)}
+        ).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class TimedChannel(HTTPChannel):
+    """A connection that knows when the request it is reading began to arrive."""
+
+    error_task_class = JsonErrorTask
+    request_began = 0.0
+
+    def received(self, data: bytes) -> bool:
+        if self.request is None and data:
+            self.request_began = time.time()
+        return super().received(data)
+
+
+class Server(TcpWSGIServer):
+    """waitress's server on a socket already listening, closing slow requests."""
+
+    channel_class = TimedChannel
+
+    def __init__(self, app: Callable, sock: socket.socket, read_timeout: float) -> None:
+        self.read_timeout = read_timeout
+        adj = Adjustments(
+            sockets=[sock],
+            threads=THREADS,
+            connection_limit=CONNECTION_LIMIT,
+            # waitress closes a connection idle this long (no bytes, no request running)...
+            channel_timeout=max(1, round(read_timeout)),
+            # ...and looks every this many seconds.
+            cleanup_interval=max(1, min(30, round(read_timeout / 2))),
+            ident="mockprock",
+        )
+        dispatcher = ThreadedTaskDispatcher()
+        dispatcher.set_thread_count(adj.threads)
+        super().__init__(
+            app,
+            {},
+            True,
+            sock,
+            dispatcher=dispatcher,
+            adj=adj,
+            bind_socket=False,
+            sockinfo=(sock.family, sock.type, sock.proto, sock.getsockname()),
+        )
+        self.port: int = self.effective_port
+
+    def maintenance(self, now: float) -> None:
+        super().maintenance(now)  # idle connections
+        cutoff = now - self.read_timeout
+        for channel in list(self.active_channels.values()):
+            # A request still arriving (nothing of it handed to the app yet) for too long.
+            arriving = channel.request is not None and not channel.requests
+            if arriving and channel.request_began < cutoff:
+                channel.will_close = True
+
+    # The interface ``processes.serve_until_stopped`` serves through.
+    def serve_forever(self) -> None:
+        self.run()  # returns after Ctrl-C, its workers stopped
+
+    def server_close(self) -> None:
+        self.close()
+
+
+def with_request_log(app: Callable) -> Callable:
+    """``app`` logging one line per request, as Werkzeug's server did: client, request
+    line (secret query values redacted), status and size."""
+
+    def logged(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        answer: list[str] = ["-", "-"]
+
+        def starting(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answer[0] = status.split(" ", 1)[0]
+            answer[1] = next((v for k, v in headers if k.lower() == "content-length"), "-")
+            return start_response(status, headers, exc_info)
+
+        result = app(environ, starting)
+        if access_log.isEnabledFor(logging.INFO):
+            uri = environ.get("REQUEST_URI") or quote(environ.get("PATH_INFO", ""))
+            access_log.info(
+                '%s "%s %s %s" %s %s',
+                environ.get("REMOTE_ADDR", "-"),
+                environ.get("REQUEST_METHOD"),
+                redact_url(uri),
+                environ.get("SERVER_PROTOCOL"),
+                *answer,
+            )
+        return result
+
+    return logged
+
+
+def make_server(app: Callable, sock: socket.socket, settings: Settings) -> Server:
+    """The server for ``app`` on ``sock`` (listening already; the server owns it now)."""
+    # A queue of requests waiting for a thread is what load looks like, not a fault.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    return Server(with_request_log(app), sock, settings.read_timeout_seconds)
