@@ -442,7 +442,7 @@ class Provider:
         """The client's attempts for the console: filtered, newest first, one page."""
         wanted = forms.attempt_filter(query)
         exams_by_id = {e["id"]: e for e in self.store.list_exams(client_id)}
-        return attempts.page(self.list_attempts(client_id), exams_by_id, **wanted)
+        return attempts.page(self.list_attempts(client_id, {}), exams_by_id, **wanted)
 
     def settings_form(self) -> list[dict[str, Any]]:
         return runtime_settings.form_fields(self.settings)
