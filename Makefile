@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: try run test pytest lint format install-run install-test install-node clean dist image
+.PHONY: try run test pytest lint format install-run install-test install-node clean dist image screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ test: install-test install-node
 ## pytest alone (no Node.js needed); pass options with PYTEST_ARGS="...".
 pytest: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Retake the README's screenshots (docs/*.png) in Chromium; not part of the tests or CI.
+screenshots: install-test install-node
+	MOCKPROCK_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/browser/test_pages.py \
+		-k "learner_opens or walks_the_dashboard or operator_crashes"
 
 format: install-test
 	$(BIN)/ruff format .

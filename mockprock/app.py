@@ -36,15 +36,27 @@ def create_app(
         store=store, provider=Provider(store, settings, explicit)
     )
 
-    from mockprock.views import common, control, dashboard, desktop, oauth, pages, provider_api
+    from mockprock.views import (
+        common,
+        console,
+        control,
+        dashboard,
+        desktop,
+        html,
+        oauth,
+        pages,
+        provider_api,
+    )
     from mockprock.views.openapi import bp as openapi_bp
 
     common.register_error_handlers(app)
+    html.init_app(app, store)
     app.register_blueprint(oauth.bp)
     app.register_blueprint(provider_api.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(desktop.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(console.bp)
     app.register_blueprint(openapi_bp)
     return app

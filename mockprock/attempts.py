@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from mockprock import desktop, exams, onboarding, proctoring_config, reviews, statuses
 from mockprock.config import Settings
-from mockprock.errors import found
+from mockprock.errors import found, not_found
 from mockprock.outbox import Outbox
 from mockprock.store import Store
 
@@ -187,6 +187,8 @@ def dashboard(store: Store, client_id: str, claims: dict[str, Any]) -> tuple[str
         context["exams"] = exams.course_overview(store, client_id, claims["course_id"])
         return "course", context
     exam = exams.get(store, claims["exam_id"], client_id)
+    if exam["course_id"] != claims["course_id"]:
+        raise not_found("exam", claims["exam_id"])  # links stay inside the token's course
     context["exam"] = exams.view(exam)
     if claims.get("attempt_id"):
         attempt = get(store, claims["attempt_id"], exam["id"])
@@ -196,3 +198,37 @@ def dashboard(store: Store, client_id: str, claims: dict[str, Any]) -> tuple[str
         return "config", context
     context["attempts"] = [view(a) for a in store.list_attempts(exam_id=exam["id"])]
     return "exam", context
+
+
+def page(
+    attempts: list[dict[str, Any]],
+    exams_by_id: dict[str, dict[str, Any]],
+    status: str | None,
+    text: str | None,
+    page: int,
+    page_size: int,
+) -> dict[str, Any]:
+    """One page of attempts, newest first, each with its exam's name; ``status`` keeps
+    one status, ``text`` those whose learner, exam or id holds it (any case)."""
+    wanted = (text or "").lower()
+    rows = []
+    for attempt in reversed(attempts):
+        exam = exams_by_id.get(attempt["exam_id"]) or {}
+        if status and attempt["status"] != status:
+            continue
+        haystack = " ".join(
+            str(attempt.get(k) or "") for k in ("id", "user_id", "full_name", "email")
+        )
+        if wanted and wanted not in (haystack + " " + (exam.get("exam_name") or "")).lower():
+            continue
+        rows.append({**attempt, "exam_name": exam.get("exam_name")})
+    pages = max(1, -(-len(rows) // page_size))
+    first = (min(page, pages) - 1) * page_size
+    return {
+        "attempts": rows[first : first + page_size],
+        "page": min(page, pages),
+        "pages": pages,
+        "total": len(rows),
+        "status": status,
+        "text": text,
+    }

@@ -65,3 +65,11 @@ def course_overview(store: Store, client_id: str, course_id: str) -> list[dict[s
         {**view(exam), "attempt_count": counts.get(exam["id"], 0)}
         for exam in store.list_exams(client_id, course_id)
     ]
+
+
+def set_rules(store: Store, exam: dict[str, Any], rules: dict[str, bool]) -> dict[str, Any]:
+    """Switch the exam's rules (a reviewer's configuration view); other fields stay."""
+    with store.transaction():
+        store.save_exam(exam["id"], exam["client_id"], {**exam, "rules": rules}, exam["payload"])
+    log.info("exam %s rules set: %s", exam["id"], ", ".join(f"{k}={v}" for k, v in rules.items()))
+    return get(store, exam["id"], exam["client_id"])

@@ -6,11 +6,12 @@ that decide where secrets go (``trust.SECRET_ROUTING``) change only for an opera
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from mockprock import payloads, trust
+from mockprock import forms, payloads, trust
 from mockprock.config import Settings, SettingsError
 from mockprock.errors import ProviderError, bad_request
 from mockprock.store import Store
@@ -121,3 +122,59 @@ def resettable(current: Settings, stored: dict[str, Any], is_admin: bool) -> lis
     client, all but those deciding where secrets go."""
     operator = trust.operator_refusal(current, is_admin, list(trust.SECRET_ROUTING)) is None
     return [name for name in stored if operator or name not in trust.SECRET_ROUTING]
+
+
+def form_fields(settings: Settings) -> list[dict[str, Any]]:
+    """The changeable settings as the console's form shows them: name, help, value,
+    ``kind`` (bool, int, float, text, secret) and choices. A secret's value is never
+    shown, only whether it is set."""
+    out = []
+    by_name = {f.name: f for f in dataclasses.fields(settings)}
+    for name in RUNTIME_SETTINGS:
+        spec = by_name[name]
+        value = getattr(settings, name)
+        secret = bool(spec.metadata.get("secret"))
+        kinds = {bool: "bool", int: "int", float: "float", tuple: "list"}
+        kind = "secret" if secret else kinds.get(type(value), "text")
+        out.append(
+            {
+                "name": name,
+                "help": spec.metadata.get("help", ""),
+                "kind": kind,
+                # A list of origins shows (and is typed) comma-separated.
+                "value": None if secret else ", ".join(value) if kind == "list" else value,
+                "is_set": bool(value),
+                "choices": spec.metadata.get("choices"),
+            }
+        )
+    return out
+
+
+def changes_from_form(settings: Settings, form: Mapping[str, str]) -> dict[str, Any]:
+    """The settings a console form changes, typed as the settings are: an unticked box
+    is false, an empty secret keeps the one set (``clear-<name>`` clears it)."""
+    changes: dict[str, Any] = {}
+    for field in form_fields(settings):
+        name, kind = field["name"], field["kind"]
+        if kind == "bool":
+            value: Any = form.get(name) == "on"
+        elif name not in form:
+            continue
+        elif kind == "secret":
+            if form.get(f"clear-{name}") == "on":
+                changes[name] = ""
+            elif form[name]:
+                changes[name] = form[name]
+            continue
+        elif kind in ("int", "float"):
+            value = forms.number_field(form, name, default=field["value"])
+            value = int(value) if kind == "int" and value == int(value) else value
+        elif kind == "list":
+            value = ", ".join(form[name].replace(",", " ").split())
+        else:
+            value = form[name].strip()
+            if name in CLEARABLE and not value and field["value"] is None:
+                continue
+        if value != field["value"]:
+            changes[name] = value
+    return changes

@@ -39,6 +39,16 @@ class SettingsQueries(Database):
             self._signing_key = key
         return self._signing_key
 
+    def session_secret(self) -> str:
+        """The key signing the pages' session cookies, made once and kept (sign-ins
+        survive a restart). Never logged or shown."""
+        with self.transaction():
+            key = self.get_meta("session_secret")
+            if key is None:
+                key = secrets.token_urlsafe(48)
+                self.set_meta("session_secret", key)
+        return key
+
     # -- simulation knobs changed at run time (control API) ------------------------
 
     def settings_overrides(self) -> dict[str, Any]:

@@ -1,0 +1,163 @@
+"""The operator console (``/mockprock/``): the control API as pages.
+
+Sign in with an accepted provider client's id and secret; the client is kept in the
+signed session cookie and every form carries the session's CSRF token. The console calls
+the same facade methods as the control API (``views/control.py``), so the same rules
+apply to both. Each action answers with a redirect back to the console (303) and a
+one-line message; ``refresh.js`` keeps the lists current without reloading the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from mockprock import forms, statuses
+from mockprock.errors import ProviderError
+from mockprock.views.common import provider
+from mockprock.views.html import check_csrf
+
+bp = Blueprint("console", __name__, url_prefix="/mockprock")
+
+SESSION_KEY = "console_client"
+# The query a console action returns to (the attempts filter and page), carried in each
+# form as ``back_<name>`` so it never mixes with the form's own fields.
+KEPT_QUERY = ("status", "q", "page")
+
+
+@bp.before_request
+def require_sign_in() -> Response | None:
+    if request.method == "POST":
+        check_csrf()
+    g.client_id = session.get(SESSION_KEY)
+    if g.client_id is None and request.endpoint not in ("console.home", "console.sign_in"):
+        return redirect(url_for(".home"), 303)
+    return None
+
+
+def _back() -> Response:
+    kept = {k: request.form[f"back_{k}"] for k in KEPT_QUERY if request.form.get(f"back_{k}")}
+    return redirect(url_for(".home", **kept), 303)
+
+
+def _act(action: Callable[[], str]) -> Response:
+    """Run a console action; its message (or the refusal's) shows on the next page."""
+    try:
+        flash(action(), "done")
+    except ProviderError as exc:
+        flash(f"Refused: {exc.detail}", "refused")
+    return _back()
+
+
+@bp.get("/")
+def home() -> str:
+    if g.client_id is None:
+        return render_template("console_sign_in.html")
+    return render_template(
+        "console.html",
+        client_id=g.client_id,
+        settings_fields=provider().settings_form(),
+        listing=provider().attempts_page(g.client_id, request.args),
+        attempt_statuses=sorted(statuses.ATTEMPT_STATUSES),
+        verdicts=statuses.REVIEW_STATUSES,
+        desktop_states=statuses.DESKTOP_STATES,
+        profile_settings=statuses.PROFILE_SETTINGS,
+        profiles=provider().onboarding_profiles(g.client_id),
+        callbacks=provider().callbacks(g.client_id, {"limit": "50"})[::-1],
+        journal=provider().requests(g.client_id, {"limit": "50"})[::-1],
+    )
+
+
+@bp.post("/sign-in")
+def sign_in() -> Response:
+    client_id = request.form.get("client_id", "")
+    if not provider().check_client(client_id, request.form.get("client_secret", "")):
+        flash("Unknown client or wrong secret.", "refused")
+        return redirect(url_for(".home"), 303)
+    session[SESSION_KEY] = client_id
+    return redirect(url_for(".home"), 303)
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    session.pop(SESSION_KEY, None)
+    return redirect(url_for(".home"), 303)
+
+
+@bp.post("/settings")
+def change_settings() -> Response:
+    def change() -> str:
+        changed = provider().change_settings_from_form(g.client_id, request.form)
+        return f"Settings changed: {', '.join(changed)}." if changed else "Nothing changed."
+
+    return _act(change)
+
+
+@bp.post("/attempts/<attempt_id>/ready")
+def send_ready(attempt_id: str) -> Response:
+    def ready() -> str:
+        row = provider().send_ready_now(g.client_id, attempt_id)
+        return f"Ready callback {row['id']} for attempt {attempt_id} is {row['state']}."
+
+    return _act(ready)
+
+
+@bp.post("/attempts/<attempt_id>/review")
+def queue_review(attempt_id: str) -> Response:
+    def review() -> str:
+        body = forms.verdict_form(request.form, None, source="console")
+        answer = provider().queue_decision(g.client_id, attempt_id, body)
+        verdict = answer["decision"]["status"]
+        return f"Verdict {verdict} for attempt {attempt_id}: sent {answer['sends']}."
+
+    return _act(review)
+
+
+@bp.post("/attempts/<attempt_id>/desktop")
+def set_desktop(attempt_id: str) -> Response:
+    def fault() -> str:
+        body: dict[str, object] = {"state": request.form.get("state", "")}
+        if (request.form.get("latency_ms") or "").strip():
+            body["latency_ms"] = int(forms.number_field(request.form, "latency_ms"))
+        shown = provider().set_desktop_fault(g.client_id, attempt_id, body)
+        return (
+            f"Desktop application of attempt {attempt_id}: {shown['state']}, "
+            f"{shown['latency_ms']} ms latency."
+        )
+
+    return _act(fault)
+
+
+@bp.post("/callbacks/<int:callback_id>/retry")
+def retry_callback(callback_id: int) -> Response:
+    def retry() -> str:
+        row = provider().retry_callback(g.client_id, callback_id)
+        return f"Callback {callback_id} retried: {row['state']}."
+
+    return _act(retry)
+
+
+@bp.post("/onboarding")
+def set_onboarding() -> Response:
+    def profile() -> str:
+        user_id = (request.form.get("user_id") or "").strip()
+        if not user_id:
+            raise ProviderError(400, "invalid_request", "name the learner (user id)")
+        body = {"status": request.form.get("status", "")}
+        if (request.form.get("course_id") or "").strip():
+            body["course_id"] = request.form["course_id"].strip()
+        shown = provider().set_onboarding_profile(g.client_id, user_id, body)
+        return f"Onboarding profile of {user_id}: {shown['status']}."
+
+    return _act(profile)

@@ -1,0 +1,84 @@
+"""What every page shares: security headers, the signed session cookie, CSRF tokens and
+times shown to people. Pages carry no inline script or style, so the CSP allows none."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import datetime, timezone
+
+from flask import Flask, Response, request, session
+from markupsafe import Markup, escape
+
+from mockprock.errors import ProviderError
+from mockprock.store import Store
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'self'"
+)
+# Paths whose pages hold a token in the URL or show a signed-in session: never cached.
+PRIVATE_PREFIXES = ("/api/v1/instructor/", "/mockprock/")
+CSRF_FIELD = "csrf_token"
+
+
+def security_headers(response: Response) -> Response:
+    """Every answer: no sniffing, no referrer. Pages: the CSP and no framing."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    if response.mimetype == "text/html":
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response.headers["X-Frame-Options"] = "DENY"
+    if "jwt" in request.args or request.path.startswith(PRIVATE_PREFIXES):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def csrf_token() -> str:
+    """The session's CSRF token, made on first use; every form carries it."""
+    if CSRF_FIELD not in session:
+        session[CSRF_FIELD] = secrets.token_urlsafe(32)
+    return session[CSRF_FIELD]
+
+
+def check_csrf() -> None:
+    """A form post must carry the session's CSRF token (403 otherwise, nothing changed)."""
+    expected = session.get(CSRF_FIELD)
+    given = request.form.get(CSRF_FIELD, "")
+    if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
+        raise ProviderError(
+            403,
+            "csrf_failed",
+            "The form's security token is missing or out of date; reload the page and "
+            "send it again.",
+        )
+
+
+def moment(epoch: float | str | None) -> Markup:
+    """A ``<time>`` element: UTC in the page, the reader's local time once the page's
+    script runs (``data-local``)."""
+    if epoch is None or epoch == "":
+        return Markup("—")
+    when = (
+        datetime.fromisoformat(epoch)
+        if isinstance(epoch, str)
+        else datetime.fromtimestamp(epoch, timezone.utc)
+    )
+    iso = when.astimezone(timezone.utc).isoformat(timespec="seconds")
+    text = when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return Markup('<time datetime="{}" data-local>{}</time>').format(escape(iso), text)
+
+
+def init_app(app: Flask, store: Store) -> None:
+    """The session cookie's key (made once, kept in the store), cookie rules, headers."""
+    app.secret_key = store.session_secret()
+    app.config.update(
+        SESSION_COOKIE_NAME="mockprock_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.after_request(security_headers)
+    app.add_template_global(csrf_token)
+    app.add_template_global(CSRF_FIELD, "csrf_field")
+    app.add_template_filter(moment)
