@@ -11,7 +11,6 @@ from flask import Flask, Response, request, session
 from markupsafe import Markup, escape
 
 from mockprock.errors import ProviderError
-from mockprock.store import Store
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -70,9 +69,9 @@ def moment(epoch: float | str | None) -> Markup:
     return Markup('<time datetime="{}" data-local>{}</time>').format(escape(iso), text)
 
 
-def init_app(app: Flask, store: Store) -> None:
-    """The session cookie's key (made once, kept in the store), cookie rules, headers."""
-    app.secret_key = store.session_secret()
+def init_app(app: Flask, session_secret: str) -> None:
+    """The session cookie's key (made once and kept in the store), cookie rules, headers."""
+    app.secret_key = session_secret
     app.config.update(
         SESSION_COOKIE_NAME="mockprock_session",
         SESSION_COOKIE_HTTPONLY=True,
