@@ -226,10 +226,19 @@ def test_callbacks_wait_for_an_lms_that_is_down_then_all_arrive_once(
     wait_for(retried, what="every callback tried twice against the absent LMS")
     assert all("failed" in row["last_error"] for row in f.control.callbacks())
 
+    # The LMS comes back knowing the attempts, as the real one would: hold the callbacks
+    # (no credentials) until the stand-in has them, else a retry landing between its
+    # start and the registrations is refused for good (404/400), as a real LMS refuses.
+    f.control.change_settings(lms_client_secret="")
+    wait_for(
+        lambda: all(r["state"] == "held" for r in f.control.callbacks()),
+        what="every callback held without credentials",
+    )
     stub = start_lms_stub("--port", str(port))
     assert stub.url == lms_url
     for attempt_id in attempts:
         f.lms.add_attempt(attempt_id, status="submitted")
+    f.control.change_settings(lms_client_secret=LMS_CLIENT[1])
     wait_for(
         lambda: all(r["state"] == "delivered" for r in f.control.callbacks()),
         timeout=30,
