@@ -114,3 +114,33 @@ def test_a_guest_needs_its_lms_and_removing_it_wipes_what_it_made(served):
     assert client.delete(f"/mockprock/api/guests/{guest[0]}", auth=guest).status_code == 200
     assert store.list_exams(guest[0]) == []
     assert client.get("/mockprock/api/settings", auth=guest).status_code == 401
+
+
+def test_while_a_guest_exists_each_callback_goes_with_its_own_clients_credentials(served):
+    app, client = served()  # the server itself has no LMS credentials
+    made = client.post("/mockprock/api/guests", json=GUEST_LMS, auth=("abcd", "abcdsecret"))
+    guest = (made.get_json()["client_id"], made.get_json()["client_secret"])
+    ids = {}
+    for who, lms_host in (
+        (("abcd", "abcdsecret"), ATTEMPT["lms_host"]),
+        (guest, GUEST_LMS["lms_url"]),
+    ):
+        auth = {"Authorization": f"JWT {get_token(client, *who)}"}
+        exam_id = client.post("/api/v1/exam/", json=EXAM, headers=auth).get_json()["id"]
+        attempt = {**ATTEMPT, "lms_host": lms_host}
+        attempt_id = client.post(f"/api/v1/exam/{exam_id}/attempt/", json=attempt, headers=auth)
+        ids[who[0]] = attempt_id.get_json()["id"]
+        client.post(f"/mockprock/api/attempts/{ids[who[0]]}/ready", auth=who)
+    outbox = app.extensions["mockprock"].provider.outbox
+    store = app.extensions["mockprock"].store
+    (user_row,) = store.list_callbacks(ids["abcd"])
+    assert user_row["state"] == "held"
+    # Made due as if released: the dispatcher holds it again, and sends only the guest's.
+    store.update_callback(user_row["id"], state="pending")
+    outbox.run_due()
+    (user_row,) = store.list_callbacks(ids["abcd"])
+    (guest_row,) = store.list_callbacks(ids[guest[0]])
+    assert (user_row["state"], user_row["tries"]) == ("held", 0)
+    # Nothing listens at the guest's LMS: it was tried there, and waits to be tried again.
+    assert (guest_row["state"], guest_row["tries"]) == ("pending", 1)
+    assert GUEST_LMS["lms_url"] in guest_row["last_error"]
