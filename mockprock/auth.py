@@ -47,10 +47,23 @@ class ClientRegistry:
     ) -> None:
         self._clients = dict(clients or {})
         self._admins = dict(admins or {})
+        # Clients an operator made for a while (``mockprock conformance``'s): never stored.
+        self._guests: dict[str, str] = {}
+
+    def add_guest(self, client_id: str, secret: str) -> None:
+        self._guests[client_id] = secret
+
+    def remove_guest(self, client_id: str) -> bool:
+        return self._guests.pop(client_id, None) is not None
+
+    def is_guest(self, client_id: str) -> bool:
+        return client_id in self._guests
 
     def secret_for(self, client_id: str) -> str | None:
         if not client_id:
             return None
+        if client_id in self._guests:
+            return self._guests[client_id]
         if client_id in self._admins:
             return self._admins[client_id]
         if self._clients:

@@ -26,6 +26,7 @@ from mockprock import (
 )
 from mockprock.auth import ClientRegistry, issue_token, verify_token
 from mockprock.config import Settings
+from mockprock.guests import Guests
 from mockprock.lms import LmsClient
 from mockprock.outbox import Outbox
 from mockprock.provider_pages import PagesFacade
@@ -54,17 +55,30 @@ class Provider(PagesFacade):
         self.start_settings = settings
         self.settings = runtime_settings.with_stored_overrides(store, settings, explicit)
         self.clients = clients or ClientRegistry(settings.client_secrets, settings.admin_secrets)
+        self.guests = Guests(store, self.clients)
         self.outbox = Outbox(
             store,
             lambda: self.settings,
             lms,
-            prepare=lambda row: reviews.compose_for_sending(store, self.settings, row, self.now()),
+            prepare=lambda row: reviews.compose_for_sending(
+                store, self.attempt_settings(row["attempt_id"]), row, self.now()
+            ),
             on_delivered=self._delivered,
+            attempt_settings=self.attempt_settings,
+            has_guests=lambda: bool(self.guests),
         )
 
     @staticmethod
     def now() -> datetime:
         return datetime.now(timezone.utc)
+
+    def settings_of(self, client_id: str | None) -> Settings:
+        """The settings a client's requests go by: a guest client's own, else the server's."""
+        return self.guests.settings_of(client_id, self.settings)
+
+    def attempt_settings(self, attempt_id: str) -> Settings:
+        """The settings an attempt's callbacks and rules go by: its client's."""
+        return self.guests.settings_for_attempt(attempt_id, self.settings)
 
     # -- who may call ----------------------------------------------------------------
 
@@ -107,7 +121,7 @@ class Provider(PagesFacade):
         exam = exams.get(self.store, exam_id, client_id)
         attempt = payloads.new_attempt(payload)
         return attempts.register(
-            self.store, exam, attempt, payload, self.settings.onboarding, self.now()
+            self.store, exam, attempt, payload, self.settings_of(client_id).onboarding, self.now()
         )
 
     def get_attempt(
@@ -129,7 +143,7 @@ class Provider(PagesFacade):
         return attempts.set_status(
             self.store,
             self.outbox,
-            self.settings,
+            self.settings_of(client_id),
             client_id,
             exam_id,
             attempt_id,
@@ -166,24 +180,30 @@ class Provider(PagesFacade):
 
     def schedule_ready(self, attempt_id: str, delay_seconds: float | None = None) -> bool:
         return attempts.queue_ready(
-            self.store, self.outbox, self.settings, attempt_id, delay_seconds
+            self.store, self.outbox, self.attempt_settings(attempt_id), attempt_id, delay_seconds
         )
 
     def send_ready_now(self, client_id: str, attempt_id: str) -> dict[str, Any]:
         return self._shown(
-            attempts.send_ready_now(self.store, self.outbox, self.settings, client_id, attempt_id)
+            attempts.send_ready_now(
+                self.store, self.outbox, self.settings_of(client_id), client_id, attempt_id
+            )
         )
 
     def compose_review(self, attempt: dict[str, Any]) -> dict[str, Any]:
         """The review an attempt would get if it were sent now."""
-        return reviews.compose(self.store, self.settings, attempt, self.now())
+        return reviews.compose(
+            self.store, self.attempt_settings(attempt["id"]), attempt, self.now()
+        )
 
     def queue_decision(
         self, client_id: str, attempt_id: str, payload: dict[str, Any]
     ) -> dict[str, Any]:
         decision = payloads.decision(payload)
         attempt = attempts.get(self.store, attempt_id, client_id=client_id)
-        answer = reviews.queue_decision(self.store, self.outbox, self.settings, attempt, decision)
+        answer = reviews.queue_decision(
+            self.store, self.outbox, self.settings_of(client_id), attempt, decision
+        )
         if answer["callback"] is not None:
             answer["callback"] = self._shown(answer["callback"])
         return answer
@@ -195,7 +215,7 @@ class Provider(PagesFacade):
                 row["attempt_id"],
                 row["payload"]["status"],
                 self.now(),
-                self.settings.onboarding_valid_days,
+                self.attempt_settings(row["attempt_id"]).onboarding_valid_days,
             )
 
     def _shown(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -214,16 +234,21 @@ class Provider(PagesFacade):
 
     # -- the control API ---------------------------------------------------------------
 
-    def settings_view(self) -> dict[str, Any]:
+    def settings_view(self, client_id: str | None = None) -> dict[str, Any]:
         return {
-            **self.settings.public(),
+            **self.settings_of(client_id).public(),
             "changeable": list(runtime_settings.RUNTIME_SETTINGS),
+            "guest": self.guests.is_guest(client_id),
         }
 
     def change_settings(self, client_id: str, changes: Any) -> Settings:
         """Apply ``changes`` (checked, all or nothing; where secrets go only for an
         operator), keep them across a restart, and release held callbacks when LMS
-        credentials arrive."""
+        credentials arrive. A guest client changes its own settings only."""
+        if self.guests.is_guest(client_id):
+            new = self.guests.change(client_id, changes)
+            self.outbox.wake()
+            return new
         new, kept = runtime_settings.changed(
             self.settings, changes, is_admin=self.is_admin(client_id)
         )
@@ -234,11 +259,23 @@ class Provider(PagesFacade):
         self.outbox.wake()  # the retry timing may have changed what is due
         return new
 
+    def add_guest(self, client_id: str, payload: Any) -> dict[str, Any]:
+        """A guest client with settings of its own (an operator's act; see ``guests``)."""
+        return self.guests.add(client_id, self.settings, self.is_admin(client_id), payload)
+
+    def remove_guest(self, client_id: str, guest_id: str) -> None:
+        """Forget a guest client and wipe its state (its operator's act, or its own)."""
+        self.guests.remove(client_id, guest_id, self.settings, self.is_admin(client_id))
+
     def reset(self, client_id: str) -> None:
         """Wipe the client's state (exams, attempts, callbacks, profiles, its journal) and
         the stored settings changes; those deciding where secrets go only when the client
-        is an operator (others' data, and those settings, stay)."""
+        is an operator (others' data, and those settings, stay). A guest client's reset
+        forgets its own changes only."""
         self.store.reset_client(client_id)
+        if self.guests.is_guest(client_id):
+            self.guests.start_over(client_id, self.start_settings)
+            return
         forget = runtime_settings.resettable(
             self.settings, self.store.settings_overrides(), self.is_admin(client_id)
         )
@@ -260,7 +297,7 @@ class Provider(PagesFacade):
             setting["status"],
             setting["course_id"],
             self.now(),
-            self.settings.onboarding_valid_days,
+            self.settings_of(client_id).onboarding_valid_days,
         )
 
     def onboarding_profile(self, client_id: str, user_id: str) -> dict[str, Any]:
@@ -318,7 +355,9 @@ class Provider(PagesFacade):
     def desktop_start(self, attempt_id: str | None, origin: str | None) -> desktop.AppAnswer:
         """Start the application; a start that works queues the ``ready`` callback."""
         resolved = self.desktop_attempt(attempt_id, "start", origin)
-        answer = desktop.start(self.store, resolved, self.settings.desktop_default)
+        answer = desktop.start(
+            self.store, resolved, self.attempt_settings(resolved).desktop_default
+        )
         if answer.ok:
             self.schedule_ready(resolved)
         return answer
@@ -328,7 +367,9 @@ class Provider(PagesFacade):
 
     def desktop_stop(self, attempt_id: str | None, origin: str | None) -> desktop.AppAnswer:
         resolved = self.desktop_attempt(attempt_id, "stop", origin)
-        return desktop.stop(self.store, resolved, self.settings.upload_delay_seconds)
+        return desktop.stop(
+            self.store, resolved, self.attempt_settings(resolved).upload_delay_seconds
+        )
 
     def desktop_session(self, client_id: str, attempt_id: str) -> dict[str, Any]:
         attempts.get(self.store, attempt_id, client_id=client_id)

@@ -20,6 +20,7 @@ from mockprock import (
     runtime_settings,
     statuses,
     timeline,
+    trust,
 )
 from mockprock.auth import AuthError, ClientRegistry, verify_lms_token
 from mockprock.config import Settings
@@ -79,10 +80,12 @@ class PagesFacade:
         """Whether callbacks can reach the LMS now: ``ok`` and a sentence saying why."""
         credentials = self.outbox.credentials()
         if credentials is None:
+            at_run_time = trust.run_time_route(self.settings)
             return {
                 "ok": False,
-                "said": "no LMS credentials: ready and reviewed callbacks are held until "
-                "--lms-client-id and --lms-client-secret are set",
+                "said": "no LMS credentials: ready and reviewed callbacks are held until the "
+                "server has them; restart it with --lms-client-id and --lms-client-secret"
+                + (f" (or set them {at_run_time})" if at_run_time else ""),
             }
         try:
             self.outbox.lms.token(credentials)
@@ -133,8 +136,8 @@ class PagesFacade:
         exams_by_id = {e["id"]: e for e in self.store.list_exams(client_id)}
         return attempts.page(self.list_attempts(client_id, {}), exams_by_id, **wanted)
 
-    def settings_form(self) -> list[dict[str, Any]]:
-        return runtime_settings.form_fields(self.settings)
+    def settings_form(self, client_id: str) -> list[dict[str, Any]]:
+        return runtime_settings.form_fields(self.settings, self.clients.is_admin(client_id))
 
     def change_settings_from_form(self, client_id: str, form: Mapping[str, str]) -> list[str]:
         """The console's settings form: change what differs (as the control API would,

@@ -36,7 +36,7 @@ try:
     from mockprock.app import create_app
     from mockprock.processes import command_help, serve_until_stopped
     from mockprock.serving import make_server
-    from mockprock.trust import exposure_warning
+    from mockprock.trust import exposure_warning, run_time_route
 except ModuleNotFoundError as exc:  # the wheel installed without its `server` extra
     raise missing_extra(exc, "python -m mockprock.server") from None
 
@@ -104,7 +104,7 @@ def banner(settings: Settings, port: int, command: str) -> str:
     lines = [
         f"  state in {settings.db}; LMS at {settings.lms_root}",
         f"  callbacks go only to the LMS origins {', '.join(settings.lms_origins)} "
-        "(add one with --allow-lms-origin)",
+        "(add one by restarting with --allow-lms-origin ORIGIN)",
     ]
     warning = exposure_warning(settings)
     if warning:
@@ -116,12 +116,16 @@ def banner(settings: Settings, port: int, command: str) -> str:
             f"  `--url {url}` or `export MOCKPROCK_URL={url}`."
         )
     if not (settings.lms_client_id and settings.lms_client_secret):
+        at_run_time = run_time_route(settings)
+        how = f"restart with\n  `{command} CLIENT_ID CLIENT_SECRET`" + (
+            f", or set them at run time\n  {at_run_time} (lms_client_id, lms_client_secret)."
+            if at_run_time
+            else "."
+        )
         lines.append(
             "  No LMS credentials: the server runs, but callbacks to the LMS wait until it has\n"
             f"  them. Create an OAuth application at {settings.lms_admin_url}\n"
-            "  (client type confidential, grant type client credentials) and restart with\n"
-            f"  `{command} CLIENT_ID CLIENT_SECRET`, or set them at run time\n"
-            "  with PATCH /mockprock/api/settings (lms_client_id, lms_client_secret)."
+            f"  (client type confidential, grant type client credentials) and {how}"
         )
     return "\n".join(lines) + "\n"
 

@@ -96,7 +96,8 @@ class Server(TcpWSGIServer):
             bind_socket=False,
             sockinfo=(sock.family, sock.type, sock.proto, sock.getsockname()),
         )
-        self.port: int = self.effective_port
+        # waitress gives the port as text; the banner compares it with DEFAULT_PORT.
+        self.port: int = int(self.effective_port)
 
     def maintenance(self, now: float) -> None:
         super().maintenance(now)  # idle connections

@@ -46,11 +46,12 @@ def callback_refusal(url: str, settings: Settings) -> str | None:
     if origin is not None and origin in settings.lms_origins:
         return None
     shown = origin or url
+    at_run_time = run_time_route(settings)
+    also = f" (or set allowed_lms_origins {at_run_time})" if at_run_time else ""
     return (
         f"not sent: {shown} is not an allowed LMS origin (allowed: "
-        f"{', '.join(settings.lms_origins)}); if that is your LMS, start the server with "
-        f"--allow-lms-origin {shown} (or set allowed_lms_origins through the control API), "
-        "then retry the callback"
+        f"{', '.join(settings.lms_origins)}); if that is your LMS, restart the server with "
+        f"--allow-lms-origin {shown}{also}, then retry the callback"
     )
 
 
@@ -100,6 +101,17 @@ def listens_on_loopback_only(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def run_time_route(settings: Settings) -> str | None:
+    """How the settings that decide where secrets go can change while this server runs,
+    as a hint's words; None when nobody may (only a restart with flags changes them), so
+    a hint never names an action that would be refused."""
+    if settings.admins:
+        return "as an operator (a client named with --admin) with PATCH /mockprock/api/settings"
+    if listens_on_loopback_only(settings.host):
+        return "with PATCH /mockprock/api/settings"
+    return None
 
 
 def operator_refusal(settings: Settings, is_admin: bool, names: list[str]) -> ProviderError | None:

@@ -67,7 +67,7 @@ def home() -> str:
     return render_template(
         "console.html",
         client_id=g.client_id,
-        settings_fields=provider().settings_form(),
+        settings_fields=provider().settings_form(g.client_id),
         listing=provider().attempts_page(g.client_id, request.args),
         attempt_statuses=sorted(statuses.ATTEMPT_STATUSES),
         verdicts=statuses.REVIEW_STATUSES,

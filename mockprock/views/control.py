@@ -35,13 +35,27 @@ def require_credentials() -> None:
 
 @bp.get("/settings")
 def get_settings() -> Response:
-    return jsonify(provider().settings_view())
+    return jsonify(provider().settings_view(g.client_id))
 
 
 @bp.patch("/settings")
 def change_settings() -> Response:
     provider().change_settings(g.client_id, json_body())
-    return jsonify(provider().settings_view())
+    return jsonify(provider().settings_view(g.client_id))
+
+
+# -- guest clients (the conformance kit's) ---------------------------------------------
+
+
+@bp.post("/guests")
+def add_guest() -> tuple[Response, int]:
+    return jsonify(provider().add_guest(g.client_id, json_body())), 201
+
+
+@bp.delete("/guests/<guest_id>")
+def remove_guest(guest_id: str) -> Response:
+    provider().remove_guest(g.client_id, guest_id)
+    return jsonify({"removed": guest_id})
 
 
 # -- attempts -------------------------------------------------------------------------
