@@ -1,10 +1,12 @@
 """mockprock's Tutor plugin: proctored exams in ``tutor local`` and ``tutor dev``.
 
-Enabled, it puts the backend and the browser worker in the openedx image, the
+Enabled, it puts the backend and the browser worker in an openedx image of its own
+(which ``launch`` builds, and whose assets build fails loudly without the worker), the
 proctoring settings in LMS and Studio, the provider server beside them as the compose
-service ``mockprock``, and an init task that gives the server an LMS account to call
-back with. Every file it renders is under ``patches/`` and ``templates/``; every value
-a user may change is a ``MOCKPROCK_*`` setting below (``tutor config save --set``).
+service ``mockprock``, an init task that gives the server an LMS account to call back
+with, and ``do mockprock-demo`` (a course to try). Every file it renders is under
+``patches/`` and ``templates/``; every value a user may change is a ``MOCKPROCK_*``
+setting below (``tutor config save --set``).
 """
 
 from __future__ import annotations
