@@ -70,8 +70,8 @@ hooks.Filters.CONFIG_DEFAULTS.add_items(
 
 @hooks.Filters.CONFIG_DEFAULTS.add(priority=hooks.priorities.LOW)
 def _run_the_built_openedx_image(items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
-    # Every service of the openedx image (lms, cms, their workers and jobs; in dev, the
-    # workers) runs the image this plugin builds. A default, not an override: Tutor saves
+    # Every service of the openedx image in local (lms, cms, their workers and jobs) runs
+    # the image this plugin builds. A default, not an override: Tutor saves
     # overrides rendered in config.yml, where the tag would outlive an upgrade. Moved last,
     # because Tutor renders each setting once, in order, and this one names ours; a value
     # the user saved still wins.
