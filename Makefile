@@ -19,8 +19,17 @@ $(VENV)/.installed-test: setup.cfg setup.py | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[server,test,edx,tutor]'
 	touch $@ $(VENV)/.installed-server
 
+# Tutor 21 beside the 22 of the test extra, for the plugin's rendering tests (one tutor
+# per environment): only tutor and this checkout (no dependencies: the plugin needs none).
+TUTOR21 := $(VENV)/tutor21
+$(TUTOR21)/.installed: setup.cfg setup.py | $(BIN)/python
+	$(PYTHON) -m venv $(TUTOR21)
+	$(TUTOR21)/bin/pip install --quiet "tutor>=21,<22"
+	$(TUTOR21)/bin/pip install --quiet --no-deps -e .
+	touch $@
+
 install-run: $(VENV)/.installed-server
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test $(TUTOR21)/.installed
 
 # The worker's npm packages (@edx/edx-proctoring), exactly as package-lock.json pins them.
 node_modules/.installed: package.json package-lock.json
