@@ -14,7 +14,7 @@ from typing import Any
 
 import jwt
 
-from mockprock.jwt_warnings import InsecureKeyLengthWarning
+from mockprock.jwt_compat import InsecureKeyLengthWarning
 
 ALGORITHM = "HS256"
 ISSUER = "mockprock"

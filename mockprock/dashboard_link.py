@@ -15,7 +15,7 @@ from typing import Any
 
 import jwt
 
-from mockprock.jwt_warnings import InsecureKeyLengthWarning
+from mockprock.jwt_compat import InsecureKeyLengthWarning
 
 # How long a link is valid; the backend gives the LMS the same lifetime.
 DASHBOARD_LINK_SECONDS = 24 * 3600
