@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import jwt
-from jwt.warnings import InsecureKeyLengthWarning
+
+from mockprock.jwt_compat import InsecureKeyLengthWarning
 
 ALGORITHM = "HS256"
 ISSUER = "mockprock"
