@@ -10,6 +10,7 @@ new token once and send again before the answer counts. No Flask here.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ import requests
 
 from mockprock.config import Settings
 from mockprock.oauth_client import ClientCredentials, TokenRefused, TokenUnavailable, body_excerpt
+from mockprock.trust import redirect_refusal
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ class LmsCredentials:
 class LmsAnswer:
     status: int
     body: str  # an excerpt, secrets redacted
+    refusal: str | None = None  # why it is not delivered when it says more than the status
 
     @property
     def ok(self) -> bool:
@@ -69,12 +72,21 @@ class LmsAnswer:
 
 
 class LmsClient:
-    """Sends callbacks to the LMS with a cached OAuth2 token; thread-safe."""
+    """Sends callbacks to the LMS with a cached OAuth2 token; thread-safe: each thread
+    (the outbox's senders) posts through its own ``requests.Session``, kept alive, since
+    requests does not promise a Session may be shared between threads."""
 
     def __init__(self, timeout: float = TIMEOUT_SECONDS) -> None:
         self.timeout = timeout
-        self.session = requests.Session()
+        self._local = threading.local()
         self.tokens = ClientCredentials(self.session, timeout)
+
+    def session(self) -> requests.Session:
+        """The calling thread's session, made on first use."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
 
     def token(self, credentials: LmsCredentials, fresh: bool = False) -> str:
         """A token for ``credentials``: the cached one unless it is about to expire."""
@@ -96,15 +108,19 @@ class LmsClient:
         if response.status_code in (401, 403):
             log.info("LMS answered %s to %s; fetching a new token", response.status_code, url)
             response = self._post(url, payload, self.token(credentials, fresh=True))
-        return LmsAnswer(response.status_code, body_excerpt(response))
+        refusal = redirect_refusal(
+            "POST", url, response.status_code, response.headers.get("Location")
+        )
+        return LmsAnswer(response.status_code, body_excerpt(response), refusal)
 
     def _post(self, url: str, payload: dict[str, Any], token: str) -> requests.Response:
         try:
-            return self.session.post(
+            return self.session().post(
                 url,
                 json=payload,
                 headers={"Authorization": f"JWT {token}"},
                 timeout=self.timeout,
+                allow_redirects=False,
             )
         except requests.RequestException as exc:
             raise LmsUnreachable(f"POST {url} failed: {exc}") from None

@@ -54,6 +54,20 @@ def callback_refusal(url: str, settings: Settings) -> str | None:
     )
 
 
+def redirect_refusal(method: str, url: str, status: int, location: str | None) -> str | None:
+    """Why an outbound call that answered ``status`` stops here: no call follows a
+    redirect (another origin would get the secret, the token or the callback, and the
+    LMS would never see it). None when ``status`` is not a redirect."""
+    if not 300 <= status < 400:
+        return None
+    where = f" to {location}" if location else ""
+    return (
+        f"{method} {url} answered a {status} redirect{where}; mockprock follows no redirect "
+        "(a redirect is another origin): point lms_url (or the attempt's lms_host) at the "
+        "address the LMS answers on"
+    )
+
+
 # -- the desktop application -------------------------------------------------------------
 
 
