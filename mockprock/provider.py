@@ -9,6 +9,7 @@ request bodies are checked by ``payloads`` first. Refusals raise ProviderError.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
@@ -53,6 +54,9 @@ class Provider(PagesFacade):
         # The settings the server started with; a reset of the state goes back to them.
         self.start_settings = settings
         self.settings = runtime_settings.with_stored_overrides(store, settings, explicit)
+        # Settings changes read, change and write under this lock: parallel changes of
+        # different settings all stay, in memory as in the store.
+        self._settings_lock = threading.Lock()
         self.clients = clients or ClientRegistry(settings.client_secrets, settings.admin_secrets)
         self.outbox = Outbox(
             store,
@@ -224,11 +228,12 @@ class Provider(PagesFacade):
         """Apply ``changes`` (checked, all or nothing; where secrets go only for an
         operator), keep them across a restart, and release held callbacks when LMS
         credentials arrive."""
-        new, kept = runtime_settings.changed(
-            self.settings, changes, is_admin=self.is_admin(client_id)
-        )
-        self.store.save_settings_overrides(kept)
-        self.settings = new
+        with self._settings_lock:
+            new, kept = runtime_settings.changed(
+                self.settings, changes, is_admin=self.is_admin(client_id)
+            )
+            self.store.save_settings_overrides(kept)
+            self.settings = new
         if set(kept) & set(runtime_settings.LMS_SETTINGS):
             self.outbox.release_held()
         self.outbox.wake()  # the retry timing may have changed what is due
@@ -239,13 +244,14 @@ class Provider(PagesFacade):
         the stored settings changes; those deciding where secrets go only when the client
         is an operator (others' data, and those settings, stay)."""
         self.store.reset_client(client_id)
-        forget = runtime_settings.resettable(
-            self.settings, self.store.settings_overrides(), self.is_admin(client_id)
-        )
-        self.store.clear_settings_overrides(forget)
-        self.settings = self.settings.replace(
-            **{name: getattr(self.start_settings, name) for name in forget}
-        )
+        with self._settings_lock:
+            forget = runtime_settings.resettable(
+                self.settings, self.store.settings_overrides(), self.is_admin(client_id)
+            )
+            self.store.clear_settings_overrides(forget)
+            self.settings = self.settings.replace(
+                **{name: getattr(self.start_settings, name) for name in forget}
+            )
         self.outbox.wake()
         log.info("state of client %s reset", client_id)
 

@@ -14,6 +14,7 @@ from werkzeug.exceptions import (
     RequestHeaderFieldsTooLarge,
     RequestURITooLarge,
 )
+from werkzeug.routing import IntegerConverter
 
 from mockprock import payloads
 from mockprock.auth import AuthError, token_from_header
@@ -30,6 +31,19 @@ WWW_AUTHENTICATE = 'JWT realm="mockprock", Bearer realm="mockprock"'
 
 
 __all__ = ["provider", "services"]
+
+
+class StoreIdConverter(IntegerConverter):
+    """``<store_id:name>``: a non-negative integer SQLite can hold. A larger one matches
+    no route (the 404 of an unknown id), never an OverflowError in a query."""
+
+    def __init__(self, map, **kwargs) -> None:
+        super().__init__(map, min=0, max=payloads.MAX_SQL_INT)
+
+
+def register_converters(app: Flask) -> None:
+    """Before any blueprint: every integer in a route is a ``store_id``."""
+    app.url_map.converters["store_id"] = StoreIdConverter
 
 
 def base_url() -> str:

@@ -139,7 +139,7 @@ def set_desktop(attempt_id: str) -> Response:
     return _act(fault)
 
 
-@bp.post("/callbacks/<int:callback_id>/retry")
+@bp.post("/callbacks/<store_id:callback_id>/retry")
 def retry_callback(callback_id: int) -> Response:
     def retry() -> str:
         row = provider().retry_callback(g.client_id, callback_id)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from mockprock import payloads
 from mockprock.errors import ProviderError
 from mockprock.views.common import authenticate_provider_token, json_body, provider
 
@@ -100,8 +99,7 @@ def list_callbacks() -> Response:
     return jsonify(provider().callbacks(g.client_id, request.args))
 
 
-# An id past SQLite's integers matches no route: the 404 of an unknown callback.
-@bp.post(f"/callbacks/<int(max={payloads.MAX_SQL_INT}):callback_id>/retry")
+@bp.post("/callbacks/<store_id:callback_id>/retry")
 def retry_callback(callback_id: int) -> Response:
     return jsonify(provider().retry_callback(g.client_id, callback_id))
 
