@@ -24,8 +24,9 @@ from mockprock import (
     proctoring_config,
     reviews,
     runtime_settings,
+    trust,
 )
-from mockprock.auth import ClientRegistry, issue_token, verify_token
+from mockprock.auth import AuthError, ClientRegistry, issue_token, verify_token
 from mockprock.config import Settings
 from mockprock.lms import LmsClient
 from mockprock.outbox import Outbox
@@ -58,6 +59,7 @@ class Provider(PagesFacade):
         # different settings all stay, in memory as in the store.
         self._settings_lock = threading.Lock()
         self.clients = clients or ClientRegistry(settings.client_secrets, settings.admin_secrets)
+        self.sign_ins = trust.SignIns()
         self.outbox = Outbox(
             store,
             lambda: self.settings,
@@ -79,13 +81,51 @@ class Provider(PagesFacade):
         """An OAuth2 token answer for a known client; None when the secret is wrong."""
         if not self.clients.check(client_id, secret):
             return None
-        return issue_token(
-            self.store.signing_key(), client_id, self.settings.token_lifetime_seconds
-        )
+        key = self.store.signing_key()
+        # The token is live only while its client is accepted with this secret.
+        cred = trust.credential_fingerprint(key, client_id, secret)
+        return issue_token(key, client_id, self.settings.token_lifetime_seconds, {"cred": cred})
 
     def client_of_token(self, token: str) -> str:
-        """The client a provider token was issued to (AuthError when it is not valid)."""
-        return verify_token(self.store.signing_key(), token)["sub"]
+        """The client a provider token was issued to, while that client is accepted now
+        with the secret it was issued for (AuthError otherwise)."""
+        key = self.store.signing_key()
+        claims = verify_token(key, token)
+        client_id = claims["sub"]
+        if not trust.still_accepted(
+            key, client_id, self.clients.secret_for(client_id), claims.get("cred", "")
+        ):
+            raise AuthError(
+                f"the token's client {client_id!r} is not accepted now with the secret it was "
+                "issued for; get a new token"
+            )
+        return client_id
+
+    # -- console sessions ------------------------------------------------------------
+
+    def sign_in(self, client_id: str, secret: str) -> str | None:
+        """A new console session for an accepted client (its id), or None."""
+        if not self.clients.check(client_id, secret):
+            return None
+        key = self.store.signing_key()
+        return self.sign_ins.open(client_id, trust.credential_fingerprint(key, client_id, secret))
+
+    def console_client(self, session_id: str | None) -> str | None:
+        """The client of a live console session whose client is accepted now, or None."""
+        live = self.sign_ins.get(session_id)
+        if live is None:
+            return None
+        client_id, fingerprint = live
+        key = self.store.signing_key()
+        if not trust.still_accepted(
+            key, client_id, self.clients.secret_for(client_id), fingerprint
+        ):
+            self.sign_ins.close(session_id)
+            return None
+        return client_id
+
+    def sign_out(self, session_id: str | None) -> None:
+        self.sign_ins.close(session_id)
 
     def is_admin(self, client_id: str) -> bool:
         """Whether an authenticated client is an operator named with --admin."""

@@ -5,7 +5,12 @@ Plain Python over the settings (the README's Security section says what is promi
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
+import secrets
+import threading
+from collections import OrderedDict
 
 from mockprock.config import Settings
 from mockprock.errors import ProviderError
@@ -101,6 +106,56 @@ def cors_origin(origin: str | None) -> str | None:
         return origin if origin and origin_of(origin) else None
     except ValueError:
         return None
+
+
+# -- live credentials ---------------------------------------------------------------------
+
+
+def credential_fingerprint(key: str, client_id: str, secret: str) -> str:
+    """What a provider token or a console session keeps of the credentials it was made
+    with (a hash keyed with the server's own key: it tells nothing of the secret). It is
+    valid only while the client is accepted now with that same secret."""
+    message = f"{client_id}\0{secret}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def still_accepted(key: str, client_id: str, secret_now: str | None, fingerprint: str) -> bool:
+    """True when ``client_id`` is accepted now (``secret_now``, None when it is not) with
+    the secret ``fingerprint`` was made from."""
+    if secret_now is None:
+        return False
+    expected = credential_fingerprint(key, client_id, secret_now)
+    return hmac.compare_digest(expected.encode(), (fingerprint or "").encode())
+
+
+class SignIns:
+    """The console's live sessions, held by the server (the cookie carries only a random
+    session id): sign-out ends one, a restart ends them all, and one whose client is no
+    longer accepted is not signed in. The oldest go first past ``limit``."""
+
+    def __init__(self, limit: int = 1000) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._live: OrderedDict[str, tuple[str, str]] = OrderedDict()
+
+    def open(self, client_id: str, fingerprint: str) -> str:
+        session_id = secrets.token_urlsafe(32)
+        with self._lock:
+            self._live[session_id] = (client_id, fingerprint)
+            while len(self._live) > self.limit:
+                self._live.popitem(last=False)
+        return session_id
+
+    def get(self, session_id: str | None) -> tuple[str, str] | None:
+        """The client id and credential fingerprint of a live session, or None."""
+        if not session_id:
+            return None
+        with self._lock:
+            return self._live.get(session_id)
+
+    def close(self, session_id: str | None) -> None:
+        with self._lock:
+            self._live.pop(session_id or "", None)
 
 
 # -- operators ----------------------------------------------------------------------------

@@ -40,8 +40,9 @@ class SettingsQueries(Database):
         return self._signing_key
 
     def session_secret(self) -> str:
-        """The key signing the pages' session cookies, made once and kept (sign-ins
-        survive a restart). Never logged or shown."""
+        """The key signing the pages' session cookies, made once and kept (a dashboard
+        opened from the LMS survives a restart; console sign-ins are held by the server
+        and do not). Never logged or shown."""
         with self.transaction():
             key = self.get_meta("session_secret")
             if key is None:
