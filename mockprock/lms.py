@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +81,9 @@ class LmsClient:
         self.timeout = timeout
         self._local = threading.local()
         self.tokens = ClientCredentials(self.session, timeout)
+        # What the last token request said (callbacks make them in the background):
+        # pages show it without calling the LMS.
+        self.last_check: dict[str, Any] | None = None
 
     def session(self) -> requests.Session:
         """The calling thread's session, made on first use."""
@@ -91,15 +95,23 @@ class LmsClient:
     def token(self, credentials: LmsCredentials, fresh: bool = False) -> str:
         """A token for ``credentials``: the cached one unless it is about to expire."""
         try:
-            return self.tokens.token(
+            token = self.tokens.token(
                 credentials.token_url, credentials.client_id, credentials.client_secret, fresh
             )
         except TokenRefused as exc:
-            raise LmsCredentialsRefused(
+            error: LmsError = LmsCredentialsRefused(
                 f"the LMS refused: {exc}; check lms_client_id and lms_client_secret", exc.status
-            ) from None
+            )
         except TokenUnavailable as exc:
-            raise LmsUnreachable(str(exc), exc.status) from None
+            error = LmsUnreachable(str(exc), exc.status)
+        else:
+            self._checked(True, "the LMS accepts the server's OAuth credentials")
+            return token
+        self._checked(False, str(error))
+        raise error
+
+    def _checked(self, ok: bool, said: str) -> None:
+        self.last_check = {"ok": ok, "said": said, "at": time.time()}
 
     def post(self, url: str, payload: dict[str, Any], credentials: LmsCredentials) -> LmsAnswer:
         """POST ``payload`` as JSON with a token; a 401 or 403 gets one retry with a new

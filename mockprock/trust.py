@@ -171,10 +171,13 @@ def listens_on_loopback_only(host: str) -> bool:
         return False
 
 
-def operator_refusal(settings: Settings, is_admin: bool, names: list[str]) -> ProviderError | None:
-    """Only an operator changes the settings that decide where secrets go (``names``):
-    a client named with ``--admin``, or, with none named, any accepted client while the
-    server listens on loopback only. None when the caller may."""
+def operator_refusal(
+    settings: Settings, is_admin: bool, names: list[str], action: str | None = None
+) -> ProviderError | None:
+    """Only an operator changes the settings that decide where secrets go (``names``),
+    or does ``action`` (asking the LMS for a token now): a client named with ``--admin``,
+    or, with none named, any accepted client while the server listens on loopback only.
+    None when the caller may."""
     if is_admin:
         return None
     if not settings.admins and listens_on_loopback_only(settings.host):
@@ -185,12 +188,13 @@ def operator_refusal(settings: Settings, is_admin: bool, names: list[str]) -> Pr
         else f"the server listens on {settings.host}, not on loopback only, and names no "
         "operator with --admin ID:SECRET"
     )
-    return ProviderError(
-        403,
-        "operator_only",
-        f"{', '.join(names)} decide(s) where secrets go and change(s) at run time only for "
-        f"an operator: {why}",
+    what = (
+        f"{action} is for an operator only"
+        if action
+        else f"{', '.join(names)} decide(s) where secrets go and change(s) at run time only "
+        "for an operator"
     )
+    return ProviderError(403, "operator_only", f"{what}: {why}")
 
 
 # -- start-up -----------------------------------------------------------------------------

@@ -79,6 +79,7 @@ def home() -> str:
         profiles=provider().onboarding_profiles(g.client_id),
         callbacks=provider().callbacks(g.client_id, {"limit": "50"})[::-1],
         journal=provider().requests(g.client_id, {"limit": "50"})[::-1],
+        lms=provider().lms_status(),
     )
 
 
@@ -111,6 +112,15 @@ def change_settings() -> Response:
         return f"Settings changed: {', '.join(changed)}." if changed else "Nothing changed."
 
     return _act(change)
+
+
+@bp.post("/lms-check")
+def check_lms() -> Response:
+    def check() -> str:
+        known = provider().check_lms(g.client_id)
+        return f"The LMS: {'working' if known['ok'] else 'not working'}: {known['said']}."
+
+    return _act(check)
 
 
 @bp.post("/attempts/<attempt_id>/ready")

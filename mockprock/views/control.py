@@ -43,6 +43,18 @@ def change_settings() -> Response:
     return jsonify(provider().settings_view())
 
 
+@bp.get("/lms-check")
+def lms_status() -> Response:
+    """What is known of the LMS without calling it (the last token request's outcome)."""
+    return jsonify(provider().lms_status())
+
+
+@bp.post("/lms-check")
+def check_lms() -> Response:
+    """Ask the LMS for a token now (operators only)."""
+    return jsonify(provider().check_lms(g.client_id))
+
+
 # -- attempts -------------------------------------------------------------------------
 
 
