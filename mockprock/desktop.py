@@ -50,6 +50,8 @@ class AppAnswer:
     error: str | None = None
     detail: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The latency injected (the fault's ``latency_ms``): the answer leaves this late.
+    delay_ms: int = 0
 
     @property
     def ok(self) -> bool:

@@ -8,9 +8,9 @@ request bodies are checked by ``payloads`` first. Refusals raise ProviderError.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
-import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -353,13 +353,15 @@ class Provider(PagesFacade):
 
     def desktop_attempt(self, attempt_id: str | None, action: str, origin: str | None) -> str:
         """The attempt a worker request is about (one that names none only from an
-        allowed origin), after the latency injected for it (the one sleep allowed on a
-        request thread)."""
-        resolved = desktop.resolve_attempt(self.store, attempt_id, action, origin, self.settings)
-        delay = desktop.latency_ms(self.store, resolved)
-        if delay:
-            time.sleep(delay / 1000)
-        return resolved
+        allowed origin)."""
+        return desktop.resolve_attempt(self.store, attempt_id, action, origin, self.settings)
+
+    def _late(self, answer: desktop.AppAnswer) -> desktop.AppAnswer:
+        """The answer with the latency injected for its attempt. The view hands it to the
+        HTTP server to send that late; no request thread sleeps through it, so one
+        tenant's slow application never holds a thread another tenant needs."""
+        delay = desktop.latency_ms(self.store, answer.attempt_id)
+        return dataclasses.replace(answer, delay_ms=delay) if delay else answer
 
     def desktop_start(self, attempt_id: str | None, origin: str | None) -> desktop.AppAnswer:
         """Start the application; a start that works queues the ``ready`` callback."""
@@ -367,14 +369,16 @@ class Provider(PagesFacade):
         answer = desktop.start(self.store, resolved, self.settings.desktop_default)
         if answer.ok:
             self.schedule_ready(resolved)
-        return answer
+        return self._late(answer)
 
     def desktop_ping(self, attempt_id: str | None, origin: str | None) -> desktop.AppAnswer:
-        return desktop.ping(self.store, self.desktop_attempt(attempt_id, "ping", origin))
+        return self._late(
+            desktop.ping(self.store, self.desktop_attempt(attempt_id, "ping", origin))
+        )
 
     def desktop_stop(self, attempt_id: str | None, origin: str | None) -> desktop.AppAnswer:
         resolved = self.desktop_attempt(attempt_id, "stop", origin)
-        return desktop.stop(self.store, resolved, self.settings.upload_delay_seconds)
+        return self._late(desktop.stop(self.store, resolved, self.settings.upload_delay_seconds))
 
     def desktop_session(self, client_id: str, attempt_id: str) -> dict[str, Any]:
         attempts.get(self.store, attempt_id, client_id=client_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
@@ -61,6 +62,24 @@ def authenticate_provider_token() -> str:
     token = token_from_header(request.headers.get("Authorization"))
     g.client_id = provider().client_of_token(token)
     return g.client_id
+
+
+# Set by the HTTP server (``serving.HOLD_ANSWER``): sends the answer that many seconds
+# late without holding the request's thread.
+HOLD_ANSWER = "mockprock.hold_answer"
+
+
+def answer_late(response: Response, seconds: float) -> Response:
+    """``response``, leaving ``seconds`` late: the HTTP server holds it back (mockprock's
+    waitress, the thread goes back to the pool at once); under another server (the test
+    client, a development server) this thread waits."""
+    if seconds > 0:
+        hold = request.environ.get(HOLD_ANSWER)
+        if hold is not None:
+            hold(seconds)
+        else:
+            time.sleep(seconds)
+    return response
 
 
 def json_error(status: int, error: str, detail: str) -> Response:
