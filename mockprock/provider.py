@@ -54,7 +54,10 @@ class Provider(PagesFacade):
         self.store = store
         # The settings the server started with; a reset of the state goes back to them.
         self.start_settings = settings
-        self.settings = runtime_settings.with_stored_overrides(store, settings, explicit)
+        # start_notes: what the banner says of stored changes deciding where secrets go.
+        self.settings, self.start_notes = runtime_settings.with_stored_overrides(
+            store, settings, explicit
+        )
         # Settings changes read, change and write under this lock: parallel changes of
         # different settings all stay, in memory as in the store.
         self._settings_lock = threading.Lock()
@@ -272,7 +275,8 @@ class Provider(PagesFacade):
             new, kept = runtime_settings.changed(
                 self.settings, changes, is_admin=self.is_admin(client_id)
             )
-            self.store.save_settings_overrides(kept)
+            admin = self.is_admin(client_id)
+            self.store.save_settings_overrides(kept, by_operator=kept if admin else ())
             self.settings = new
         if set(kept) & set(runtime_settings.LMS_SETTINGS):
             self.outbox.release_held()

@@ -74,7 +74,9 @@ def serve(settings: Settings, explicit: Iterable[str] = (), command: str = MODUL
         listening.close()
         raise
     services = app.extensions["mockprock"]
-    click.echo(banner(services.settings, server.port, command), nl=False)
+    click.echo(
+        banner(services.settings, server.port, command, services.provider.start_notes), nl=False
+    )
     services.outbox.start()  # the callback dispatcher; services.close() stops it
 
     def stopped() -> None:
@@ -98,13 +100,15 @@ def reachable_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def banner(settings: Settings, port: int, command: str) -> str:
+def banner(settings: Settings, port: int, command: str, notes: Iterable[str] = ()) -> str:
     """What the server prints before it serves. ``settings`` are those in use: the
-    stored run-time changes applied, not the flags' defaults."""
+    stored run-time changes applied, not the flags' defaults; ``notes`` say which of
+    those deciding where secrets go came from the store, or were ignored."""
     lines = [
         f"  state in {settings.db}; LMS at {settings.lms_root}",
         f"  callbacks go only to the LMS origins {', '.join(settings.lms_origins)} "
         "(add one with --allow-lms-origin)",
+        *(f"  {note}" for note in notes),
     ]
     warning = exposure_warning(settings)
     if warning:

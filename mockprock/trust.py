@@ -171,6 +171,35 @@ def listens_on_loopback_only(host: str) -> bool:
         return False
 
 
+def is_hardened(settings: Settings) -> bool:
+    """True when only a named operator may change where secrets go: operators named with
+    ``--admin``, or an address reachable from other machines."""
+    return bool(settings.admins) or not listens_on_loopback_only(settings.host)
+
+
+def stored_routing_note(
+    name: str, value: object, settings: Settings, by_operator: bool
+) -> tuple[bool, str]:
+    """Whether a stored change of a setting deciding where secrets go (``name``) applies
+    at this start, and the banner line that says so. A hardened start (see
+    :func:`is_hardened`) applies only a change a named operator stored; one kept by an
+    older mockprock, or made while anyone on loopback could, is ignored (its flag gives
+    it back). Secret values are never shown."""
+    shown = "(a secret)" if name == "lms_client_secret" else value
+    flag = "--" + name.replace("_", "-")
+    if not is_hardened(settings) or by_operator:
+        who = "an operator" if by_operator else "a client"
+        return True, (
+            f"{name} {shown} comes from the store ({who} changed it at run time); "
+            f"{flag} overrides it"
+        )
+    return False, (
+        f"ignored the stored {name} {shown}: it was not set by an operator, and this start "
+        f"is hardened (--admin named, or not loopback only); give {flag} to use it, or "
+        "have an operator set it again"
+    )
+
+
 def operator_refusal(
     settings: Settings, is_admin: bool, names: list[str], action: str | None = None
 ) -> ProviderError | None:
