@@ -36,6 +36,7 @@ try:
     from mockprock.app import create_app
     from mockprock.processes import command_help, serve_until_stopped
     from mockprock.serving import make_server
+    from mockprock.store.database import is_read_only
     from mockprock.trust import exposure_warning
 except ModuleNotFoundError as exc:  # the wheel installed without its `server` extra
     raise missing_extra(exc, "python -m mockprock.server") from None
@@ -183,6 +184,11 @@ def open_app(settings: Settings, explicit: Iterable[str]) -> Flask:
     try:
         return create_app(settings, explicit=explicit)
     except sqlite3.DatabaseError as exc:
+        if is_read_only(exc):
+            raise click.ClickException(
+                f"--db {settings.db}: the state file cannot be written ({exc}); is its "
+                "filesystem read-only? Give a path on a writable filesystem with --db."
+            ) from None
         if "not a database" in str(exc):
             raise click.ClickException(
                 f"--db {settings.db} is not a SQLite database ({exc}). Give another path "

@@ -403,3 +403,58 @@ def test_the_session_view_and_the_journal_search_open_no_write_transaction(
     assert view["status"] == "uploaded"
     assert any(attempt_id in entry["path"] for entry in detail["requests"])
     assert ATTEMPT["full_name"] == detail["full_name"]
+
+
+# -- a full or read-only store says so -------------------------------------------------------
+
+
+def test_a_full_store_answers_507_saying_so_and_changes_nothing(app, client, auth) -> None:
+    store = app.extensions["mockprock"].store
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    # This thread's connection (the test client serves here) may not grow the file.
+    store.db.execute(f"PRAGMA max_page_count = {pages}")
+    exams = [{**EXAM, "id": n, "exam_name": "x" * 2000} for n in range(2, 40)]
+    answers = [client.post("/api/v1/exam/", json=exam, headers=auth) for exam in exams]
+    full = [a for a in answers if a.status_code != 200]
+    assert full, "the store never filled"
+    assert {a.status_code for a in full} == {507}
+    assert all("the store is full" in a.get_json()["detail"] for a in full)
+    assert len(store.list_exams()) == len(answers) - len(full)  # the refused ones left nothing
+
+
+def test_a_store_that_cannot_be_written_is_the_clear_db_error(tmp_path, monkeypatch) -> None:
+    import sqlite3
+
+    import click
+
+    from mockprock.server import open_app
+    from mockprock.store import database
+
+    settings = make_settings(tmp_path)
+    create_app(settings).extensions["mockprock"].close()  # the store exists
+    real_connect = sqlite3.connect
+
+    class ReadOnlyFilesystem(sqlite3.Connection):
+        """What SQLite does on a read-only filesystem: it opens, reads and even begins
+        a transaction; the first change fails."""
+
+        def execute(self, sql, *args):
+            words = sql.lstrip().upper()
+            if words.startswith(("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE")) or (
+                words.startswith("PRAGMA USER_VERSION") and "=" in words
+            ):
+                raise sqlite3.OperationalError("attempt to write a readonly database")
+            return super().execute(sql, *args)
+
+        def executemany(self, sql, *args):
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(
+        database.sqlite3,
+        "connect",
+        lambda *args, **kwargs: real_connect(*args, factory=ReadOnlyFilesystem, **kwargs),
+    )
+    with pytest.raises(click.ClickException) as refused:
+        open_app(settings, ())
+    message = refused.value.message
+    assert message.startswith(f"--db {settings.db}") and "read-only" in message

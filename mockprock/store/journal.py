@@ -11,6 +11,7 @@ import threading
 import time
 from typing import Any
 
+from mockprock.errors import StoreFull
 from mockprock.store.database import Database, decode_all
 
 
@@ -68,7 +69,7 @@ class JournalQueries(Database):
                 pass  # before_commit writes them
 
     def close(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(sqlite3.Error, StoreFull):
             self.flush_journal()
         super().close()
 
