@@ -40,6 +40,7 @@ class PagesFacade:
     settings: Settings
     clients: ClientRegistry
     outbox: Outbox
+    sign_ins: trust.SignIns
     is_admin: Callable[[str], bool]
 
     # -- pages -------------------------------------------------------------------------
@@ -145,6 +146,30 @@ class PagesFacade:
         return exams.view(exams.set_rules(self.store, exam, forms.exam_rules(rules)))
 
     # -- the operator console ------------------------------------------------------------
+
+    def sign_in(self, client_id: str, secret: str) -> str | None:
+        """A new console session for an accepted client (its id), or None."""
+        if not self.clients.check(client_id, secret):
+            return None
+        key = self.store.signing_key()
+        return self.sign_ins.open(client_id, trust.credential_fingerprint(key, client_id, secret))
+
+    def console_client(self, session_id: str | None) -> str | None:
+        """The client of a live console session whose client is accepted now, or None."""
+        live = self.sign_ins.get(session_id)
+        if live is None:
+            return None
+        client_id, fingerprint = live
+        key = self.store.signing_key()
+        if not trust.still_accepted(
+            key, client_id, self.clients.secret_for(client_id), fingerprint
+        ):
+            self.sign_ins.close(session_id)
+            return None
+        return client_id
+
+    def sign_out(self, session_id: str | None) -> None:
+        self.sign_ins.close(session_id)
 
     def attempts_page(self, client_id: str, query: Mapping[str, str]) -> dict[str, Any]:
         """The client's attempts for the console: filtered, newest first, one page."""
