@@ -13,7 +13,7 @@ import requests
 from mockprock.client import ControlClient, ProviderClient
 from tests.helpers import ATTEMPT, EXAM, wait_for
 
-LATENCY_MS = 8000
+LATENCY_MS = 12000
 DELAYED_PINGS = 8  # more than the server's worker threads
 
 
