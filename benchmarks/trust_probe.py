@@ -45,12 +45,13 @@ CLIENTS = ("--client", "a:a-secret", "--client", "b:b-secret", "--admin", "ops:o
 
 class Counting(ThreadingHTTPServer):
     """A loopback HTTP server counting requests; with ``redirect_to`` it answers 307 to
-    callbacks, and to token requests while ``redirect_tokens``; else a token, or 200."""
+    callbacks, and to token requests as ``tokens`` says (``refuse``: 401, ``redirect``:
+    307, ``grant``: a token); without, a token or 200."""
 
     def __init__(self, redirect_to: str | None = None) -> None:
         self.hits = 0
         self.redirect_to = redirect_to
-        self.redirect_tokens = True
+        self.tokens = "refuse" if redirect_to else "grant"
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -59,7 +60,10 @@ class Counting(ThreadingHTTPServer):
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 is_token = self.path.startswith("/oauth2/")
                 body = b'{"access_token": "t", "expires_in": 3600}' if is_token else b"{}"
-                if server.redirect_to and (server.redirect_tokens or not is_token):
+                if is_token and server.tokens == "refuse":
+                    self.send_response(401)
+                    body = b'{"error": "invalid_client"}'
+                elif server.redirect_to and (server.tokens == "redirect" or not is_token):
                     self.send_response(307)
                     self.send_header("Location", server.redirect_to + self.path)
                     body = b""
@@ -125,11 +129,22 @@ def run(latency_ms: int) -> Probe:
     server = start(db, *lms_args, "--ready-delay", "0", *CLIENTS)
     url = server.url
     try:
+        # 2. Anonymous page views never call the LMS, nor show its address or counts (the
+        # LMS refuses the credentials, so a page that asked would ask every time).
+        before = lms.hits
+        pages = [probe.call("GET", f"{url}/").text for _ in range(50)]
+        shown = any(lms.url in page or 'id="count-' in page for page in pages)
+        probe.case(
+            "50 anonymous GET / call out",
+            f"{lms.hits - before} token requests; LMS URL or counts shown: {shown}",
+            lms.hits == before and not shown,
+        )
         # 1. No redirect is followed, for the token request or a callback.
+        lms.tokens = "redirect"
         check = probe.call(
             "POST", f"{url}/mockprock/api/lms-check", headers=basic("ops", "ops-secret")
         )
-        lms.redirect_tokens = False  # now only the callbacks are redirected
+        lms.tokens = "grant"  # now only the callbacks are redirected
         a_token = token(probe, url, "a", "a-secret")
         auth = {"Authorization": f"JWT {a_token}"}
         exam_id = probe.call("POST", f"{url}/api/v1/exam/", json=EXAM, headers=auth).json()["id"]
@@ -153,21 +168,12 @@ def run(latency_ms: int) -> Probe:
             ).json()
             return rows[0]["state"] if rows else ""
 
-        wait_for(lambda: ready_state() == "failed", timeout=30)
+        wait_for(lambda: ready_state() in ("failed", "delivered"), timeout=30)
         probe.case(
             "a redirect is not followed (token request and callback)",
-            f"lms-check said redirect: {'redirect' in check.json()['said']}; ready callback "
+            f"lms-check said redirect: {'redirect' in check.text}; ready callback "
             f"{ready_state()}; requests reaching the redirect's target: {other.hits}",
             other.hits == 0 and ready_state() != "delivered",
-        )
-        # 2. Anonymous page views never call the LMS, nor show its address or counts.
-        before = lms.hits
-        pages = [probe.call("GET", f"{url}/").text for _ in range(50)]
-        shown = any(lms.url in page or 'id="count-' in page for page in pages)
-        probe.case(
-            "50 anonymous GET / call out",
-            f"{lms.hits - before} token requests; LMS URL or counts shown: {shown}",
-            lms.hits == before and not shown,
         )
         # 3. One tenant's latency fault vs another tenant's call.
         probe.call("POST", f"{url}/desktop/start?attempt={attempt_id}")
@@ -178,7 +184,7 @@ def run(latency_ms: int) -> Probe:
             headers=basic("a", "a-secret"),
         )
         answered: list[float] = []
-        began = time.monotonic()
+        began = time.monotonic()  # the pings are sent
 
         def ping() -> None:
             probe.call("GET", f"{url}/desktop/ping?attempt={attempt_id}", timeout=200)
@@ -201,12 +207,14 @@ def run(latency_ms: int) -> Probe:
         asked = time.monotonic()
         probe.call("GET", f"{url}/api/v1/config/", headers=b_auth)
         b_seconds = time.monotonic() - asked
+        b_after = time.monotonic() - began
         pending = 8 - len(answered)
         for thread in pings:
             thread.join()
         probe.case(
             f"8 pings delayed {latency_ms} ms, then tenant b's GET /api/v1/config/",
-            f"b answered in {b_seconds * 1000:.0f} ms with {pending} of 8 pings pending; "
+            f"b answered in {b_seconds * 1000:.0f} ms, {b_after:.1f} s after the pings were "
+            f"sent, with {pending} of 8 pings pending; "
             f"the pings answered after {min(answered):.1f}-{max(answered):.1f} s",
             b_seconds < 0.1 + 0.4 and pending == 8,  # 100 ms promised; slack for the load
         )
@@ -311,7 +319,10 @@ def run(latency_ms: int) -> Probe:
                 b"Content-Length: 50000000\r\n\r\n" + b"x" * 1024
             )
             probe.sent += 1
-            first = sock.recv(100).decode(errors="replace").split("\r\n")[0]
+            try:
+                first = sock.recv(100).decode(errors="replace").split("\r\n")[0]
+            except TimeoutError:
+                first = "nothing within 30 s"
         probe.case(
             "a 50 MB body announced, 1 KB sent",
             f"answered {first!r} before the rest",
