@@ -84,8 +84,10 @@ class ClientRegistry:
         )
 
 
-def issue_token(key: str, client_id: str, lifetime_seconds: int) -> dict[str, Any]:
-    """An OAuth2 token answer for ``client_id``."""
+def issue_token(
+    key: str, client_id: str, lifetime_seconds: int, extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """An OAuth2 token answer for ``client_id`` (``extra`` claims added)."""
     now = int(time.time())
     claims = {
         "iss": ISSUER,
@@ -94,6 +96,7 @@ def issue_token(key: str, client_id: str, lifetime_seconds: int) -> dict[str, An
         "iat": now,
         "exp": now + lifetime_seconds,
         "jti": uuid.uuid4().hex,
+        **(extra or {}),
     }
     return {
         "access_token": jwt.encode(claims, key, algorithm=ALGORITHM),

@@ -183,7 +183,7 @@ class Dispatcher:
             ]
         for row in claimed:
             if senders is None:
-                self._send(row, going[row["id"]])
+                self._send_or_put_back(row, going[row["id"]])
                 continue
             with self._in_flight_lock:
                 self._in_flight.add(row["attempt_id"])
@@ -192,13 +192,33 @@ class Dispatcher:
 
     def _send_and_release(self, row: dict[str, Any], credentials: LmsCredentials) -> None:
         try:
-            self._send(row, credentials)
-        except Exception:
-            log.exception("sending callback %s failed; it goes again after a restart", row["id"])
+            self._send_or_put_back(row, credentials)
         finally:
             with self._in_flight_lock:
                 self._in_flight.discard(row["attempt_id"])
             self.wake()  # the attempt's next callback, and a free sender
+
+    def _send_or_put_back(self, row: dict[str, Any], credentials: LmsCredentials) -> None:
+        """Send ``row``; a fault while sending puts it back (pending with the reason, or
+        failed once its retry window is over), never left ``sending`` until a restart."""
+        try:
+            self._send(row, credentials)
+        except Exception as exc:
+            log.exception("sending callback %s failed", row["id"])
+            error = f"sending the callback failed ({type(exc).__name__}: {exc})"
+            first_try_at = row["first_try_at"] or self.clock()
+            try:
+                self._after_failure(
+                    row,
+                    row["tries"] + 1,
+                    first_try_at,
+                    None,
+                    None,
+                    error,
+                    self.settings_for(row["attempt_id"]),
+                )
+            except Exception:
+                log.exception("callback %s goes again after a restart", row["id"])
 
     def _busy(self) -> bool:
         with self._in_flight_lock:
@@ -247,7 +267,7 @@ class Dispatcher:
                 except Exception:
                     log.exception("after delivering callback %s", row["id"])
         elif outcome == FAILED:
-            error = f"the LMS refused the callback ({answer.status})"
+            error = answer.refusal or f"the LMS refused the callback ({answer.status})"
             self._finish(row, FAILED, tries, first_try_at, answer.status, answer.body, error)
         else:
             error = f"the LMS answered {answer.status}"

@@ -8,8 +8,9 @@ request bodies are checked by ``payloads`` first. Refusals raise ProviderError.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import time
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -23,8 +24,9 @@ from mockprock import (
     proctoring_config,
     reviews,
     runtime_settings,
+    trust,
 )
-from mockprock.auth import ClientRegistry, issue_token, verify_token
+from mockprock.auth import AuthError, ClientRegistry, issue_token, verify_token
 from mockprock.config import Settings
 from mockprock.guests import Guests
 from mockprock.lms import LmsClient
@@ -53,9 +55,16 @@ class Provider(PagesFacade):
         self.store = store
         # The settings the server started with; a reset of the state goes back to them.
         self.start_settings = settings
-        self.settings = runtime_settings.with_stored_overrides(store, settings, explicit)
+        # start_notes: what the banner says of stored changes deciding where secrets go.
+        self.settings, self.start_notes = runtime_settings.with_stored_overrides(
+            store, settings, explicit
+        )
+        # Settings changes read, change and write under this lock: parallel changes of
+        # different settings all stay, in memory as in the store.
+        self._settings_lock = threading.Lock()
         self.clients = clients or ClientRegistry(settings.client_secrets, settings.admin_secrets)
         self.guests = Guests(store, self.clients)
+        self.sign_ins = trust.SignIns()
         self.outbox = Outbox(
             store,
             lambda: self.settings,
@@ -89,13 +98,25 @@ class Provider(PagesFacade):
         """An OAuth2 token answer for a known client; None when the secret is wrong."""
         if not self.clients.check(client_id, secret):
             return None
-        return issue_token(
-            self.store.signing_key(), client_id, self.settings.token_lifetime_seconds
-        )
+        key = self.store.signing_key()
+        # The token is live only while its client is accepted with this secret.
+        cred = trust.credential_fingerprint(key, client_id, secret)
+        return issue_token(key, client_id, self.settings.token_lifetime_seconds, {"cred": cred})
 
     def client_of_token(self, token: str) -> str:
-        """The client a provider token was issued to (AuthError when it is not valid)."""
-        return verify_token(self.store.signing_key(), token)["sub"]
+        """The client a provider token was issued to, while that client is accepted now
+        with the secret it was issued for (AuthError otherwise)."""
+        key = self.store.signing_key()
+        claims = verify_token(key, token)
+        client_id = claims["sub"]
+        if not trust.still_accepted(
+            key, client_id, self.clients.secret_for(client_id), claims.get("cred", "")
+        ):
+            raise AuthError(
+                f"the token's client {client_id!r} is not accepted now with the secret it was "
+                "issued for; get a new token"
+            )
+        return client_id
 
     def is_admin(self, client_id: str) -> bool:
         """Whether an authenticated client is an operator named with --admin."""
@@ -249,11 +270,13 @@ class Provider(PagesFacade):
             new = self.guests.change(client_id, changes)
             self.outbox.wake()
             return new
-        new, kept = runtime_settings.changed(
-            self.settings, changes, is_admin=self.is_admin(client_id)
-        )
-        self.store.save_settings_overrides(kept)
-        self.settings = new
+        with self._settings_lock:
+            new, kept = runtime_settings.changed(
+                self.settings, changes, is_admin=self.is_admin(client_id)
+            )
+            admin = self.is_admin(client_id)
+            self.store.save_settings_overrides(kept, by_operator=kept if admin else ())
+            self.settings = new
         if set(kept) & set(runtime_settings.LMS_SETTINGS):
             self.outbox.release_held()
         self.outbox.wake()  # the retry timing may have changed what is due
@@ -276,13 +299,14 @@ class Provider(PagesFacade):
         if self.guests.is_guest(client_id):
             self.guests.start_over(client_id, self.start_settings)
             return
-        forget = runtime_settings.resettable(
-            self.settings, self.store.settings_overrides(), self.is_admin(client_id)
-        )
-        self.store.clear_settings_overrides(forget)
-        self.settings = self.settings.replace(
-            **{name: getattr(self.start_settings, name) for name in forget}
-        )
+        with self._settings_lock:
+            forget = runtime_settings.resettable(
+                self.settings, self.store.settings_overrides(), self.is_admin(client_id)
+            )
+            self.store.clear_settings_overrides(forget)
+            self.settings = self.settings.replace(
+                **{name: getattr(self.start_settings, name) for name in forget}
+            )
         self.outbox.wake()
         log.info("state of client %s reset", client_id)
 
@@ -344,13 +368,15 @@ class Provider(PagesFacade):
 
     def desktop_attempt(self, attempt_id: str | None, action: str, origin: str | None) -> str:
         """The attempt a worker request is about (one that names none only from an
-        allowed origin), after the latency injected for it (the one sleep allowed on a
-        request thread)."""
-        resolved = desktop.resolve_attempt(self.store, attempt_id, action, origin, self.settings)
-        delay = desktop.latency_ms(self.store, resolved)
-        if delay:
-            time.sleep(delay / 1000)
-        return resolved
+        allowed origin)."""
+        return desktop.resolve_attempt(self.store, attempt_id, action, origin, self.settings)
+
+    def _late(self, answer: desktop.AppAnswer) -> desktop.AppAnswer:
+        """The answer with the latency injected for its attempt. The view hands it to the
+        HTTP server to send that late; no request thread sleeps through it, so one
+        tenant's slow application never holds a thread another tenant needs."""
+        delay = desktop.latency_ms(self.store, answer.attempt_id)
+        return dataclasses.replace(answer, delay_ms=delay) if delay else answer
 
     def desktop_start(self, attempt_id: str | None, origin: str | None) -> desktop.AppAnswer:
         """Start the application; a start that works queues the ``ready`` callback."""
@@ -360,15 +386,17 @@ class Provider(PagesFacade):
         )
         if answer.ok:
             self.schedule_ready(resolved)
-        return answer
+        return self._late(answer)
 
     def desktop_ping(self, attempt_id: str | None, origin: str | None) -> desktop.AppAnswer:
-        return desktop.ping(self.store, self.desktop_attempt(attempt_id, "ping", origin))
+        return self._late(
+            desktop.ping(self.store, self.desktop_attempt(attempt_id, "ping", origin))
+        )
 
     def desktop_stop(self, attempt_id: str | None, origin: str | None) -> desktop.AppAnswer:
         resolved = self.desktop_attempt(attempt_id, "stop", origin)
-        return desktop.stop(
-            self.store, resolved, self.attempt_settings(resolved).upload_delay_seconds
+        return self._late(
+            desktop.stop(self.store, resolved, self.attempt_settings(resolved).upload_delay_seconds)
         )
 
     def desktop_session(self, client_id: str, attempt_id: str) -> dict[str, Any]:

@@ -44,21 +44,34 @@ LMS_SETTINGS = ("lms_url", "lms_client_id", "lms_client_secret")
 CLEARABLE = ("lms_client_id", "lms_client_secret")
 
 
-def with_stored_overrides(store: Store, settings: Settings, explicit: Iterable[str]) -> Settings:
+def with_stored_overrides(
+    store: Store, settings: Settings, explicit: Iterable[str]
+) -> tuple[Settings, list[str]]:
     """``settings`` with the control API's stored changes, except those a flag or an
-    environment variable gave explicitly at start.
+    environment variable gave explicitly at start; and the lines the banner shows about
+    the stored changes deciding where secrets go (a hardened start applies only an
+    operator's: ``trust.stored_routing_note``).
 
     A stored value the server cannot use (NaN or Infinity kept by an older version, a
     name it no longer knows) is skipped with a warning: it never stops the server."""
     explicit = frozenset(explicit)
+    by_operator = store.operator_settings()
+    start = settings
+    notes = []
     for name, value in store.settings_overrides().items():
         if name not in RUNTIME_SETTINGS or name in explicit:
             continue
+        if name in trust.SECRET_ROUTING:
+            applies, note = trust.stored_routing_note(name, value, start, name in by_operator)
+            notes.append(note)
+            log.log(logging.INFO if applies else logging.WARNING, note)
+            if not applies:
+                continue
         try:
             settings = settings.replace(**{name: value})
         except SettingsError as exc:
             log.warning("ignoring the stored change of %s: %s", name, exc)
-    return settings
+    return settings, notes
 
 
 def changed(
