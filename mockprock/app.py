@@ -51,7 +51,7 @@ def create_app(
 
     common.register_converters(app)
     common.register_error_handlers(app)
-    html.init_app(app, store.session_secret())
+    html.init_app(app, store.settings.session_secret())
     app.register_blueprint(oauth.bp)
     app.register_blueprint(provider_api.bp)
     app.register_blueprint(dashboard.bp)

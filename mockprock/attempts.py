@@ -29,7 +29,7 @@ def get(
 ) -> dict[str, Any]:
     """The attempt (of ``exam_id``, of an exam of ``client_id``, when given), or a 404:
     another client's attempt is as unknown as one that does not exist."""
-    return found(store.get_attempt(attempt_id, exam_id, client_id), "attempt", attempt_id)
+    return found(store.attempts.get_attempt(attempt_id, exam_id, client_id), "attempt", attempt_id)
 
 
 def register(
@@ -50,7 +50,7 @@ def register(
     if refusal:
         log.info("attempt of %s on exam %s refused: %s", attempt["user_id"], exam["id"], refusal)
         return {"status": refusal}
-    attempt_id = store.create_attempt(exam["id"], attempt, payload)
+    attempt_id = store.attempts.create_attempt(exam["id"], attempt, payload)
     log.info("attempt %s registered on exam %s", attempt_id, exam["id"])
     return {"id": attempt_id, "status": statuses.CREATED}
 
@@ -65,7 +65,7 @@ def for_lms(
 ) -> dict[str, Any]:
     """The attempt as the LMS reads it: with instructions, the download link, the rules."""
     attempt = get(store, attempt_id, exam_id, client_id)
-    exam = store.get_exam(exam_id) or {}
+    exam = store.exams.get_exam(exam_id) or {}
     query = urlencode({"attempt": attempt_id, "exam": exam_id})
     return {
         **view(attempt),
@@ -89,11 +89,11 @@ def set_status(
     pending and queues the review; the dispatcher is woken once, after the commit. The
     attempt is read inside the transaction: of two submissions at once, only the first
     sees it unsubmitted and runs the post-submission rules."""
-    with store.transaction(on_commit=outbox.wake):
+    with store.database.transaction(on_commit=outbox.wake):
         attempt = get(store, attempt_id, exam_id, client_id)
-        store.set_attempt_status(attempt_id, status)
+        store.attempts.set_attempt_status(attempt_id, status)
         if status == statuses.SUBMITTED and attempt["status"] != statuses.SUBMITTED:
-            exam = store.get_exam(attempt["exam_id"]) or {}
+            exam = store.exams.get_exam(attempt["exam_id"]) or {}
             onboarding.after_submission(store, exam, attempt, now)
             reviews.schedule(store, outbox, settings, attempt)
     log.info("attempt %s is now %s", attempt_id, status)
@@ -102,7 +102,7 @@ def set_status(
 
 def delete(store: Store, client_id: str, exam_id: str, attempt_id: str) -> dict[str, str]:
     get(store, attempt_id, exam_id, client_id)
-    store.delete_attempt(attempt_id)
+    store.attempts.delete_attempt(attempt_id)
     log.info("attempt %s deleted", attempt_id)
     return {"status": "deleted"}
 
@@ -126,7 +126,7 @@ def queue_ready(
     attempt = get(store, attempt_id)
     if outbox.has_any(attempt_id, statuses.READY):
         return False  # the usual case after the first: answered without the write lock
-    with store.transaction():
+    with store.database.transaction():
         if outbox.has_any(attempt_id, statuses.READY):  # again, holding the lock
             return False
         outbox.enqueue(
@@ -164,14 +164,15 @@ def detail(
     """An attempt with its timeline: what happened, the callbacks and their answers,
     the LMS's requests about it and its desktop application (state, heartbeats)."""
     attempt = get(store, attempt_id, client_id=client_id)
-    exam = store.get_exam(attempt["exam_id"])
+    exam = store.exams.get_exam(attempt["exam_id"])
     return {
         **view(attempt),
         "exam": exams.view(exam) if exam else None,
-        "decision": store.get_review_decision(attempt_id),
+        "decision": store.callbacks.get_review_decision(attempt_id),
         "callbacks": callbacks,
-        "timeline": store.list_events(attempt_id) + desktop.upload_events(store, attempt_id),
-        "requests": store.journal_mentioning(attempt_id, client_id),
+        "timeline": store.attempts.list_events(attempt_id)
+        + desktop.upload_events(store, attempt_id),
+        "requests": store.journal.journal_mentioning(attempt_id, client_id),
         "desktop": desktop.session_view(store, attempt_id),
     }
 
@@ -194,11 +195,11 @@ def dashboard(store: Store, client_id: str, claims: dict[str, Any]) -> tuple[str
     context["exam"] = exams.view(exam)
     if claims.get("attempt_id"):
         attempt = get(store, claims["attempt_id"], exam["id"])
-        context.update(attempt=view(attempt), events=store.list_events(attempt["id"]))
+        context.update(attempt=view(attempt), events=store.attempts.list_events(attempt["id"]))
         return "attempt", context
     if claims.get("config"):
         return "config", context
-    context["attempts"] = [view(a) for a in store.list_attempts(exam_id=exam["id"])]
+    context["attempts"] = [view(a) for a in store.attempts.list_attempts(exam_id=exam["id"])]
     return "exam", context
 
 

@@ -163,22 +163,24 @@ def resolve_attempt(
     timeline says the attempt was inferred.
     """
     if attempt_id:
-        return found(store.get_attempt(attempt_id), "attempt", attempt_id)["id"]
+        return found(store.attempts.get_attempt(attempt_id), "attempt", attempt_id)["id"]
     refusal = trust.unnamed_desktop_refusal(origin, settings)
     if refusal is not None:
         raise refusal
     for_start = action == "start"
     latest = (
-        store.latest_attempt_id(BEFORE_SUBMISSION)
+        store.attempts.latest_attempt_id(BEFORE_SUBMISSION)
         if for_start
-        else store.latest_desktop_attempt_id()
+        else store.desktop.latest_desktop_attempt_id()
     )
     if latest is None:
         what = "waiting to start" if for_start else "with a started application"
         raise ProviderError(
             404, "not_found", f"no attempt {what}; pass the attempt's external id as ?attempt="
         )
-    store.add_event(latest, "desktop_attempt_inferred", {"action": action, "origin": origin})
+    store.attempts.add_event(
+        latest, "desktop_attempt_inferred", {"action": action, "origin": origin}
+    )
     return latest
 
 
@@ -199,7 +201,7 @@ def _open_crash(store: Store, session: dict[str, Any], now: float, cause: str) -
     if session["crashes"] and session["crashes"][-1][1] is None:
         return
     session["crashes"].append([now, None])
-    store.add_event(session["attempt_id"], "desktop_crashed", {"cause": cause})
+    store.attempts.add_event(session["attempt_id"], "desktop_crashed", {"cause": cause})
 
 
 def _close_crash(session: dict[str, Any], now: float) -> bool:
@@ -211,7 +213,7 @@ def _close_crash(session: dict[str, Any], now: float) -> bool:
 
 def latency_ms(store: Store, attempt_id: str) -> int:
     """The latency injected into this attempt's application answers."""
-    session = store.get_desktop_session(attempt_id)
+    session = store.desktop.get_desktop_session(attempt_id)
     return session["latency_ms"] if session else 0
 
 
@@ -251,11 +253,13 @@ def start(store: Store, attempt_id: str, default_state: str, now: float | None =
     """
     now = time.time() if now is None else now
     settle_uploads(store, now)
-    with store.transaction():
-        session = store.get_desktop_session(attempt_id) or _new_session(attempt_id, default_state)
+    with store.database.transaction():
+        session = store.desktop.get_desktop_session(attempt_id) or _new_session(
+            attempt_id, default_state
+        )
         if session["state"] == NOT_INSTALLED:
-            store.save_desktop_session(session, now)
-            store.add_event(attempt_id, "desktop_start_failed", {"status": NOT_INSTALLED})
+            store.desktop.save_desktop_session(session, now)
+            store.attempts.add_event(attempt_id, "desktop_start_failed", {"status": NOT_INSTALLED})
             return _down(attempt_id, NOT_INSTALLED)
         if session["started_at"] is not None and session["stopped_at"] is None:
             return AppAnswer(attempt_id, RUNNING, extra={"started_at": _iso(session["started_at"])})
@@ -264,10 +268,10 @@ def start(store: Store, attempt_id: str, default_state: str, now: float | None =
         # Starting again after a stop opens a new run of the same session.
         session["stopped_at"] = session["upload_done_at"] = None
         session["upload_noted"] = False
-        store.add_event(attempt_id, "desktop_started", {"state": session["state"]})
+        store.attempts.add_event(attempt_id, "desktop_started", {"state": session["state"]})
         if session["state"] == CRASHED:
             _open_crash(store, session, now, "crashed at launch")
-        store.save_desktop_session(session, now)
+        store.desktop.save_desktop_session(session, now)
     return AppAnswer(attempt_id, RUNNING, extra={"started_at": _iso(session["started_at"])})
 
 
@@ -275,8 +279,8 @@ def ping(store: Store, attempt_id: str, now: float | None = None) -> AppAnswer:
     """A heartbeat from the worker; recorded with its time while the session is on."""
     now = time.time() if now is None else now
     settle_uploads(store, now)
-    with store.transaction():
-        session = store.get_desktop_session(attempt_id)
+    with store.database.transaction():
+        session = store.desktop.get_desktop_session(attempt_id)
         status = app_status(session, now)
         if status == NOT_STARTED:
             return _not_started(attempt_id)
@@ -286,13 +290,13 @@ def ping(store: Store, attempt_id: str, now: float | None = None) -> AppAnswer:
         assert session is not None
         if session["started_at"] is None:  # not installed, so never started
             return _down(attempt_id, status)
-        store.add_heartbeat(attempt_id, now, ok=status == RUNNING)
+        store.desktop.add_heartbeat(attempt_id, now, ok=status == RUNNING)
         if status == RUNNING:
             return AppAnswer(attempt_id, RUNNING)
         if status == CRASHED:
             _open_crash(store, session, now, "ping failed")
-            store.save_desktop_session(session, now)
-        store.add_event(attempt_id, "desktop_ping_failed", {"status": status})
+            store.desktop.save_desktop_session(session, now)
+        store.attempts.add_event(attempt_id, "desktop_ping_failed", {"status": status})
     return _down(attempt_id, status)
 
 
@@ -302,8 +306,8 @@ def stop(
     """Stop proctoring: answers ``uploading`` at once; the upload is done after the delay."""
     now = time.time() if now is None else now
     settle_uploads(store, now)
-    with store.transaction():
-        session = store.get_desktop_session(attempt_id)
+    with store.database.transaction():
+        session = store.desktop.get_desktop_session(attempt_id)
         status = app_status(session, now)
         if status == NOT_STARTED:
             return _not_started(attempt_id)
@@ -313,8 +317,8 @@ def stop(
         if status == RUNNING:
             session["stopped_at"] = now
             session["upload_done_at"] = now + upload_delay_seconds
-            store.save_desktop_session(session, now)
-            store.add_event(
+            store.desktop.save_desktop_session(session, now)
+            store.attempts.add_event(
                 attempt_id,
                 "desktop_stopped",
                 {"upload_done_at": _iso(session["upload_done_at"])},
@@ -337,10 +341,12 @@ def set_fault(
 ) -> dict[str, Any]:
     """Set the application's fault for an attempt (control API); its session view.
     ``state`` and ``latency`` were checked by :func:`mockprock.payloads.desktop_fault`."""
-    found(store.get_attempt(attempt_id), "attempt", attempt_id)
+    found(store.attempts.get_attempt(attempt_id), "attempt", attempt_id)
     now = time.time() if now is None else now
-    with store.transaction():
-        session = store.get_desktop_session(attempt_id) or _new_session(attempt_id, default_state)
+    with store.database.transaction():
+        session = store.desktop.get_desktop_session(attempt_id) or _new_session(
+            attempt_id, default_state
+        )
         session["state"] = state
         if latency is not None:
             session["latency_ms"] = latency
@@ -348,9 +354,9 @@ def set_fault(
         if state == CRASHED and on:
             _open_crash(store, session, now, "desktop fault set")
         elif state != CRASHED and _close_crash(session, now):
-            store.add_event(attempt_id, "desktop_recovered", {"state": state})
-        store.save_desktop_session(session, now)
-        store.add_event(
+            store.attempts.add_event(attempt_id, "desktop_recovered", {"state": state})
+        store.desktop.save_desktop_session(session, now)
+        store.attempts.add_event(
             attempt_id, "desktop_fault", {"state": state, "latency_ms": session["latency_ms"]}
         )
     return session_view(store, attempt_id, now)
@@ -359,10 +365,10 @@ def set_fault(
 def settle_uploads(store: Store, now: float | None = None) -> None:
     """Put finished uploads on their attempts' timelines (computed from due times)."""
     now = time.time() if now is None else now
-    for session in store.desktop_uploads_due(now):
-        with store.transaction():
-            if store.mark_desktop_upload_noted(session["attempt_id"]):
-                store.add_event(
+    for session in store.desktop.desktop_uploads_due(now):
+        with store.database.transaction():
+            if store.desktop.mark_desktop_upload_noted(session["attempt_id"]):
+                store.attempts.add_event(
                     session["attempt_id"],
                     "desktop_upload_done",
                     {"completed_at": _iso(session["upload_done_at"])},
@@ -373,7 +379,7 @@ def upload_events(store: Store, attempt_id: str, now: float | None = None) -> li
     """The timeline event of an upload done by ``now`` but not recorded yet (the next
     request to the application records it), for a view that must not write."""
     now = time.time() if now is None else now
-    session = store.get_desktop_session(attempt_id)
+    session = store.desktop.get_desktop_session(attempt_id)
     if session is None or session["upload_noted"] or app_status(session, now) != UPLOADED:
         return []
     done_at = session["upload_done_at"]
@@ -386,8 +392,8 @@ def session_view(store: Store, attempt_id: str, now: float | None = None) -> dic
     """The attempt's application as the control API shows it: state, status, heartbeats.
     A read: it writes nothing (the status follows from the due times)."""
     now = time.time() if now is None else now
-    session = store.get_desktop_session(attempt_id)
-    heartbeats = store.list_heartbeats(attempt_id)
+    session = store.desktop.get_desktop_session(attempt_id)
+    heartbeats = store.desktop.list_heartbeats(attempt_id)
     return {
         "state": session["state"] if session else None,
         "latency_ms": session["latency_ms"] if session else 0,
@@ -405,7 +411,7 @@ def session_findings(
 ) -> list[dict[str, Any]]:
     """Review comments (``comment``, ``status``, ``start``, ``stop``) for what the session saw."""
     return findings(
-        store.get_desktop_session(attempt_id),
-        store.list_heartbeats(attempt_id),
+        store.desktop.get_desktop_session(attempt_id),
+        store.desktop.list_heartbeats(attempt_id),
         ping_interval_seconds,
     )

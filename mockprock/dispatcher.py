@@ -129,8 +129,8 @@ class Dispatcher:
         one whose attempt still has none is held again when it falls due)."""
         if not self.credentials() and not self.has_guests():
             return 0
-        with self.store.transaction(on_commit=self.wake):
-            released = self.store.move_callbacks(HELD, PENDING)
+        with self.store.database.transaction(on_commit=self.wake):
+            released = self.store.callbacks.move_callbacks(HELD, PENDING)
         if released:
             log.info("%d held callback(s) released: the server has LMS credentials", released)
         return released
@@ -147,14 +147,14 @@ class Dispatcher:
         credentials = self.credentials()
         if credentials is None and not self.has_guests():
             # Credentials were taken away at run time: make the wait visible.
-            with self.store.transaction():
-                self.store.move_callbacks(PENDING, HELD)
+            with self.store.database.transaction():
+                self.store.callbacks.move_callbacks(PENDING, HELD)
             return 0
         with self._in_flight_lock:
             busy = set(self._in_flight)
         room = SENDERS - len(busy) if senders is not None else BATCH
         chosen: list[dict[str, Any]] = []
-        for row in self.store.due_callbacks(now, BATCH):
+        for row in self.store.callbacks.due_callbacks(now, BATCH):
             if len(chosen) >= room or self._stop.is_set():
                 break
             if row["attempt_id"] in busy:
@@ -168,13 +168,13 @@ class Dispatcher:
             row["id"]: credentials if not self.has_guests() else self.credentials(row["attempt_id"])
             for row in chosen
         }
-        with self.store.transaction():
+        with self.store.database.transaction():
             # Claimed once, here: a request thread may have changed a row since it was read.
             # A row whose attempt has no credentials waits for them (held).
             claimed = [
                 row
                 for row in chosen
-                if self.store.update_callback(
+                if self.store.callbacks.update_callback(
                     row["id"],
                     only_if_state=(PENDING,),
                     state=SENDING if going[row["id"]] else HELD,
@@ -245,8 +245,8 @@ class Dispatcher:
                 return
             if payload is not None and payload != row["payload"]:
                 row["payload"] = payload
-                with self.store.transaction():
-                    self.store.update_callback(row["id"], payload=payload)
+                with self.store.database.transaction():
+                    self.store.callbacks.update_callback(row["id"], payload=payload)
         now = self.clock()
         first_try_at = row["first_try_at"] or now
         tries = row["tries"] + 1
@@ -316,9 +316,9 @@ class Dispatcher:
             fields["due_at"] = due_at
         if state == DELIVERED:
             fields["delivered_at"] = self.clock()
-        with self.store.transaction():
+        with self.store.database.transaction():
             # Only our own claim is updated: a reset or a deleted attempt wins.
-            if self.store.update_callback(row["id"], only_if_state=(SENDING,), **fields):
+            if self.store.callbacks.update_callback(row["id"], only_if_state=(SENDING,), **fields):
                 detail: dict[str, Any] = {"status": status}
                 if state == FAILED and error:
                     detail["error"] = error
@@ -337,7 +337,7 @@ class Dispatcher:
     def _event(
         self, attempt_id: str, callback_id: int, kind: str, state: str, **detail: Any
     ) -> None:
-        self.store.add_event(
+        self.store.attempts.add_event(
             attempt_id,
             "callback",
             {"callback_id": callback_id, "kind": kind, "state": state, **detail},
@@ -346,15 +346,15 @@ class Dispatcher:
     # -- the dispatcher thread -----------------------------------------------------------
 
     def seconds_until_due(self) -> float | None:
-        due_at = self.store.next_callback_due_at()
+        due_at = self.store.callbacks.next_callback_due_at()
         if due_at is None:
             return None
         return max(0.0, due_at - self.clock())
 
     def recover(self) -> None:
         """After a restart: a row caught mid-send goes again; held rows go if they can."""
-        with self.store.transaction():
-            moved = self.store.move_callbacks(SENDING, PENDING)
+        with self.store.database.transaction():
+            moved = self.store.callbacks.move_callbacks(SENDING, PENDING)
         if moved:
             log.info("%d callback(s) interrupted mid-send will be sent again", moved)
         self.release_held()
@@ -390,7 +390,7 @@ class Dispatcher:
                     wait = self.seconds_until_due()
                     # The request journal's entries wait for a write; a quiet server
                     # writes them here.
-                    self.store.flush_journal()
+                    self.store.journal.flush_journal()
                 except Exception:
                     log.exception("the callback dispatcher hit an error; trying again shortly")
                     wait = 1.0
@@ -402,4 +402,4 @@ class Dispatcher:
                     wait = IDLE_WAIT_SECONDS
                 self._wake.wait(min(wait, IDLE_WAIT_SECONDS))
         finally:
-            self.store.release()
+            self.store.database.release()

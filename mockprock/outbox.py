@@ -14,7 +14,7 @@ States:
 
 The rules never look at these states: they ask the outbox (:meth:`Outbox.has_live`,
 :meth:`Outbox.has_any`, :meth:`Outbox.waiting`). The dispatcher is woken once a change
-commits (``store.transaction(on_commit=outbox.wake)``), never before. No Flask here.
+commits (``store.database.transaction(on_commit=outbox.wake)``), never before. No Flask here.
 """
 
 from __future__ import annotations
@@ -53,12 +53,12 @@ class Outbox(Dispatcher):
         origin that is not an allowed LMS origin is ``failed`` at once, never sent."""
         refusal = callback_refusal(url, self.settings_for(attempt_id))
         state = FAILED if refusal else PENDING if self.credentials(attempt_id) else HELD
-        with self.store.transaction(on_commit=self.wake):
-            callback_id = self.store.insert_callback(
+        with self.store.database.transaction(on_commit=self.wake):
+            callback_id = self.store.callbacks.insert_callback(
                 kind, attempt_id, url, payload, state, self.clock() + delay_seconds, source
             )
             if refusal:
-                self.store.update_callback(callback_id, last_error=refusal)
+                self.store.callbacks.update_callback(callback_id, last_error=refusal)
                 self._event(attempt_id, callback_id, kind, state, error=refusal)
             else:
                 self._event(attempt_id, callback_id, kind, state, delay_seconds=delay_seconds)
@@ -70,7 +70,7 @@ class Outbox(Dispatcher):
                 attempt_id,
                 refusal,
             )
-            return self.store.get_callback(callback_id)  # type: ignore[return-value]
+            return self.store.callbacks.get_callback(callback_id)  # type: ignore[return-value]
         log.info(
             "callback %s (%s for attempt %s) queued, due in %.1fs%s",
             callback_id,
@@ -79,17 +79,17 @@ class Outbox(Dispatcher):
             delay_seconds,
             "" if state == PENDING else ", held until the server has LMS credentials",
         )
-        return self.store.get_callback(callback_id)  # type: ignore[return-value]
+        return self.store.callbacks.get_callback(callback_id)  # type: ignore[return-value]
 
     def reschedule(
         self, callback_id: int, payload: dict[str, Any], delay_seconds: float, source: str
     ) -> bool:
         """Give a callback that has not gone out yet a new payload and due time; False when
         it is being sent or already went (then queue a new one instead)."""
-        row = self.store.get_callback(callback_id)
+        row = self.store.callbacks.get_callback(callback_id)
         credentials = self.credentials(row["attempt_id"]) if row else self.credentials()
-        with self.store.transaction(on_commit=self.wake):
-            return self.store.update_callback(
+        with self.store.database.transaction(on_commit=self.wake):
+            return self.store.callbacks.update_callback(
                 callback_id,
                 only_if_state=WAITING,
                 payload=payload,
@@ -101,14 +101,14 @@ class Outbox(Dispatcher):
 
     def retry(self, callback_id: int) -> dict[str, Any]:
         """Send a callback again now (failed, held or waiting); a fresh retry window."""
-        row = found(self.store.get_callback(callback_id), "callback", str(callback_id))
+        row = found(self.store.callbacks.get_callback(callback_id), "callback", str(callback_id))
         if row["state"] in (SENDING, DELIVERED):
             raise ProviderError(
                 409, "conflict", f"callback {callback_id} is {row['state']}; nothing to retry"
             )
         state = PENDING if self.credentials(row["attempt_id"]) else HELD
-        with self.store.transaction(on_commit=self.wake):
-            changed = self.store.update_callback(
+        with self.store.database.transaction(on_commit=self.wake):
+            changed = self.store.callbacks.update_callback(
                 callback_id,
                 only_if_state=WAITING,
                 state=state,
@@ -119,22 +119,22 @@ class Outbox(Dispatcher):
                 self._event(row["attempt_id"], callback_id, row["kind"], state, retried=True)
         if not changed:
             raise ProviderError(409, "conflict", f"callback {callback_id} is being sent")
-        return self.store.get_callback(callback_id)  # type: ignore[return-value]
+        return self.store.callbacks.get_callback(callback_id)  # type: ignore[return-value]
 
     # -- what the rules may ask --------------------------------------------------------
 
     def has_live(self, attempt_id: str, kind: str) -> bool:
         """True when a ``kind`` callback for the attempt is queued, going or delivered."""
-        return bool(self.store.list_callbacks(attempt_id, kind, LIVE, limit=1))
+        return bool(self.store.callbacks.list_callbacks(attempt_id, kind, LIVE, limit=1))
 
     def has_any(self, attempt_id: str, kind: str) -> bool:
         """True when a ``kind`` callback was ever queued for the attempt (failed ones too)."""
-        return bool(self.store.list_callbacks(attempt_id, kind, limit=1))
+        return bool(self.store.callbacks.list_callbacks(attempt_id, kind, limit=1))
 
     def waiting(self, attempt_id: str, kind: str) -> dict[str, Any] | None:
         """The newest ``kind`` callback of the attempt that has not gone out (pending, held
         or failed), which a request may hurry or replace; None when there is none."""
-        rows = self.store.list_callbacks(attempt_id, kind, WAITING, limit=1)
+        rows = self.store.callbacks.list_callbacks(attempt_id, kind, WAITING, limit=1)
         return rows[-1] if rows else None
 
     def hurry(self, attempt_id: str, kind: str) -> dict[str, Any] | None:
@@ -151,4 +151,4 @@ class Outbox(Dispatcher):
         client_id: str | None = None,
     ) -> list[dict[str, Any]]:
         """The callbacks, oldest first (filtered by attempt, kind, states and client)."""
-        return self.store.list_callbacks(attempt_id, kind, states, limit, client_id)
+        return self.store.callbacks.list_callbacks(attempt_id, kind, states, limit, client_id)

@@ -98,7 +98,7 @@ class Provider(PagesFacade):
         """An OAuth2 token answer for a known client; None when the secret is wrong."""
         if not self.clients.check(client_id, secret):
             return None
-        key = self.store.signing_key()
+        key = self.store.settings.signing_key()
         # The token is live only while its client is accepted with this secret.
         cred = trust.credential_fingerprint(key, client_id, secret)
         return issue_token(key, client_id, self.settings.token_lifetime_seconds, {"cred": cred})
@@ -106,7 +106,7 @@ class Provider(PagesFacade):
     def client_of_token(self, token: str) -> str:
         """The client a provider token was issued to, while that client is accepted now
         with the secret it was issued for (AuthError otherwise)."""
-        key = self.store.signing_key()
+        key = self.store.settings.signing_key()
         claims = verify_token(key, token)
         client_id = claims["sub"]
         if not trust.still_accepted(
@@ -248,7 +248,7 @@ class Provider(PagesFacade):
         return [self._shown(row) for row in rows]
 
     def retry_callback(self, client_id: str, callback_id: int) -> dict[str, Any]:
-        row = self.store.get_callback(callback_id)
+        row = self.store.callbacks.get_callback(callback_id)
         if row is not None:
             attempts.get(self.store, row["attempt_id"], client_id=client_id)
         return self._shown(self.outbox.retry(callback_id))
@@ -275,7 +275,7 @@ class Provider(PagesFacade):
                 self.settings, changes, is_admin=self.is_admin(client_id)
             )
             admin = self.is_admin(client_id)
-            self.store.save_settings_overrides(kept, by_operator=kept if admin else ())
+            self.store.settings.save_settings_overrides(kept, by_operator=kept if admin else ())
             self.settings = new
         if set(kept) & set(runtime_settings.LMS_SETTINGS):
             self.outbox.release_held()
@@ -301,9 +301,9 @@ class Provider(PagesFacade):
             return
         with self._settings_lock:
             forget = runtime_settings.resettable(
-                self.settings, self.store.settings_overrides(), self.is_admin(client_id)
+                self.settings, self.store.settings.settings_overrides(), self.is_admin(client_id)
             )
-            self.store.clear_settings_overrides(forget)
+            self.store.settings.clear_settings_overrides(forget)
             self.settings = self.settings.replace(
                 **{name: getattr(self.start_settings, name) for name in forget}
             )
@@ -335,7 +335,7 @@ class Provider(PagesFacade):
         page = payloads.query_int(query, "page", 1, minimum=1)
         # Past the last page is an empty page, never an integer SQLite cannot hold.
         offset = min((page - 1) * size, 2**62)
-        rows = self.store.list_attempts(
+        rows = self.store.attempts.list_attempts(
             client_id=client_id, limit=size or None, offset=offset if size else 0
         )
         return [attempts.view(a) for a in rows]
@@ -348,7 +348,7 @@ class Provider(PagesFacade):
     def requests(self, client_id: str, query: Mapping[str, str]) -> list[dict[str, Any]]:
         """The client's recent requests in the journal, newest last."""
         limit = payloads.query_int(query, "limit", 100, minimum=1)
-        return self.store.list_journal(limit, client_id=client_id)
+        return self.store.journal.list_journal(limit, client_id=client_id)
 
     def journal(
         self,
@@ -360,7 +360,7 @@ class Provider(PagesFacade):
         response: str,
     ) -> None:
         """Keep a request (secrets already redacted) in the journal, trimmed to size."""
-        self.store.journal_request(
+        self.store.journal.journal_request(
             method, path, status, client_id, request, response, keep=self.settings.journal_size
         )
 

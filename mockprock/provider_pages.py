@@ -55,11 +55,11 @@ class PagesFacade:
     def learner_view(self, attempt_id: str, exam_id: str | None = None) -> dict[str, Any]:
         """What the learner page shows (and its live refresh polls), changing nothing."""
         attempt = attempts.get(self.store, attempt_id, exam_id)
-        session = self.store.get_desktop_session(attempt_id)
+        session = self.store.desktop.get_desktop_session(attempt_id)
         ready = self.outbox.list(attempt_id, statuses.READY)
         return learner_page.view(
             attempt,
-            self.store.get_exam(attempt["exam_id"]),
+            self.store.exams.get_exam(attempt["exam_id"]),
             session["state"] if session else self.settings.desktop_default,
             ready[-1] if ready else None,
             time.time(),
@@ -133,8 +133,8 @@ class PagesFacade:
                 detail["timeline"],
                 detail["callbacks"],
                 detail["requests"],
-                self.store.get_desktop_session(attempt_id),
-                self.store.list_heartbeats(attempt_id),
+                self.store.desktop.get_desktop_session(attempt_id),
+                self.store.desktop.list_heartbeats(attempt_id),
                 self.settings.ping_interval_seconds,
             )
             context["review"] = self.compose_review(context["attempt"])
@@ -153,7 +153,7 @@ class PagesFacade:
         """A new console session for an accepted client (its id), or None."""
         if not self.clients.check(client_id, secret):
             return None
-        key = self.store.signing_key()
+        key = self.store.settings.signing_key()
         return self.sign_ins.open(client_id, trust.credential_fingerprint(key, client_id, secret))
 
     def console_client(self, session_id: str | None) -> str | None:
@@ -162,7 +162,7 @@ class PagesFacade:
         if live is None:
             return None
         client_id, fingerprint = live
-        key = self.store.signing_key()
+        key = self.store.settings.signing_key()
         if not trust.still_accepted(
             key, client_id, self.clients.secret_for(client_id), fingerprint
         ):
@@ -176,7 +176,7 @@ class PagesFacade:
     def attempts_page(self, client_id: str, query: Mapping[str, str]) -> dict[str, Any]:
         """The client's attempts for the console: filtered, newest first, one page."""
         wanted = forms.attempt_filter(query)
-        exams_by_id = {e["id"]: e for e in self.store.list_exams(client_id)}
+        exams_by_id = {e["id"]: e for e in self.store.exams.list_exams(client_id)}
         return attempts.page(self.list_attempts(client_id, {}), exams_by_id, **wanted)
 
     def settings_form(self, client_id: str) -> list[dict[str, Any]]:
@@ -193,5 +193,5 @@ class PagesFacade:
     def onboarding_profiles(self, client_id: str) -> list[dict[str, Any]]:
         return [
             onboarding.profile_view(self.store, client_id, row["user_id"], self.now())
-            for row in self.store.list_onboarding_profiles(client_id)
+            for row in self.store.onboarding.list_onboarding_profiles(client_id)
         ]

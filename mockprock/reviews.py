@@ -116,7 +116,7 @@ def compose(
 ) -> dict[str, Any]:
     """The ``reviewed`` callback's body for an attempt, from its decision (if any), the
     learner, what its session saw and the current settings."""
-    decision = store.get_review_decision(attempt["id"])
+    decision = store.callbacks.get_review_decision(attempt["id"])
     findings = desktop.session_findings(store, attempt["id"], settings.ping_interval_seconds)
     verdict, decided_by = choose_verdict(
         decision["status"] if decision else None,
@@ -131,7 +131,7 @@ def compose(
         decided_by,
         decision["comments"] if decision else [],
         findings,
-        session_seconds(store.list_events(attempt["id"]), now.timestamp()),
+        session_seconds(store.attempts.list_events(attempt["id"]), now.timestamp()),
     )
     payload: dict[str, Any] = {"status": verdict, "comments": comments}
     # Only when given: a reviewer makes the LMS reject at once, with no second review.
@@ -146,7 +146,7 @@ def compose_for_sending(
     """The outbox's ``prepare`` hook: a review's body, composed as it goes out."""
     if row["kind"] != REVIEWED or row["payload"] != NOT_COMPOSED:
         return None  # composed once: a retry sends what the LMS was first sent
-    attempt = store.get_attempt(row["attempt_id"])
+    attempt = store.attempts.get_attempt(row["attempt_id"])
     return compose(store, settings, attempt, now) if attempt else None
 
 
@@ -165,7 +165,7 @@ def schedule(
     after ``review_delay_seconds``. None when one is already queued or sent."""
     if outbox.has_live(attempt["id"], REVIEWED):
         return None
-    decision = store.get_review_decision(attempt["id"])
+    decision = store.callbacks.get_review_decision(attempt["id"])
     open_decision = decision if decision and decision["callback_id"] is None else None
     delay = settings.review_delay_seconds
     if open_decision and open_decision["delay_seconds"] is not None:
@@ -179,7 +179,7 @@ def schedule(
         source="decision" if open_decision else "auto",
     )
     if open_decision:
-        store.link_review_decision(attempt["id"], row["id"])
+        store.callbacks.link_review_decision(attempt["id"], row["id"])
     return row
 
 
@@ -195,8 +195,8 @@ def queue_decision(
     sends one review."""
     attempt_id = attempt["id"]
     row = None
-    with store.transaction(on_commit=outbox.wake):
-        store.save_review_decision(
+    with store.database.transaction(on_commit=outbox.wake):
+        store.callbacks.save_review_decision(
             attempt_id,
             decision["status"],
             decision["comments"],
@@ -206,7 +206,7 @@ def queue_decision(
         )
         if attempt["status"] not in statuses.BEFORE_SUBMISSION:
             row = _send_decision(store, outbox, settings, attempt, decision["delay_seconds"] or 0)
-        store.add_event(
+        store.attempts.add_event(
             attempt_id, "decision", {"status": decision["status"], "source": decision["source"]}
         )
     log.info(
@@ -214,7 +214,7 @@ def queue_decision(
     )
     return {
         "attempt_id": attempt_id,
-        "decision": store.get_review_decision(attempt_id),
+        "decision": store.callbacks.get_review_decision(attempt_id),
         "callback": row,
         "sends": "at submission" if row is None else "now",
     }
@@ -225,7 +225,7 @@ def _send_decision(
 ) -> dict[str, Any]:
     waiting = outbox.waiting(attempt["id"], REVIEWED)
     if waiting and outbox.reschedule(waiting["id"], NOT_COMPOSED, float(delay), "decision"):
-        row = store.get_callback(waiting["id"])
+        row = store.callbacks.get_callback(waiting["id"])
     else:
         row = outbox.enqueue(
             REVIEWED,
@@ -235,5 +235,5 @@ def _send_decision(
             float(delay),
             source="decision",
         )
-    store.link_review_decision(attempt["id"], row["id"])  # type: ignore[index]
+    store.callbacks.link_review_decision(attempt["id"], row["id"])  # type: ignore[index]
     return row  # type: ignore[return-value]

@@ -55,10 +55,10 @@ def with_stored_overrides(
     A stored value the server cannot use (NaN or Infinity kept by an older version, a
     name it no longer knows) is skipped with a warning: it never stops the server."""
     explicit = frozenset(explicit)
-    by_operator = store.operator_settings()
+    by_operator = store.settings.operator_settings()
     start = settings
     notes = []
-    for name, value in store.settings_overrides().items():
+    for name, value in store.settings.settings_overrides().items():
         if name not in RUNTIME_SETTINGS or name in explicit:
             continue
         if name in trust.SECRET_ROUTING:

@@ -202,7 +202,7 @@ def test_reset_wipes_the_state_and_the_stored_changes(client, app, auth, attempt
     assert client.post(f"{API}/reset", headers=BASIC).get_json() == {"status": "reset"}
     assert client.get(f"{API}/attempts", headers=BASIC).get_json() == []
     assert app.extensions["mockprock"].settings.onboarding == "optional"
-    assert app.extensions["mockprock"].store.settings_overrides() == {}
+    assert app.extensions["mockprock"].store.settings.settings_overrides() == {}
 
 
 # -- attempts, reviews, ready -----------------------------------------------------------
@@ -259,7 +259,7 @@ def test_a_review_is_composed_when_it_is_sent_not_when_it_is_queued(app, client,
     patch_status(client, auth, exam_id, attempt_id, "submitted")
     (review,) = callbacks(client, attempt=attempt_id)
     store = app.extensions["mockprock"].store
-    assert store.get_callback(review["id"])["payload"] == {}  # queued, not composed
+    assert store.callbacks.get_callback(review["id"])["payload"] == {}  # queued, not composed
     assert review["payload"]["status"] == "passed"  # shown as it would go now
     # A setting changed before it goes counts: the body is composed at send time.
     client.patch(f"{API}/settings", json={"default_review_status": "suspicious"}, headers=BASIC)
@@ -328,7 +328,7 @@ def test_a_bad_decision_is_refused_and_queues_nothing(
     response = client.post(f"{API}/attempts/{attempt_id}/review", json=body, headers=BASIC)
     assert response.status_code == status
     assert set(response.get_json()) == {"error", "detail"}
-    assert app.extensions["mockprock"].store.get_review_decision(attempt_id) is None
+    assert app.extensions["mockprock"].store.callbacks.get_review_decision(attempt_id) is None
 
 
 def test_a_decision_for_an_unknown_attempt_is_a_404(client) -> None:
@@ -383,7 +383,7 @@ def test_profiles_set_here_are_what_the_lms_reads(client, auth) -> None:
 def test_a_bad_profile_is_refused(client, app, body) -> None:
     response = client.put(f"{API}/users/u1/onboarding", json=body, headers=BASIC)
     assert response.status_code == 400
-    assert app.extensions["mockprock"].store.get_onboarding_profile("abcd", "u1") is None
+    assert app.extensions["mockprock"].store.onboarding.get_onboarding_profile("abcd", "u1") is None
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,8 @@ def store(tmp_path: Path) -> Store:
 
 def register(store: Store) -> str:
     exam = {"lms_exam_id": 1, "course_id": "course-v1:a+b+c", "content_id": "block", "rules": {}}
-    store.save_exam("exam1", "abcd", exam, {})
-    return store.create_attempt("exam1", ATTEMPT, ATTEMPT)
+    store.exams.save_exam("exam1", "abcd", exam, {})
+    return store.attempts.create_attempt("exam1", ATTEMPT, ATTEMPT)
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def attempt(store: Store) -> str:
 
 
 def kinds(store: Store, attempt_id: str) -> list[str]:
-    return [e["kind"] for e in store.list_events(attempt_id)]
+    return [e["kind"] for e in store.attempts.list_events(attempt_id)]
 
 
 # -- pure rules -------------------------------------------------------------------------
@@ -126,7 +126,9 @@ def test_a_whole_session_records_heartbeats_with_their_times(store: Store, attem
     assert (answer.http_status, answer.status) == (200, "running")
     for seconds in (60, 120, 180):
         assert desktop.ping(store, attempt, now=T0 + seconds).body()["status"] == "running"
-    assert store.list_heartbeats(attempt) == [{"at": T0 + s, "ok": True} for s in (60, 120, 180)]
+    assert store.desktop.list_heartbeats(attempt) == [
+        {"at": T0 + s, "ok": True} for s in (60, 120, 180)
+    ]
     stopped = desktop.stop(store, attempt, upload_delay_seconds=5, now=T0 + 200)
     assert (stopped.http_status, stopped.status) == (200, "uploading")
     assert kinds(store, attempt) == ["registered", "desktop_started", "desktop_stopped"]
@@ -167,8 +169,8 @@ def test_not_installed_cannot_start_and_changes_nothing(store: Store, attempt: s
         "detail": answer.detail,
     }
     assert desktop.ping(store, attempt, now=T0 + 60).http_status == 503
-    assert store.list_heartbeats(attempt) == []
-    assert store.get_desktop_session(attempt)["started_at"] is None
+    assert store.desktop.list_heartbeats(attempt) == []
+    assert store.desktop.get_desktop_session(attempt)["started_at"] is None
     assert desktop.session_findings(store, attempt, INTERVAL) == []
 
 
@@ -176,7 +178,7 @@ def test_crashed_app_launches_then_every_ping_fails(store: Store, attempt: str) 
     assert desktop.start(store, attempt, "crashed", now=T0).status == "running"
     failed = desktop.ping(store, attempt, now=T0 + 60)
     assert (failed.http_status, failed.status, failed.error) == (503, "crashed", "app_crashed")
-    assert store.list_heartbeats(attempt) == [{"at": T0 + 60, "ok": False}]
+    assert store.desktop.list_heartbeats(attempt) == [{"at": T0 + 60, "ok": False}]
     assert desktop.stop(store, attempt, 0, now=T0 + 70).http_status == 503
     findings = desktop.session_findings(store, attempt, INTERVAL)
     assert [(f["comment"], f["start"], f["stop"]) for f in findings] == [
@@ -218,18 +220,18 @@ def test_stop_is_idempotent_and_keeps_the_first_due_time(store: Store, attempt: 
     assert desktop.stop(store, attempt, 30, now=T0 + 40).status == "uploaded"
     # A ping after the stop gets an answer, but the app is no longer proctoring.
     assert desktop.ping(store, attempt, now=T0 + 41).status == "uploaded"
-    assert store.list_heartbeats(attempt) == []
+    assert store.desktop.list_heartbeats(attempt) == []
 
 
 def test_ping_and_stop_before_start_are_refused(store: Store, attempt: str) -> None:
     for answer in (desktop.ping(store, attempt, now=T0), desktop.stop(store, attempt, 0, now=T0)):
         assert (answer.http_status, answer.error) == (409, "app_not_started")
-    assert store.get_desktop_session(attempt) is None
+    assert store.desktop.get_desktop_session(attempt) is None
 
 
 def test_faults_are_validated_and_a_refusal_changes_nothing(store: Store, attempt: str) -> None:
     desktop.start(store, attempt, "running", now=T0)
-    before = store.get_desktop_session(attempt)
+    before = store.desktop.get_desktop_session(attempt)
     bad = [
         ("exploded", None),
         ("crashed", -1),
@@ -248,7 +250,7 @@ def test_faults_are_validated_and_a_refusal_changes_nothing(store: Store, attemp
     with pytest.raises(ProviderError) as missing:
         desktop.set_fault(store, "nope", "crashed", None, "running")
     assert missing.value.status == 404
-    assert store.get_desktop_session(attempt) == before
+    assert store.desktop.get_desktop_session(attempt) == before
     assert "desktop_fault" not in kinds(store, attempt)
 
 
@@ -295,6 +297,6 @@ def test_deleting_the_attempt_removes_its_session_and_heartbeats(
 ) -> None:
     desktop.start(store, attempt, "running", now=T0)
     desktop.ping(store, attempt, now=T0 + 60)
-    store.delete_attempt(attempt)
-    assert store.get_desktop_session(attempt) is None
-    assert store.list_heartbeats(attempt) == []
+    store.attempts.delete_attempt(attempt)
+    assert store.desktop.get_desktop_session(attempt) is None
+    assert store.desktop.list_heartbeats(attempt) == []

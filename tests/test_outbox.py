@@ -44,7 +44,7 @@ class Harness:
         self.outbox.clock = lambda: self.now
 
     def row(self, callback_id: int) -> dict:
-        return self.store.get_callback(callback_id)
+        return self.store.callbacks.get_callback(callback_id)
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_a_due_callback_is_delivered_once(harness) -> None:
     assert done["delivered_at"] is not None
     assert harness.delivered == [row["id"]]
     assert callback_posts() == 1
-    states = [e["detail"]["state"] for e in harness.store.list_events("a1")]
+    states = [e["detail"]["state"] for e in harness.store.attempts.list_events("a1")]
     assert states == ["pending", "delivered"]
 
 
@@ -216,14 +216,14 @@ def test_reschedule_touches_only_what_has_not_gone(harness) -> None:
     changed = harness.row(row["id"])
     assert (changed["payload"], changed["source"]) == ({"status": "violation"}, "decision")
     assert changed["due_at"] == harness.now
-    harness.store.update_callback(row["id"], state="sending")
+    harness.store.callbacks.update_callback(row["id"], state="sending")
     assert not harness.outbox.reschedule(row["id"], REVIEW, 0, "decision")
 
 
 def test_a_row_caught_mid_send_goes_again_after_a_restart(tmp_path) -> None:
     first = Harness(tmp_path, WITH_CREDENTIALS)
     row = first.outbox.enqueue("reviewed", "a1", URL, REVIEW, 0)
-    first.store.update_callback(row["id"], state="sending")  # the process died here
+    first.store.callbacks.update_callback(row["id"], state="sending")  # the process died here
     first.store.close()
     second = Harness(tmp_path, WITH_CREDENTIALS)
     second.outbox.recover()

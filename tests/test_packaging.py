@@ -179,7 +179,7 @@ def test_unpacked_wheel_serves_its_pages(artefacts, tmp_path):
         "assert page.status_code == 403 and b'<html' in page.data, page.data\n"
         "assert client.get('/static/mockprock.css').status_code == 200\n"
         "from mockprock.store import Store\n"
-        f"assert Store({db!r}).list_exams() == []\n"
+        f"assert Store({db!r}).exams.list_exams() == []\n"
         "assert client.get('/openapi.json').get_json()['openapi'].startswith('3.1')\n"
         "print('ok')\n"
     )

@@ -19,7 +19,7 @@ def token_for(client, client_id="abcd"):
 
 
 def counts(app) -> tuple[int, int]:
-    db = app.extensions["mockprock"].store.db
+    db = app.extensions["mockprock"].store.database.db
     return (
         db.execute("SELECT COUNT(*) FROM exams").fetchone()[0],
         db.execute("SELECT COUNT(*) FROM attempts").fetchone()[0],
@@ -173,7 +173,7 @@ def test_bad_tokens_get_401_json(client, header, detail):
 
 
 def test_expired_token_gets_401(client, app):
-    key = app.extensions["mockprock"].store.signing_key()
+    key = app.extensions["mockprock"].store.settings.signing_key()
     now = int(time.time())
     expired = jwt.encode(valid_claims(iat=now - 100, exp=now - 10), key, algorithm="HS256")
     response = client.get("/api/v1/config/", headers={"Authorization": f"JWT {expired}"})
@@ -294,7 +294,7 @@ def test_documented_field_names_are_accepted(client, auth):
 def test_exam_keeps_the_raw_payload(app, client, auth):
     extra = {**EXAM, "something_new": {"nested": [1, 2]}}
     exam_id = client.post("/api/v1/exam/", json=extra, headers=auth).get_json()["id"]
-    stored = app.extensions["mockprock"].store.get_exam(exam_id)
+    stored = app.extensions["mockprock"].store.exams.get_exam(exam_id)
     assert stored["payload"]["something_new"] == {"nested": [1, 2]}
 
 
@@ -369,7 +369,7 @@ def test_register_attempt(client, auth, exam_id, app):
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "created"
-    stored = app.extensions["mockprock"].store.get_attempt(body["id"])
+    stored = app.extensions["mockprock"].store.attempts.get_attempt(body["id"])
     assert stored["payload"] == ATTEMPT
     assert stored["lms_host"] == ATTEMPT["lms_host"]
 
@@ -451,12 +451,12 @@ def test_delete_attempt(client, auth, exam_id, attempt_id):
 
 def test_retire_user_removes_attempts_and_profile(app, client, auth, exam_id, attempt_id):
     store = app.extensions["mockprock"].store
-    store.save_onboarding_profile("abcd", ATTEMPT["user_id"], "approved", COURSE, None)
+    store.onboarding.save_onboarding_profile("abcd", ATTEMPT["user_id"], "approved", COURSE, None)
     response = client.delete(f"/api/v1/user/{ATTEMPT['user_id']}/", headers=auth)
     assert response.get_json() is True
-    assert store.get_attempt(attempt_id) is None
-    assert store.get_onboarding_profile("abcd", ATTEMPT["user_id"]) is None
-    assert store.list_events(attempt_id) == []
+    assert store.attempts.get_attempt(attempt_id) is None
+    assert store.onboarding.get_onboarding_profile("abcd", ATTEMPT["user_id"]) is None
+    assert store.attempts.list_events(attempt_id) == []
     again = client.delete(f"/api/v1/user/{ATTEMPT['user_id']}/", headers=auth)
     assert again.get_json() is False
 
@@ -479,9 +479,15 @@ def test_onboarding_status_of_a_learner_without_profile(client, auth):
 
 def test_onboarding_status_of_approved_learners(app, client, auth):
     store = app.extensions["mockprock"].store
-    store.save_onboarding_profile("abcd", "here", "approved", COURSE, "2999-01-01T00:00:00+00:00")
-    store.save_onboarding_profile("abcd", "elsewhere", "approved", "course-v1:Other+X+Y", None)
-    store.save_onboarding_profile("abcd", "lapsed", "approved", COURSE, "2000-01-01T00:00:00+00:00")
+    store.onboarding.save_onboarding_profile(
+        "abcd", "here", "approved", COURSE, "2999-01-01T00:00:00+00:00"
+    )
+    store.onboarding.save_onboarding_profile(
+        "abcd", "elsewhere", "approved", "course-v1:Other+X+Y", None
+    )
+    store.onboarding.save_onboarding_profile(
+        "abcd", "lapsed", "approved", COURSE, "2000-01-01T00:00:00+00:00"
+    )
     base = f"/api/v1/courses/{COURSE}/onboarding_statuses?user_id="
     assert client.get(base + "here", headers=auth).get_json() == {
         "user_id": "here",
@@ -497,9 +503,9 @@ def test_onboarding_status_of_approved_learners(app, client, auth):
 def test_onboarding_list_filters_and_pages(app, client, auth, exam_id):
     store = app.extensions["mockprock"].store
     for n in range(5):
-        store.save_onboarding_profile("abcd", f"ok{n}", "approved", COURSE, None)
-    store.save_onboarding_profile("abcd", "bad", "rejected", COURSE, None)
-    store.save_onboarding_profile("abcd", "wait", "pending", COURSE, None)
+        store.onboarding.save_onboarding_profile("abcd", f"ok{n}", "approved", COURSE, None)
+    store.onboarding.save_onboarding_profile("abcd", "bad", "rejected", COURSE, None)
+    store.onboarding.save_onboarding_profile("abcd", "wait", "pending", COURSE, None)
     client.post(
         f"/api/v1/exam/{exam_id}/attempt/", json={**ATTEMPT, "user_id": "fresh"}, headers=auth
     )
@@ -570,7 +576,7 @@ def test_unexpected_error_is_500_json_without_traceback(app, client, auth, monke
 
 
 def test_journal_keeps_requests_without_secrets(app, client, auth, exam_id):
-    journal = app.extensions["mockprock"].store.list_journal()
+    journal = app.extensions["mockprock"].store.journal.list_journal()
     token_entry = journal[0]
     assert token_entry["path"] == "/oauth2/access_token"
     assert token_entry["request"]["form"]["client_secret"] == "<redacted>"
@@ -588,7 +594,7 @@ def test_journal_is_trimmed_to_its_size(tmp_path):
     headers = {"Authorization": f"JWT {get_token(client)}"}
     for _ in range(5):
         client.get("/api/v1/config/", headers=headers)
-    assert len(app.extensions["mockprock"].store.list_journal()) == 3
+    assert len(app.extensions["mockprock"].store.journal.list_journal()) == 3
     app.extensions["mockprock"].close()
 
 
@@ -611,4 +617,4 @@ def test_request_threads_do_not_leave_connections_behind(app, client, auth):
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(app.extensions["mockprock"].store._connections) <= 1
+    assert len(app.extensions["mockprock"].store.database._connections) <= 1

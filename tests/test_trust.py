@@ -69,7 +69,7 @@ def test_a_callback_to_another_origin_fails_at_once_and_says_why(lms_app, caplog
     for where in (
         row["last_error"],
         caplog.text,
-        str(lms_app.extensions["mockprock"].store.list_events(row["attempt_id"])),
+        str(lms_app.extensions["mockprock"].store.attempts.list_events(row["attempt_id"])),
     ):
         assert FOREIGN in where
         assert f"--allow-lms-origin {FOREIGN}" in where
@@ -93,7 +93,7 @@ def test_a_callback_whose_origin_stopped_being_allowed_is_not_sent(tmp_path) -> 
         outbox = app.extensions["mockprock"].outbox
         outbox.clock = lambda: row["due_at"] + 1
         assert outbox.run_due() == 1
-        after = outbox.store.get_callback(row["id"])
+        after = outbox.store.callbacks.get_callback(row["id"])
         # Refused before any request: an attempt to send would have found no listener
         # on port 9 and been retried (pending), not failed with this reason.
         assert after["state"] == "failed"
@@ -147,7 +147,7 @@ def test_off_loopback_without_an_operator_nobody_changes_where_secrets_go(tmp_pa
         assert response.get_json()["error"] == "operator_only"
         assert "--admin" in response.get_json()["detail"]
         assert app.extensions["mockprock"].settings == before
-        assert app.extensions["mockprock"].store.settings_overrides() == {}
+        assert app.extensions["mockprock"].store.settings.settings_overrides() == {}
         # The simulation knobs stay anyone's.
         knob = client.patch(
             f"{API}/settings", json={"review_delay_seconds": 1}, headers=basic("zz")
@@ -190,7 +190,7 @@ def test_with_an_operator_named_only_the_operator_may(tmp_path) -> None:
         # A reset by another client leaves the operator's settings as they are.
         assert client.post(f"{API}/reset", headers=basic("abcd")).status_code == 200
         assert app.extensions["mockprock"].settings.lms_url == "http://127.0.0.1:8001"
-        assert app.extensions["mockprock"].store.settings_overrides()["lms_url"] == (
+        assert app.extensions["mockprock"].store.settings.settings_overrides()["lms_url"] == (
             "http://127.0.0.1:8001"
         )
     finally:
@@ -225,7 +225,7 @@ def test_a_new_store_and_its_wal_files_are_private(tmp_path) -> None:
     old = os.umask(0o022)
     try:
         store = Store(str(path))
-        store.signing_key()  # a write: the -wal and -shm files exist now
+        store.settings.signing_key()  # a write: the -wal and -shm files exist now
         files = [path, tmp_path / "s.sqlite-wal", tmp_path / "s.sqlite-shm"]
         assert all(f.exists() for f in files)
         assert [mode(f) for f in files] == [0o600, 0o600, 0o600]
@@ -286,7 +286,7 @@ def test_a_stored_lms_url_from_an_older_store_does_not_override_a_hardened_start
     tmp_path,
 ) -> None:
     store = Store(str(tmp_path / "mockprock.sqlite"))
-    store.save_settings_overrides({"lms_url": STORED_LMS})  # as an older server kept it
+    store.settings.save_settings_overrides({"lms_url": STORED_LMS})  # as an older server kept it
     store.close()
     app, services, text = started(tmp_path, **HARDENED)
     assert services.settings.lms_url == "http://127.0.0.1:18000"  # not the stored one

@@ -23,12 +23,15 @@ ATTEMPT_TABLES = (
 CLIENT_OWNS_ATTEMPT = "exam_id IN (SELECT id FROM exams WHERE client_id = ?)"
 
 
-class AttemptQueries(Database):
+class AttemptQueries:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
     def create_attempt(self, exam_id: str, attempt: dict[str, Any], payload: dict) -> str:
         attempt_id = new_id()
         now = time.time()
         status = attempt.get("status") or CREATED
-        with self.transaction() as db:
+        with self.database.transaction() as db:
             db.execute(
                 "INSERT INTO attempts (id, exam_id, user_id, full_name, email, lms_host, "
                 "time_limit_mins, is_sample_attempt, status, review_policy, "
@@ -66,7 +69,9 @@ class AttemptQueries(Database):
         if client_id is not None:
             clauses.append(CLIENT_OWNS_ATTEMPT)
             args.append(client_id)
-        row = self.db.execute(f"SELECT * FROM attempts WHERE {' AND '.join(clauses)}", args)
+        row = self.database.db.execute(
+            f"SELECT * FROM attempts WHERE {' AND '.join(clauses)}", args
+        )
         return decode(row.fetchone())
 
     def list_attempts(
@@ -94,7 +99,7 @@ class AttemptQueries(Database):
             page = " LIMIT ? OFFSET ?"
             args += [limit, offset]
         return decode_all(
-            self.db.execute(
+            self.database.db.execute(
                 f"SELECT * FROM attempts {where} ORDER BY created_at, rowid{page}", args
             ).fetchall()
         )
@@ -104,7 +109,7 @@ class AttemptQueries(Database):
         desktop start without an id goes."""
         statuses = tuple(statuses)
         where = f"WHERE status IN ({','.join('?' * len(statuses))})" if statuses else ""
-        row = self.db.execute(
+        row = self.database.db.execute(
             f"SELECT id FROM attempts {where} ORDER BY created_at DESC, rowid DESC LIMIT 1",
             statuses,
         ).fetchone()
@@ -112,7 +117,7 @@ class AttemptQueries(Database):
 
     def learners_in_course(self, client_id: str, course_id: str) -> list[str]:
         """Every learner with an attempt on one of the client's exams of the course."""
-        rows = self.db.execute(
+        rows = self.database.db.execute(
             "SELECT DISTINCT a.user_id FROM attempts a JOIN exams e ON e.id = a.exam_id "
             "WHERE e.client_id = ? AND e.course_id = ? AND a.user_id != '' ORDER BY a.user_id",
             (client_id, course_id),
@@ -120,7 +125,7 @@ class AttemptQueries(Database):
         return [r[0] for r in rows]
 
     def set_attempt_status(self, attempt_id: str, status: str) -> None:
-        with self.transaction() as db:
+        with self.database.transaction() as db:
             db.execute(
                 "UPDATE attempts SET status = ?, updated_at = ? WHERE id = ?",
                 (status, time.time(), attempt_id),
@@ -128,7 +133,7 @@ class AttemptQueries(Database):
             self.add_event(attempt_id, "status", {"status": status})
 
     def delete_attempt(self, attempt_id: str) -> bool:
-        with self.transaction() as db:
+        with self.database.transaction() as db:
             deleted = db.execute("DELETE FROM attempts WHERE id = ?", (attempt_id,)).rowcount
             for table in ATTEMPT_TABLES:
                 db.execute(f"DELETE FROM {table} WHERE attempt_id = ?", (attempt_id,))
@@ -137,14 +142,14 @@ class AttemptQueries(Database):
     # -- the timeline ---------------------------------------------------------------
 
     def add_event(self, attempt_id: str, kind: str, detail: dict[str, Any] | None = None) -> None:
-        self.db.execute(
+        self.database.db.execute(
             "INSERT INTO attempt_events (attempt_id, at, kind, detail) VALUES (?, ?, ?, ?)",
             (attempt_id, time.time(), kind, json.dumps(detail or {})),
         )
 
     def list_events(self, attempt_id: str) -> list[dict[str, Any]]:
         return decode_all(
-            self.db.execute(
+            self.database.db.execute(
                 "SELECT at, kind, detail FROM attempt_events WHERE attempt_id = ? ORDER BY id",
                 (attempt_id,),
             ).fetchall()

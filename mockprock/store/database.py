@@ -213,8 +213,16 @@ class Database:
     request's time (issue 11's profile); a lock hands the turn over at once. The busy
     timeout still covers another process writing the same file."""
 
-    def __init__(self, path: str, migrations: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        migrations: list[str] | None = None,
+        before_commit: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> None:
         self.path = path
+        # Runs last in every write transaction, just before its COMMIT (the journal
+        # writes what waits, so its entries cost no commit of their own).
+        self.before_commit = before_commit
         self.migrations = MIGRATIONS if migrations is None else migrations
         self._local = threading.local()
         self._connections: weakref.WeakSet[_ThreadConnection] = weakref.WeakSet()
@@ -269,8 +277,9 @@ class Database:
             db.execute("BEGIN IMMEDIATE")
             self._local.hooks = hooks
             try:
-                self.before_commit(db)
                 yield db
+                if self.before_commit is not None:
+                    self.before_commit(db)
                 db.execute("COMMIT")
             except BaseException as error:
                 if db.in_transaction:
@@ -287,10 +296,6 @@ class Database:
                 # The change is committed; a hook only tells others about it, and its
                 # failure must not report the change itself as failed.
                 log.exception("after-commit hook %r failed", hook)
-
-    def before_commit(self, db: sqlite3.Connection) -> None:
-        """Runs first in every write transaction (the journal writes what waits, so its
-        entries cost no commit of their own)."""
 
     def release(self) -> None:
         """Close this thread's connection now (a thread about to end or idle for long)."""
