@@ -9,6 +9,7 @@ from flask import Flask
 
 from mockprock.config import Settings
 from mockprock.provider import Provider
+from mockprock.provider_pages import Pages
 from mockprock.services import Services
 from mockprock.store import Store
 
@@ -32,9 +33,8 @@ def create_app(
     # The LMS calls some routes with a trailing slash and some without; answer both
     # without a redirect (a redirected POST is one more thing to go wrong).
     app.url_map.strict_slashes = False
-    app.extensions["mockprock"] = Services(
-        store=store, provider=Provider(store, settings, explicit)
-    )
+    provider = Provider(store, settings, explicit)
+    app.extensions["mockprock"] = Services(store=store, provider=provider, pages=Pages(provider))
 
     from mockprock.views import (
         common,

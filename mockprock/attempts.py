@@ -9,14 +9,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from mockprock import desktop, exams, onboarding, proctoring_config, reviews, statuses
+from mockprock.callback_bodies import READY_BODY, callback_url
 from mockprock.config import Settings
 from mockprock.errors import found, not_found
 from mockprock.outbox import Outbox
 from mockprock.store import Store
 
 log = logging.getLogger(__name__)
-
-READY_BODY = {"status": statuses.READY}
 
 
 def view(attempt: dict[str, Any]) -> dict[str, Any]:
@@ -89,7 +88,7 @@ def set_status(
     pending and queues the review; the dispatcher is woken once, after the commit. The
     attempt is read inside the transaction: of two submissions at once, only the first
     sees it unsubmitted and runs the post-submission rules."""
-    with store.database.transaction(on_commit=outbox.wake):
+    with store.database.transaction(on_commit=outbox.dispatcher.wake):
         attempt = get(store, attempt_id, exam_id, client_id)
         store.attempts.set_attempt_status(attempt_id, status)
         if status == statuses.SUBMITTED and attempt["status"] != statuses.SUBMITTED:
@@ -132,7 +131,7 @@ def queue_ready(
         outbox.enqueue(
             statuses.READY,
             attempt_id,
-            reviews.callback_url(attempt, statuses.READY, settings),
+            callback_url(attempt, statuses.READY, settings),
             READY_BODY,
             settings.ready_delay_seconds if delay is None else delay,
         )
@@ -151,7 +150,7 @@ def send_ready_now(
     return outbox.enqueue(
         statuses.READY,
         attempt_id,
-        reviews.callback_url(attempt, statuses.READY, settings),
+        callback_url(attempt, statuses.READY, settings),
         READY_BODY,
         0.0,
         source="control",

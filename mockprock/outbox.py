@@ -1,8 +1,8 @@
 """The outbox: callbacks to the LMS are rows, queued here and sent when due.
 
-A callback is queued as a row with a due time; the dispatcher
-(:class:`mockprock.dispatcher.Dispatcher`, which :class:`Outbox` extends) sends it, never
-a request thread, so a slow or absent LMS holds nothing up and a restart loses nothing.
+A callback is queued as a row with a due time; the outbox's dispatcher
+(:class:`mockprock.dispatcher.Dispatcher`, ``outbox.dispatcher``) sends it, never a
+request thread, so a slow or absent LMS holds nothing up and a restart loses nothing.
 States:
 
 ``pending``   waiting for its due time (or for the next try after a failure)
@@ -14,28 +14,53 @@ States:
 
 The rules never look at these states: they ask the outbox (:meth:`Outbox.has_live`,
 :meth:`Outbox.has_any`, :meth:`Outbox.waiting`). The dispatcher is woken once a change
-commits (``store.database.transaction(on_commit=outbox.wake)``), never before. No Flask here.
+commits (``store.database.transaction(on_commit=outbox.dispatcher.wake)``), never
+before. No Flask here.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from mockprock.dispatcher import DELIVERED, FAILED, HELD, PENDING, SENDING, Dispatcher
+from mockprock.callback_bodies import CallbackBodies
+from mockprock.config import Settings
+from mockprock.dispatcher import Dispatcher, callback_event
 from mockprock.errors import ProviderError, found
+from mockprock.guests import Guests
+from mockprock.lms import LmsClient
+from mockprock.statuses import (
+    CALLBACK_DELIVERED,
+    CALLBACK_FAILED,
+    CALLBACK_HELD,
+    CALLBACK_PENDING,
+    CALLBACK_SENDING,
+)
+from mockprock.store import Store
 from mockprock.trust import callback_refusal
 
 log = logging.getLogger(__name__)
 
 # A live callback is going or gone; a waiting one has not gone out and may be hurried.
-LIVE = (PENDING, HELD, SENDING, DELIVERED)
-WAITING = (PENDING, HELD, FAILED)
+LIVE = (CALLBACK_PENDING, CALLBACK_HELD, CALLBACK_SENDING, CALLBACK_DELIVERED)
+WAITING = (CALLBACK_PENDING, CALLBACK_HELD, CALLBACK_FAILED)
 
 
-class Outbox(Dispatcher):
-    """Queues callbacks and answers the rules' questions about them; the dispatcher it
-    extends sends them."""
+class Outbox:
+    """Queues callbacks and answers the rules' questions about them; its dispatcher sends
+    them."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Callable[[], Settings],
+        lms: LmsClient | None = None,
+        bodies: CallbackBodies | None = None,
+        guests: Guests | None = None,
+    ) -> None:
+        self.store = store
+        self.dispatcher = Dispatcher(store, settings, lms, bodies, guests)
 
     # -- queueing (any thread) -----------------------------------------------------------
 
@@ -51,17 +76,31 @@ class Outbox(Dispatcher):
         """Queue one callback, due in ``delay_seconds``; ``held`` without credentials. The
         dispatcher is woken when the outermost transaction commits. A callback to an
         origin that is not an allowed LMS origin is ``failed`` at once, never sent."""
-        refusal = callback_refusal(url, self.settings_for(attempt_id))
-        state = FAILED if refusal else PENDING if self.credentials(attempt_id) else HELD
-        with self.store.database.transaction(on_commit=self.wake):
+        refusal = callback_refusal(url, self.dispatcher.settings_for(attempt_id))
+        state = (
+            CALLBACK_FAILED
+            if refusal
+            else CALLBACK_PENDING
+            if self.dispatcher.credentials(attempt_id)
+            else CALLBACK_HELD
+        )
+        with self.store.database.transaction(on_commit=self.dispatcher.wake):
             callback_id = self.store.callbacks.insert_callback(
-                kind, attempt_id, url, payload, state, self.clock() + delay_seconds, source
+                kind,
+                attempt_id,
+                url,
+                payload,
+                state,
+                self.dispatcher.clock() + delay_seconds,
+                source,
             )
             if refusal:
                 self.store.callbacks.update_callback(callback_id, last_error=refusal)
-                self._event(attempt_id, callback_id, kind, state, error=refusal)
+                callback_event(self.store, attempt_id, callback_id, kind, state, error=refusal)
             else:
-                self._event(attempt_id, callback_id, kind, state, delay_seconds=delay_seconds)
+                callback_event(
+                    self.store, attempt_id, callback_id, kind, state, delay_seconds=delay_seconds
+                )
         if refusal:
             log.warning(
                 "callback %s (%s for attempt %s): failed (%s)",
@@ -77,7 +116,7 @@ class Outbox(Dispatcher):
             kind,
             attempt_id,
             delay_seconds,
-            "" if state == PENDING else ", held until the server has LMS credentials",
+            "" if state == CALLBACK_PENDING else ", held until the server has LMS credentials",
         )
         return self.store.callbacks.get_callback(callback_id)  # type: ignore[return-value]
 
@@ -87,36 +126,42 @@ class Outbox(Dispatcher):
         """Give a callback that has not gone out yet a new payload and due time; False when
         it is being sent or already went (then queue a new one instead)."""
         row = self.store.callbacks.get_callback(callback_id)
-        credentials = self.credentials(row["attempt_id"]) if row else self.credentials()
-        with self.store.database.transaction(on_commit=self.wake):
+        credentials = (
+            self.dispatcher.credentials(row["attempt_id"]) if row else self.dispatcher.credentials()
+        )
+        with self.store.database.transaction(on_commit=self.dispatcher.wake):
             return self.store.callbacks.update_callback(
                 callback_id,
                 only_if_state=WAITING,
                 payload=payload,
-                due_at=self.clock() + delay_seconds,
+                due_at=self.dispatcher.clock() + delay_seconds,
                 source=source,
-                state=PENDING if credentials else HELD,
+                state=CALLBACK_PENDING if credentials else CALLBACK_HELD,
                 first_try_at=None,
             )
 
     def retry(self, callback_id: int) -> dict[str, Any]:
         """Send a callback again now (failed, held or waiting); a fresh retry window."""
         row = found(self.store.callbacks.get_callback(callback_id), "callback", str(callback_id))
-        if row["state"] in (SENDING, DELIVERED):
+        if row["state"] in (CALLBACK_SENDING, CALLBACK_DELIVERED):
             raise ProviderError(
                 409, "conflict", f"callback {callback_id} is {row['state']}; nothing to retry"
             )
-        state = PENDING if self.credentials(row["attempt_id"]) else HELD
-        with self.store.database.transaction(on_commit=self.wake):
+        state = (
+            CALLBACK_PENDING if self.dispatcher.credentials(row["attempt_id"]) else CALLBACK_HELD
+        )
+        with self.store.database.transaction(on_commit=self.dispatcher.wake):
             changed = self.store.callbacks.update_callback(
                 callback_id,
                 only_if_state=WAITING,
                 state=state,
-                due_at=self.clock(),
+                due_at=self.dispatcher.clock(),
                 first_try_at=None,
             )
             if changed:
-                self._event(row["attempt_id"], callback_id, row["kind"], state, retried=True)
+                callback_event(
+                    self.store, row["attempt_id"], callback_id, row["kind"], state, retried=True
+                )
         if not changed:
             raise ProviderError(409, "conflict", f"callback {callback_id} is being sent")
         return self.store.callbacks.get_callback(callback_id)  # type: ignore[return-value]

@@ -1,9 +1,10 @@
-"""The facade the views call: the provider's state and rules, without HTTP.
+"""The facade the API views call: the provider's state and rules, without HTTP.
 
 :class:`Provider` holds the store, the settings, the client registry and the outbox,
 and hands each request to the rules module of its concern (``exams``, ``attempts``,
-``onboarding``, ``reviews``, ``desktop``, ``runtime_settings``, ``proctoring_config``);
-request bodies are checked by ``payloads`` first. Refusals raise ProviderError.
+``onboarding``, ``reviews``, ``desktop``, ``runtime_settings``); request bodies are
+checked by ``payloads`` first. Refusals raise ProviderError. The pages' facade
+(:class:`mockprock.provider_pages.Pages`) holds one.
 """
 
 from __future__ import annotations
@@ -17,21 +18,21 @@ from typing import Any
 
 from mockprock import (
     attempts,
+    callback_bodies,
     desktop,
     exams,
     onboarding,
     payloads,
-    proctoring_config,
     reviews,
     runtime_settings,
     trust,
+    verdicts,
 )
 from mockprock.auth import AuthError, ClientRegistry, issue_token, verify_token
 from mockprock.config import Settings
 from mockprock.guests import Guests
 from mockprock.lms import LmsClient
 from mockprock.outbox import Outbox
-from mockprock.provider_pages import PagesFacade
 from mockprock.store import Store
 
 log = logging.getLogger(__name__)
@@ -40,9 +41,9 @@ log = logging.getLogger(__name__)
 MAX_PAGE_SIZE = 1000
 
 
-class Provider(PagesFacade):
-    """The vendor's state and rules behind every route (the pages' calls are in
-    :class:`~mockprock.provider_pages.PagesFacade`)."""
+class Provider:
+    """The vendor's state and rules behind every route (the pages' facade,
+    :class:`~mockprock.provider_pages.Pages`, holds one and calls it)."""
 
     def __init__(
         self,
@@ -64,18 +65,7 @@ class Provider(PagesFacade):
         self._settings_lock = threading.Lock()
         self.clients = clients or ClientRegistry(settings.client_secrets, settings.admin_secrets)
         self.guests = Guests(store, self.clients)
-        self.sign_ins = trust.SignIns()
-        self.outbox = Outbox(
-            store,
-            lambda: self.settings,
-            lms,
-            prepare=lambda row: reviews.compose_for_sending(
-                store, self.attempt_settings(row["attempt_id"]), row, self.now()
-            ),
-            on_delivered=self._delivered,
-            attempt_settings=self.attempt_settings,
-            has_guests=lambda: bool(self.guests),
-        )
+        self.outbox = Outbox(store, lambda: self.settings, lms, guests=self.guests)
 
     @staticmethod
     def now() -> datetime:
@@ -90,9 +80,6 @@ class Provider(PagesFacade):
         return self.guests.settings_for_attempt(attempt_id, self.settings)
 
     # -- who may call ----------------------------------------------------------------
-
-    def check_client(self, client_id: str, secret: str) -> bool:
-        return self.clients.check(client_id, secret)
 
     def issue_token(self, client_id: str, secret: str) -> dict[str, Any] | None:
         """An OAuth2 token answer for a known client; None when the secret is wrong."""
@@ -118,14 +105,7 @@ class Provider(PagesFacade):
             )
         return client_id
 
-    def is_admin(self, client_id: str) -> bool:
-        """Whether an authenticated client is an operator named with --admin."""
-        return self.clients.is_admin(client_id)
-
     # -- the provider API --------------------------------------------------------------
-
-    def config(self, accept_language: str | None, base_url: str) -> dict[str, Any]:
-        return proctoring_config.config(accept_language, base_url)
 
     def create_exam(self, client_id: str, payload: dict[str, Any]) -> str:
         return exams.create(self.store, client_id, payloads.exam(payload), payload)
@@ -205,7 +185,7 @@ class Provider(PagesFacade):
         )
 
     def send_ready_now(self, client_id: str, attempt_id: str) -> dict[str, Any]:
-        return self._shown(
+        return self.shown(
             attempts.send_ready_now(
                 self.store, self.outbox, self.settings_of(client_id), client_id, attempt_id
             )
@@ -213,7 +193,7 @@ class Provider(PagesFacade):
 
     def compose_review(self, attempt: dict[str, Any]) -> dict[str, Any]:
         """The review an attempt would get if it were sent now."""
-        return reviews.compose(
+        return verdicts.compose(
             self.store, self.attempt_settings(attempt["id"]), attempt, self.now()
         )
 
@@ -226,32 +206,22 @@ class Provider(PagesFacade):
             self.store, self.outbox, self.settings_of(client_id), attempt, decision
         )
         if answer["callback"] is not None:
-            answer["callback"] = self._shown(answer["callback"])
+            answer["callback"] = self.shown(answer["callback"])
         return answer
 
-    def _delivered(self, row: dict[str, Any]) -> None:
-        if row["kind"] == reviews.REVIEWED:
-            onboarding.after_review(
-                self.store,
-                row["attempt_id"],
-                row["payload"]["status"],
-                self.now(),
-                self.attempt_settings(row["attempt_id"]).onboarding_valid_days,
-            )
-
-    def _shown(self, row: dict[str, Any]) -> dict[str, Any]:
-        return reviews.shown(self.store, self.settings, row, self.now())
+    def shown(self, row: dict[str, Any]) -> dict[str, Any]:
+        return callback_bodies.shown(self.store, self.settings, row, self.now())
 
     def callbacks(self, client_id: str, query: Mapping[str, str]) -> list[dict[str, Any]]:
         """The client's callbacks in the outbox, filtered by the control API's query."""
         rows = self.outbox.list(**payloads.callback_filter(query), client_id=client_id)
-        return [self._shown(row) for row in rows]
+        return [self.shown(row) for row in rows]
 
     def retry_callback(self, client_id: str, callback_id: int) -> dict[str, Any]:
         row = self.store.callbacks.get_callback(callback_id)
         if row is not None:
             attempts.get(self.store, row["attempt_id"], client_id=client_id)
-        return self._shown(self.outbox.retry(callback_id))
+        return self.shown(self.outbox.retry(callback_id))
 
     # -- the control API ---------------------------------------------------------------
 
@@ -268,27 +238,27 @@ class Provider(PagesFacade):
         credentials arrive. A guest client changes its own settings only."""
         if self.guests.is_guest(client_id):
             new = self.guests.change(client_id, changes)
-            self.outbox.wake()
+            self.outbox.dispatcher.wake()
             return new
         with self._settings_lock:
             new, kept = runtime_settings.changed(
-                self.settings, changes, is_admin=self.is_admin(client_id)
+                self.settings, changes, is_admin=self.clients.is_admin(client_id)
             )
-            admin = self.is_admin(client_id)
+            admin = self.clients.is_admin(client_id)
             self.store.settings.save_settings_overrides(kept, by_operator=kept if admin else ())
             self.settings = new
         if set(kept) & set(runtime_settings.LMS_SETTINGS):
-            self.outbox.release_held()
-        self.outbox.wake()  # the retry timing may have changed what is due
+            self.outbox.dispatcher.release_held()
+        self.outbox.dispatcher.wake()  # the retry timing may have changed what is due
         return new
 
     def add_guest(self, client_id: str, payload: Any) -> dict[str, Any]:
         """A guest client with settings of its own (an operator's act; see ``guests``)."""
-        return self.guests.add(client_id, self.settings, self.is_admin(client_id), payload)
+        return self.guests.add(client_id, self.settings, self.clients.is_admin(client_id), payload)
 
     def remove_guest(self, client_id: str, guest_id: str) -> None:
         """Forget a guest client and wipe its state (its operator's act, or its own)."""
-        self.guests.remove(client_id, guest_id, self.settings, self.is_admin(client_id))
+        self.guests.remove(client_id, guest_id, self.settings, self.clients.is_admin(client_id))
 
     def reset(self, client_id: str) -> None:
         """Wipe the client's state (exams, attempts, callbacks, profiles, its journal) and
@@ -301,13 +271,15 @@ class Provider(PagesFacade):
             return
         with self._settings_lock:
             forget = runtime_settings.resettable(
-                self.settings, self.store.settings.settings_overrides(), self.is_admin(client_id)
+                self.settings,
+                self.store.settings.settings_overrides(),
+                self.clients.is_admin(client_id),
             )
             self.store.settings.clear_settings_overrides(forget)
             self.settings = self.settings.replace(
                 **{name: getattr(self.start_settings, name) for name in forget}
             )
-        self.outbox.wake()
+        self.outbox.dispatcher.wake()
         log.info("state of client %s reset", client_id)
 
     def set_onboarding_profile(
@@ -342,7 +314,7 @@ class Provider(PagesFacade):
 
     def attempt_detail(self, client_id: str, attempt_id: str) -> dict[str, Any]:
         attempts.get(self.store, attempt_id, client_id=client_id)
-        rows = [self._shown(r) for r in self.outbox.list(attempt_id)]
+        rows = [self.shown(r) for r in self.outbox.list(attempt_id)]
         return attempts.detail(self.store, client_id, attempt_id, rows)
 
     def requests(self, client_id: str, query: Mapping[str, str]) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 """The facade's pages half: what the landing page, the learner page, the reviewer's
 dashboard and the operator console show and change, over the same rules and the same
-client scoping as the API (no HTTP here). :class:`mockprock.provider.Provider` extends it.
+client scoping as the API (no HTTP here). :class:`Pages` holds the provider and calls it.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from mockprock import (
@@ -27,21 +27,26 @@ from mockprock.auth import AuthError, ClientRegistry, verify_lms_token
 from mockprock.config import Settings
 from mockprock.lms import LmsError
 from mockprock.outbox import Outbox
+from mockprock.provider import Provider
 from mockprock.store import Store
 
 log = logging.getLogger(__name__)
 
 
-class PagesFacade:
-    """The pages' calls; mixed into :class:`~mockprock.provider.Provider`, whose store,
-    settings, clients and outbox (and API methods) they use."""
+class Pages:
+    """The pages' calls, over the provider (its store, settings, clients and outbox)."""
 
-    store: Store
-    settings: Settings
-    clients: ClientRegistry
-    outbox: Outbox
-    sign_ins: trust.SignIns
-    is_admin: Callable[[str], bool]
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+        self.store: Store = provider.store
+        self.clients: ClientRegistry = provider.clients
+        self.outbox: Outbox = provider.outbox
+        self.sign_ins = trust.SignIns()
+
+    @property
+    def settings(self) -> Settings:
+        """The server's settings now (they change at run time)."""
+        return self.provider.settings
 
     # -- pages -------------------------------------------------------------------------
 
@@ -49,7 +54,7 @@ class PagesFacade:
         """Opening the learner page is when a vendor's software would start: it queues
         the ``ready`` callback (once per attempt), then shows the attempt's state."""
         attempts.get(self.store, attempt_id, exam_id)
-        self.schedule_ready(attempt_id)
+        self.provider.schedule_ready(attempt_id)
         return self.learner_view(attempt_id, exam_id)
 
     def learner_view(self, attempt_id: str, exam_id: str | None = None) -> dict[str, Any]:
@@ -73,7 +78,7 @@ class PagesFacade:
         return {"version": __version__, "lms": self._lms_missing()}
 
     def _lms_missing(self) -> dict[str, Any] | None:
-        if self.outbox.credentials() is not None:
+        if self.outbox.dispatcher.credentials() is not None:
             return None
         at_run_time = trust.run_time_route(self.settings)
         return {
@@ -89,7 +94,7 @@ class PagesFacade:
         missing = self._lms_missing()
         if missing is not None:
             return missing
-        known = self.outbox.lms.last_check
+        known = self.outbox.dispatcher.lms.last_check
         if known is None:
             return {
                 "ok": None,
@@ -101,15 +106,18 @@ class PagesFacade:
         """Ask the LMS for a token now (an operator's request; it sends the LMS secret to
         ``lms_url``): ``ok`` and a sentence saying why."""
         refusal = trust.operator_refusal(
-            self.settings, self.is_admin(client_id), [], action="asking the LMS for a token now"
+            self.settings,
+            self.clients.is_admin(client_id),
+            [],
+            action="asking the LMS for a token now",
         )
         if refusal is not None:
             raise refusal
-        credentials = self.outbox.credentials()
+        credentials = self.outbox.dispatcher.credentials()
         if credentials is not None:
             # The outcome, refused or not, is kept as the last check.
             with contextlib.suppress(LmsError):
-                self.outbox.lms.token(credentials, fresh=True)
+                self.outbox.dispatcher.lms.token(credentials, fresh=True)
         return self.lms_status()
 
     def dashboard_claims(self, client_id: str, token: str) -> dict[str, Any]:
@@ -126,7 +134,7 @@ class PagesFacade:
         view, context = attempts.dashboard(self.store, client_id, claims)
         if view == "attempt":
             attempt_id = context["attempt"]["id"]
-            detail = self.attempt_detail(client_id, attempt_id)
+            detail = self.provider.attempt_detail(client_id, attempt_id)
             context["callbacks"] = detail["callbacks"]
             context["decision"] = detail["decision"]
             context["timeline"] = timeline.entries(
@@ -137,7 +145,7 @@ class PagesFacade:
                 self.store.desktop.list_heartbeats(attempt_id),
                 self.settings.ping_interval_seconds,
             )
-            context["review"] = self.compose_review(context["attempt"])
+            context["review"] = self.provider.compose_review(context["attempt"])
         return view, context
 
     def set_exam_rules(
@@ -177,7 +185,7 @@ class PagesFacade:
         """The client's attempts for the console: filtered, newest first, one page."""
         wanted = forms.attempt_filter(query)
         exams_by_id = {e["id"]: e for e in self.store.exams.list_exams(client_id)}
-        return attempts.page(self.list_attempts(client_id, {}), exams_by_id, **wanted)
+        return attempts.page(self.provider.list_attempts(client_id, {}), exams_by_id, **wanted)
 
     def settings_form(self, client_id: str) -> list[dict[str, Any]]:
         return runtime_settings.form_fields(self.settings, self.clients.is_admin(client_id))
@@ -187,11 +195,11 @@ class PagesFacade:
         the operator rule included); the names changed."""
         changes = runtime_settings.changes_from_form(self.settings, form)
         if changes:
-            self.change_settings(client_id, changes)
+            self.provider.change_settings(client_id, changes)
         return sorted(changes)
 
     def onboarding_profiles(self, client_id: str) -> list[dict[str, Any]]:
         return [
-            onboarding.profile_view(self.store, client_id, row["user_id"], self.now())
+            onboarding.profile_view(self.store, client_id, row["user_id"], self.provider.now())
             for row in self.store.onboarding.list_onboarding_profiles(client_id)
         ]

@@ -78,7 +78,7 @@ def serve(settings: Settings, explicit: Iterable[str] = (), command: str = MODUL
     click.echo(
         banner(services.settings, server.port, command, services.provider.start_notes), nl=False
     )
-    services.outbox.start()  # the callback dispatcher; services.close() stops it
+    services.outbox.dispatcher.start()  # the callback dispatcher; services.close() stops it
 
     def stopped() -> None:
         services.close()

@@ -122,3 +122,10 @@ CALLBACK_STATES = (
     CALLBACK_DELIVERED,
     CALLBACK_FAILED,
 )
+
+# -- what an attempt's timeline records (attempt_events.kind) ----------------------------
+EVENT_REGISTERED = "registered"
+EVENT_STATUS = "status"
+EVENT_CALLBACK = "callback"
+EVENT_DECISION = "decision"
+EVENT_ONBOARDING_PROFILE = "onboarding_profile"

@@ -81,7 +81,7 @@ def test_a_guests_callbacks_go_only_to_its_own_lms_origin(served):
     ).get_json()["id"]
     queued = client.post(f"/mockprock/api/attempts/{mine}/ready", auth=guest).get_json()
     assert queued["state"] == "pending"  # not held: the dispatcher (not started here) sends it
-    assert app.extensions["mockprock"].provider.outbox.credentials() is None
+    assert app.extensions["mockprock"].provider.outbox.dispatcher.credentials() is None
 
 
 def test_only_an_operator_makes_or_removes_a_guest(served):
@@ -137,7 +137,7 @@ def test_while_a_guest_exists_each_callback_goes_with_its_own_clients_credential
     assert user_row["state"] == "held"
     # Made due as if released: the dispatcher holds it again, and sends only the guest's.
     store.callbacks.update_callback(user_row["id"], state="pending")
-    outbox.run_due()
+    outbox.dispatcher.run_due()
     (user_row,) = store.callbacks.list_callbacks(ids["abcd"])
     (guest_row,) = store.callbacks.list_callbacks(ids[guest[0]])
     assert (user_row["state"], user_row["tries"]) == ("held", 0)

@@ -74,7 +74,7 @@ def test_a_callback_to_another_origin_fails_at_once_and_says_why(lms_app, caplog
         assert FOREIGN in where
         assert f"--allow-lms-origin {FOREIGN}" in where
     # Nothing is due: the dispatcher tries nothing (and so asks no LMS for a token).
-    assert lms_app.extensions["mockprock"].outbox.run_due() == 0
+    assert lms_app.extensions["mockprock"].outbox.dispatcher.run_due() == 0
 
 
 def test_a_callback_whose_origin_stopped_being_allowed_is_not_sent(tmp_path) -> None:
@@ -91,8 +91,8 @@ def test_a_callback_whose_origin_stopped_being_allowed_is_not_sent(tmp_path) -> 
         provider = app.extensions["mockprock"].provider
         provider.change_settings("abcd", {"allowed_lms_origins": []})
         outbox = app.extensions["mockprock"].outbox
-        outbox.clock = lambda: row["due_at"] + 1
-        assert outbox.run_due() == 1
+        outbox.dispatcher.clock = lambda: row["due_at"] + 1
+        assert outbox.dispatcher.run_due() == 1
         after = outbox.store.callbacks.get_callback(row["id"])
         # Refused before any request: an attempt to send would have found no listener
         # on port 9 and been retried (pending), not failed with this reason.

@@ -21,7 +21,7 @@ from mockprock import payloads
 from mockprock.auth import AuthError, token_from_header
 from mockprock.errors import ProviderError
 from mockprock.journal import might_hold_secret, redact, redact_url
-from mockprock.services import provider, services
+from mockprock.services import pages, provider, services
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ HTML_PREFIXES = ("/api/v1/instructor/",)
 WWW_AUTHENTICATE = 'JWT realm="mockprock", Bearer realm="mockprock"'
 
 
-__all__ = ["provider", "services"]
+__all__ = ["pages", "provider", "services"]
 
 
 class StoreIdConverter(IntegerConverter):

@@ -25,7 +25,7 @@ from flask import (
 
 from mockprock import forms, statuses
 from mockprock.errors import ProviderError
-from mockprock.views.common import provider
+from mockprock.views.common import pages, provider
 from mockprock.views.html import CSRF_FIELD, check_csrf
 
 bp = Blueprint("console", __name__, url_prefix="/mockprock")
@@ -41,7 +41,7 @@ KEPT_QUERY = ("status", "q", "page")
 def require_sign_in() -> Response | None:
     if request.method == "POST":
         check_csrf()
-    g.client_id = provider().console_client(session.get(SESSION_KEY))
+    g.client_id = pages().console_client(session.get(SESSION_KEY))
     if g.client_id is None:
         session.pop(SESSION_KEY, None)
     if g.client_id is None and request.endpoint not in ("console.home", "console.sign_in"):
@@ -70,29 +70,29 @@ def home() -> str:
     return render_template(
         "console.html",
         client_id=g.client_id,
-        settings_fields=provider().settings_form(g.client_id),
-        listing=provider().attempts_page(g.client_id, request.args),
+        settings_fields=pages().settings_form(g.client_id),
+        listing=pages().attempts_page(g.client_id, request.args),
         attempt_statuses=sorted(statuses.ATTEMPT_STATUSES),
         verdicts=statuses.REVIEW_STATUSES,
         desktop_states=statuses.DESKTOP_STATES,
         profile_settings=statuses.PROFILE_SETTINGS,
-        profiles=provider().onboarding_profiles(g.client_id),
+        profiles=pages().onboarding_profiles(g.client_id),
         callbacks=provider().callbacks(g.client_id, {"limit": "50"})[::-1],
         journal=provider().requests(g.client_id, {"limit": "50"})[::-1],
-        lms=provider().lms_status(),
+        lms=pages().lms_status(),
     )
 
 
 @bp.post("/sign-in")
 def sign_in() -> Response:
     client_id = request.form.get("client_id", "")
-    session_id = provider().sign_in(client_id, request.form.get("client_secret", ""))
+    session_id = pages().sign_in(client_id, request.form.get("client_secret", ""))
     if session_id is None:
         flash("Unknown client or wrong secret.", "refused")
         return redirect(url_for(".home"), 303)
     # A new session: the CSRF token the cookie held before (one someone planted) is
     # gone, and the next page makes a new one.
-    provider().sign_out(session.pop(SESSION_KEY, None))
+    pages().sign_out(session.pop(SESSION_KEY, None))
     session.pop(CSRF_FIELD, None)
     session[SESSION_KEY] = session_id
     return redirect(url_for(".home"), 303)
@@ -100,7 +100,7 @@ def sign_in() -> Response:
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
-    provider().sign_out(session.pop(SESSION_KEY, None))
+    pages().sign_out(session.pop(SESSION_KEY, None))
     session.pop(CSRF_FIELD, None)
     return redirect(url_for(".home"), 303)
 
@@ -108,7 +108,7 @@ def sign_out() -> Response:
 @bp.post("/settings")
 def change_settings() -> Response:
     def change() -> str:
-        changed = provider().change_settings_from_form(g.client_id, request.form)
+        changed = pages().change_settings_from_form(g.client_id, request.form)
         return f"Settings changed: {', '.join(changed)}." if changed else "Nothing changed."
 
     return _act(change)
@@ -117,7 +117,7 @@ def change_settings() -> Response:
 @bp.post("/lms-check")
 def check_lms() -> Response:
     def check() -> str:
-        known = provider().check_lms(g.client_id)
+        known = pages().check_lms(g.client_id)
         return f"The LMS: {'working' if known['ok'] else 'not working'}: {known['said']}."
 
     return _act(check)

@@ -19,7 +19,7 @@ from flask import Blueprint, Response, redirect, render_template, request, sessi
 from mockprock import forms, statuses
 from mockprock.auth import AuthError
 from mockprock.proctoring_config import PROCTORING_CONFIG
-from mockprock.views.common import error_page, provider
+from mockprock.views.common import error_page, pages, provider
 from mockprock.views.html import check_csrf
 
 bp = Blueprint("dashboard", __name__, url_prefix="/api/v1/instructor")
@@ -64,7 +64,7 @@ def _claims(client_id: str) -> dict[str, Any]:
     session's course and reviewer with the view the query names."""
     token = request.args.get("jwt")
     if token:
-        claims = provider().dashboard_claims(client_id, token)
+        claims = pages().dashboard_claims(client_id, token)
         session[SESSION_KEY] = {
             "client_id": client_id,
             "course_id": claims["course_id"],
@@ -87,7 +87,7 @@ def _claims(client_id: str) -> dict[str, Any]:
 @bp.get("/<client_id>/")
 def instructor_dashboard(client_id: str) -> str:
     claims = _claims(client_id)
-    view, context = provider().dashboard(client_id, claims)
+    view, context = pages().dashboard(client_id, claims)
     return render_template(
         "dashboard.html",
         view=view,
@@ -102,7 +102,7 @@ def instructor_dashboard(client_id: str) -> str:
 def record_verdict(client_id: str) -> Response:
     check_csrf()
     claims = _claims(client_id)
-    view, context = provider().dashboard(client_id, claims)  # inside the course, or 404
+    view, context = pages().dashboard(client_id, claims)  # inside the course, or 404
     if view != "attempt":
         raise Forbidden("A verdict needs an attempt of this course.")
     reviewer = (claims.get("user") or {}).get("email")
@@ -123,11 +123,11 @@ def record_verdict(client_id: str) -> Response:
 def save_rules(client_id: str) -> Response:
     check_csrf()
     claims = _claims(client_id)
-    view, context = provider().dashboard(client_id, {**claims, "config": True})
+    view, context = pages().dashboard(client_id, {**claims, "config": True})
     if view != "config":
         raise Forbidden("Rules belong to an exam of this course.")
     rules = {name: request.form.get(f"rule-{name}") == "on" for name in forms.EXAM_RULES}
-    provider().set_exam_rules(client_id, context["exam"]["id"], rules)
+    pages().set_exam_rules(client_id, context["exam"]["id"], rules)
     return redirect(
         url_for(".instructor_dashboard", client_id=client_id, exam=context["exam"]["id"], config=1),
         303,
