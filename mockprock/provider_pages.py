@@ -18,6 +18,8 @@ from mockprock import (
     forms,
     learner_page,
     onboarding,
+    payloads,
+    reviews,
     runtime_settings,
     statuses,
     timeline,
@@ -25,6 +27,7 @@ from mockprock import (
 )
 from mockprock.auth import AuthError, ClientRegistry, verify_lms_token
 from mockprock.config import Settings
+from mockprock.errors import dashboard_refused, not_found
 from mockprock.lms import LmsError
 from mockprock.outbox import Outbox
 from mockprock.provider import Provider
@@ -120,13 +123,16 @@ class Pages:
                 self.outbox.dispatcher.lms.token(credentials, fresh=True)
         return self.lms_status()
 
-    def dashboard_claims(self, client_id: str, token: str) -> dict[str, Any]:
-        """The claims of a dashboard link the LMS signed with the client's secret
-        (AuthError saying what is wrong when it does not verify)."""
+    def verify_dashboard_link(self, client_id: str, token: str) -> dict[str, Any]:
+        """The claims of a dashboard link the LMS signed with the client's secret (a 403
+        saying what is wrong when it does not verify)."""
         secret = self.clients.secret_for(client_id)
-        if secret is None:
-            raise AuthError(f"{client_id!r} is not a client this server accepts")
-        return verify_lms_token(secret, token, client_id)
+        try:
+            if secret is None:
+                raise AuthError(f"{client_id!r} is not a client this server accepts")
+            return verify_lms_token(secret, token, client_id)
+        except AuthError as exc:
+            raise dashboard_refused(str(exc).capitalize() + ".") from exc
 
     def dashboard(self, client_id: str, claims: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The instructor dashboard's view and context for verified claims, kept inside
@@ -148,11 +154,45 @@ class Pages:
             context["review"] = self.provider.compose_review(context["attempt"])
         return view, context
 
-    def set_exam_rules(
-        self, client_id: str, exam_id: str, rules: Mapping[str, bool]
+    def _course_exam(self, client_id: str, claims: dict[str, Any], refusal: str) -> dict[str, Any]:
+        """The exam the claims name, inside their course and client (404 otherwise); a 403
+        saying ``refusal`` when they name none."""
+        if not claims.get("exam_id"):
+            raise dashboard_refused(refusal)
+        exam = exams.get(self.store, claims["exam_id"], client_id)
+        if exam["course_id"] != claims["course_id"]:
+            raise not_found("exam", claims["exam_id"])  # links stay inside the token's course
+        return exam
+
+    def record_verdict(
+        self, client_id: str, claims: dict[str, Any], body: dict[str, Any]
     ) -> dict[str, Any]:
-        """The reviewer's configuration view: switch the exam's rules on or off."""
-        exam = exams.get(self.store, exam_id, client_id)
+        """The reviewer's verdict for the attempt this dashboard session may see (a 403
+        when the claims name none): the attempt is read once, nothing is composed, and
+        only the verdict is written. The attempt, for the page to go back to."""
+        refusal = "A verdict needs an attempt of this course."
+        exam = self._course_exam(client_id, claims, refusal)
+        if not claims.get("attempt_id"):
+            raise dashboard_refused(refusal)
+        attempt = attempts.get(self.store, claims["attempt_id"], exam["id"])
+        reviews.queue_decision(
+            self.store,
+            self.outbox,
+            self.provider.settings_of(client_id),
+            attempt,
+            payloads.decision(body),
+        )
+        return attempt
+
+    def set_exam_rules(
+        self, client_id: str, claims: dict[str, Any], rules: Mapping[str, bool]
+    ) -> dict[str, Any]:
+        """The reviewer's configuration view: switch the rules of the exam this dashboard
+        session may see (a 403 when the claims name none) on or off."""
+        refusal = "Rules belong to an exam of this course."
+        exam = self._course_exam(client_id, claims, refusal)
+        if claims.get("attempt_id"):
+            raise dashboard_refused(refusal)
         return exams.view(exams.set_rules(self.store, exam, forms.exam_rules(rules)))
 
     # -- the operator console ------------------------------------------------------------
@@ -187,8 +227,19 @@ class Pages:
         exams_by_id = {e["id"]: e for e in self.store.exams.list_exams(client_id)}
         return attempts.page(self.provider.list_attempts(client_id, {}), exams_by_id, **wanted)
 
-    def settings_form(self, client_id: str) -> list[dict[str, Any]]:
-        return runtime_settings.form_fields(self.settings, self.clients.is_admin(client_id))
+    def console(self, client_id: str, query: Mapping[str, str]) -> dict[str, Any]:
+        """Everything the console's page shows its signed-in client, in one call."""
+        return {
+            "client_id": client_id,
+            "settings_fields": runtime_settings.form_fields(
+                self.settings, self.clients.is_admin(client_id)
+            ),
+            "listing": self.attempts_page(client_id, query),
+            "profiles": self.onboarding_profiles(client_id),
+            "callbacks": self.provider.callbacks(client_id, {"limit": "50"})[::-1],
+            "journal": self.provider.requests(client_id, {"limit": "50"})[::-1],
+            "lms": self.lms_status(),
+        }
 
     def change_settings_from_form(self, client_id: str, form: Mapping[str, str]) -> list[str]:
         """The console's settings form: change what differs (as the control API would,

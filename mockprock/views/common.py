@@ -131,7 +131,8 @@ def register_error_handlers(app: Flask) -> None:
     def provider_error(exc: ProviderError) -> Response:
         if wants_json():
             return json_error(exc.status, exc.error, exc.detail)
-        return error_page(exc.status, exc.error.replace("_", " ").capitalize(), exc.detail)
+        title = exc.title or exc.error.replace("_", " ").capitalize()
+        return error_page(exc.status, title, exc.detail)
 
     @app.errorhandler(AuthError)
     def auth_error(exc: AuthError) -> Response:

@@ -69,17 +69,11 @@ def home() -> str:
         return render_template("console_sign_in.html")
     return render_template(
         "console.html",
-        client_id=g.client_id,
-        settings_fields=pages().settings_form(g.client_id),
-        listing=pages().attempts_page(g.client_id, request.args),
         attempt_statuses=sorted(statuses.ATTEMPT_STATUSES),
         verdicts=statuses.REVIEW_STATUSES,
         desktop_states=statuses.DESKTOP_STATES,
         profile_settings=statuses.PROFILE_SETTINGS,
-        profiles=pages().onboarding_profiles(g.client_id),
-        callbacks=provider().callbacks(g.client_id, {"limit": "50"})[::-1],
-        journal=provider().requests(g.client_id, {"limit": "50"})[::-1],
-        lms=pages().lms_status(),
+        **pages().console(g.client_id, request.args),
     )
 
 
@@ -146,9 +140,7 @@ def queue_review(attempt_id: str) -> Response:
 @bp.post("/attempts/<attempt_id>/desktop")
 def set_desktop(attempt_id: str) -> Response:
     def fault() -> str:
-        body: dict[str, object] = {"state": request.form.get("state", "")}
-        if (request.form.get("latency_ms") or "").strip():
-            body["latency_ms"] = int(forms.number_field(request.form, "latency_ms"))
+        body = forms.desktop_fault_form(request.form)
         shown = provider().set_desktop_fault(g.client_id, attempt_id, body)
         return (
             f"Desktop application of attempt {attempt_id}: {shown['state']}, "
@@ -170,12 +162,7 @@ def retry_callback(callback_id: int) -> Response:
 @bp.post("/onboarding")
 def set_onboarding() -> Response:
     def profile() -> str:
-        user_id = (request.form.get("user_id") or "").strip()
-        if not user_id:
-            raise ProviderError(400, "invalid_request", "name the learner (user id)")
-        body = {"status": request.form.get("status", "")}
-        if (request.form.get("course_id") or "").strip():
-            body["course_id"] = request.form["course_id"].strip()
+        user_id, body = forms.onboarding_form(request.form)
         shown = provider().set_onboarding_profile(g.client_id, user_id, body)
         return f"Onboarding profile of {user_id}: {shown['status']}."
 
