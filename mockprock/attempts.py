@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from mockprock import desktop, exams, onboarding, proctoring_config, reviews, statuses
 from mockprock.callback_bodies import READY_BODY, callback_url
 from mockprock.config import Settings
-from mockprock.errors import found, not_found
+from mockprock.errors import ProviderError, found, not_found
 from mockprock.outbox import Outbox
 from mockprock.store import Store
 
@@ -87,9 +87,17 @@ def set_status(
     """Move an attempt to ``status``. The first submission leaves an onboarding profile
     pending and queues the review; the dispatcher is woken once, after the commit. The
     attempt is read inside the transaction: of two submissions at once, only the first
-    sees it unsubmitted and runs the post-submission rules."""
+    sees it unsubmitted and runs the post-submission rules. A completed attempt never
+    goes back to an incomplete status (409, as edx-proctoring's own rule)."""
     with store.database.transaction(on_commit=outbox.dispatcher.wake):
         attempt = get(store, attempt_id, exam_id, client_id)
+        if not statuses.may_follow(attempt["status"], status):
+            raise ProviderError(
+                409,
+                "illegal_transition",
+                f"attempt {attempt_id} is {attempt['status']}, which is completed: it cannot "
+                f"go back to {status} (a new attempt can)",
+            )
         store.attempts.set_attempt_status(attempt_id, status)
         if status == statuses.SUBMITTED and attempt["status"] != statuses.SUBMITTED:
             exam = store.exams.get_exam(attempt["exam_id"]) or {}

@@ -56,6 +56,35 @@ BEFORE_SUBMISSION = frozenset(
 READY_FROM = (CREATED, DOWNLOAD_SOFTWARE_CLICKED)
 DONE = (SUBMITTED, TIMED_OUT)
 
+# What may follow what: edx-proctoring's own rule (``is_state_transition_legal`` and
+# ``ProctoredExamStudentAttemptStatus``): a completed attempt never goes back to an
+# incomplete status (the way back is a new attempt). The LMS never sends more than its
+# own rule allows: ``started`` only the first time, ``submitted`` and ``error`` from any.
+COMPLETED = frozenset(
+    {
+        DECLINED,
+        TIMED_OUT,
+        SUBMITTED,
+        SECOND_REVIEW_REQUIRED,
+        VERIFIED,
+        REJECTED,
+        ERROR,
+        ONBOARDING_MISSING,
+        ONBOARDING_PENDING_ATTEMPT,
+        ONBOARDING_FAILED,
+        ONBOARDING_EXPIRED_ATTEMPT,
+    }
+)
+INCOMPLETE = frozenset(
+    {ELIGIBLE, CREATED, DOWNLOAD_SOFTWARE_CLICKED, READY_TO_START, STARTED, READY_TO_SUBMIT}
+)
+
+
+def may_follow(from_status: str, to_status: str) -> bool:
+    """Whether an attempt in ``from_status`` may move to ``to_status``."""
+    return not (from_status in COMPLETED and to_status in INCOMPLETE)
+
+
 # -- review verdicts (edx-proctoring's SoftwareSecureReviewStatus) ---------------------
 PASSED = "passed"
 VIOLATION = "violation"

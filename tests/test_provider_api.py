@@ -435,6 +435,31 @@ def test_patch_refuses_unknown_or_missing_status(client, auth, exam_id, attempt_
     assert client.get(url, headers=auth).get_json()["status"] == "created"
 
 
+@pytest.mark.parametrize(
+    ("first", "then", "allowed"),
+    [
+        ("started", "submitted", True),
+        ("error", "submitted", True),  # completed to completed: edx-proctoring allows it
+        ("submitted", "error", True),
+        ("submitted", "started", False),  # completed never goes back to incomplete
+        ("error", "started", False),
+    ],
+)
+def test_patch_follows_edx_proctorings_transitions(
+    client, auth, exam_id, attempt_id, first, then, allowed
+):
+    url = f"/api/v1/exam/{exam_id}/attempt/{attempt_id}/"
+    client.patch(url, json={"status": first}, headers=auth)
+    response = client.patch(url, json={"status": then}, headers=auth)
+    if allowed:
+        assert response.get_json() == {"id": attempt_id, "status": then}
+        return
+    assert response.status_code == 409
+    assert response.get_json()["error"] == "illegal_transition"
+    assert then in response.get_json()["detail"]
+    assert client.get(url, headers=auth).get_json()["status"] == first  # nothing changed
+
+
 def test_patch_unknown_attempt_is_404(client, auth, exam_id):
     response = client.patch(
         f"/api/v1/exam/{exam_id}/attempt/nope/", json={"status": "started"}, headers=auth
