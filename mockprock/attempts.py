@@ -161,7 +161,7 @@ def send_ready_now(
         callback_url(attempt, statuses.READY, settings),
         READY_BODY,
         0.0,
-        source="control",
+        source=statuses.CALLBACK_BY_CONTROL,
     )
 
 
@@ -195,7 +195,7 @@ def dashboard(store: Store, client_id: str, claims: dict[str, Any]) -> tuple[str
     }
     if not claims.get("exam_id"):
         context["exams"] = exams.course_overview(store, client_id, claims["course_id"])
-        return "course", context
+        return statuses.DASHBOARD_COURSE, context
     exam = exams.get(store, claims["exam_id"], client_id)
     if exam["course_id"] != claims["course_id"]:
         raise not_found("exam", claims["exam_id"])  # links stay inside the token's course
@@ -203,11 +203,11 @@ def dashboard(store: Store, client_id: str, claims: dict[str, Any]) -> tuple[str
     if claims.get("attempt_id"):
         attempt = get(store, claims["attempt_id"], exam["id"])
         context.update(attempt=view(attempt), events=store.attempts.list_events(attempt["id"]))
-        return "attempt", context
+        return statuses.DASHBOARD_ATTEMPT, context
     if claims.get("config"):
-        return "config", context
+        return statuses.DASHBOARD_CONFIG, context
     context["attempts"] = [view(a) for a in store.attempts.list_attempts(exam_id=exam["id"])]
-    return "exam", context
+    return statuses.DASHBOARD_EXAM, context
 
 
 def page(

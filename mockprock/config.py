@@ -24,7 +24,14 @@ from mockprock.setting_values import (
     origin_of,
     value_of,
 )
-from mockprock.statuses import APP_RUNNING, DESKTOP_STATES, PASSED, REVIEW_STATUSES
+from mockprock.statuses import (
+    APP_RUNNING,
+    DESKTOP_STATES,
+    ONBOARDING_MODES,
+    ONBOARDING_OPTIONAL,
+    PASSED,
+    REVIEW_STATUSES,
+)
 
 ENV_PREFIX = "MOCKPROCK_"
 DEFAULT_PORT = 11136
@@ -33,7 +40,6 @@ DEFAULT_PORT = 11136
 # callbacks' origin is allowed with no other flag.
 DEFAULT_LMS_URL = "http://localhost:18000"
 
-ONBOARDING_MODES = ("optional", "required")
 # The URL of a running server, for the commands that talk to one (`mockprock status`...).
 DEFAULT_SERVER_URL = f"http://localhost:{DEFAULT_PORT}"
 SERVER_URL_VARIABLES = (ENV_PREFIX + "URL", ENV_PREFIX + "BASE_URL")  # the second: old name
@@ -136,7 +142,7 @@ class Settings:
         flag="review-status",
     )
     onboarding: str = _setting(
-        "optional", "Onboarding gate for proctored exams.", choices=ONBOARDING_MODES
+        ONBOARDING_OPTIONAL, "Onboarding gate for proctored exams.", choices=ONBOARDING_MODES
     )
     onboarding_valid_days: int = _setting(
         730,

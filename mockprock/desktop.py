@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from itertools import pairwise
 from typing import Any
 
-from mockprock import trust
+from mockprock import statuses, trust
 from mockprock.config import Settings
 from mockprock.errors import ProviderError, found
 from mockprock.statuses import APP_CRASHED as CRASHED
@@ -179,7 +179,7 @@ def resolve_attempt(
             404, "not_found", f"no attempt {what}; pass the attempt's external id as ?attempt="
         )
     store.attempts.add_event(
-        latest, "desktop_attempt_inferred", {"action": action, "origin": origin}
+        latest, statuses.EVENT_DESKTOP_ATTEMPT_INFERRED, {"action": action, "origin": origin}
     )
     return latest
 
@@ -201,7 +201,9 @@ def _open_crash(store: Store, session: dict[str, Any], now: float, cause: str) -
     if session["crashes"] and session["crashes"][-1][1] is None:
         return
     session["crashes"].append([now, None])
-    store.attempts.add_event(session["attempt_id"], "desktop_crashed", {"cause": cause})
+    store.attempts.add_event(
+        session["attempt_id"], statuses.EVENT_DESKTOP_CRASHED, {"cause": cause}
+    )
 
 
 def _close_crash(session: dict[str, Any], now: float) -> bool:
@@ -259,7 +261,9 @@ def start(store: Store, attempt_id: str, default_state: str, now: float | None =
         )
         if session["state"] == NOT_INSTALLED:
             store.desktop.save_desktop_session(session, now)
-            store.attempts.add_event(attempt_id, "desktop_start_failed", {"status": NOT_INSTALLED})
+            store.attempts.add_event(
+                attempt_id, statuses.EVENT_DESKTOP_START_FAILED, {"status": NOT_INSTALLED}
+            )
             return _down(attempt_id, NOT_INSTALLED)
         if session["started_at"] is not None and session["stopped_at"] is None:
             return AppAnswer(attempt_id, RUNNING, extra={"started_at": _iso(session["started_at"])})
@@ -268,7 +272,9 @@ def start(store: Store, attempt_id: str, default_state: str, now: float | None =
         # Starting again after a stop opens a new run of the same session.
         session["stopped_at"] = session["upload_done_at"] = None
         session["upload_noted"] = False
-        store.attempts.add_event(attempt_id, "desktop_started", {"state": session["state"]})
+        store.attempts.add_event(
+            attempt_id, statuses.EVENT_DESKTOP_STARTED, {"state": session["state"]}
+        )
         if session["state"] == CRASHED:
             _open_crash(store, session, now, "crashed at launch")
         store.desktop.save_desktop_session(session, now)
@@ -296,7 +302,7 @@ def ping(store: Store, attempt_id: str, now: float | None = None) -> AppAnswer:
         if status == CRASHED:
             _open_crash(store, session, now, "ping failed")
             store.desktop.save_desktop_session(session, now)
-        store.attempts.add_event(attempt_id, "desktop_ping_failed", {"status": status})
+        store.attempts.add_event(attempt_id, statuses.EVENT_DESKTOP_PING_FAILED, {"status": status})
     return _down(attempt_id, status)
 
 
@@ -320,7 +326,7 @@ def stop(
             store.desktop.save_desktop_session(session, now)
             store.attempts.add_event(
                 attempt_id,
-                "desktop_stopped",
+                statuses.EVENT_DESKTOP_STOPPED,
                 {"upload_done_at": _iso(session["upload_done_at"])},
             )
             status = UPLOADING
@@ -354,10 +360,12 @@ def set_fault(
         if state == CRASHED and on:
             _open_crash(store, session, now, "desktop fault set")
         elif state != CRASHED and _close_crash(session, now):
-            store.attempts.add_event(attempt_id, "desktop_recovered", {"state": state})
+            store.attempts.add_event(attempt_id, statuses.EVENT_DESKTOP_RECOVERED, {"state": state})
         store.desktop.save_desktop_session(session, now)
         store.attempts.add_event(
-            attempt_id, "desktop_fault", {"state": state, "latency_ms": session["latency_ms"]}
+            attempt_id,
+            statuses.EVENT_DESKTOP_FAULT,
+            {"state": state, "latency_ms": session["latency_ms"]},
         )
     return session_view(store, attempt_id, now)
 
@@ -370,7 +378,7 @@ def settle_uploads(store: Store, now: float | None = None) -> None:
             if store.desktop.mark_desktop_upload_noted(session["attempt_id"]):
                 store.attempts.add_event(
                     session["attempt_id"],
-                    "desktop_upload_done",
+                    statuses.EVENT_DESKTOP_UPLOAD_DONE,
                     {"completed_at": _iso(session["upload_done_at"])},
                 )
 
@@ -384,7 +392,11 @@ def upload_events(store: Store, attempt_id: str, now: float | None = None) -> li
         return []
     done_at = session["upload_done_at"]
     return [
-        {"at": done_at, "kind": "desktop_upload_done", "detail": {"completed_at": _iso(done_at)}}
+        {
+            "at": done_at,
+            "kind": statuses.EVENT_DESKTOP_UPLOAD_DONE,
+            "detail": {"completed_at": _iso(done_at)},
+        }
     ]
 
 

@@ -26,7 +26,6 @@ GATE_REFUSALS = {
     st.ONBOARDING_REJECTED: st.ONBOARDING_FAILED,
     st.ONBOARDING_EXPIRED: st.ONBOARDING_EXPIRED_ATTEMPT,
 }
-REQUIRED = "required"
 
 
 def parse_time(text: str | None) -> datetime | None:
@@ -63,7 +62,7 @@ def gate_refusal(
     Only proctored, non-practice exams are gated, and only when onboarding is required;
     onboarding attempts themselves are how a learner opens the gate.
     """
-    if onboarding_mode != REQUIRED or is_sample_attempt:
+    if onboarding_mode != st.ONBOARDING_REQUIRED or is_sample_attempt:
         return None
     if exam.get("is_practice_exam") or not exam.get("is_proctored", True):
         return None
@@ -222,7 +221,7 @@ def after_review(
         return
     with store.database.transaction():
         store.onboarding.save_onboarding_profile(exam["client_id"], attempt["user_id"], **profile)
-        store.attempts.add_event(attempt["id"], "onboarding_profile", profile)
+        store.attempts.add_event(attempt["id"], st.EVENT_ONBOARDING_PROFILE, profile)
     log.info("onboarding profile of %s: %s", attempt["user_id"], profile["status"])
 
 

@@ -31,6 +31,7 @@ from mockprock.errors import ProviderError, found
 from mockprock.guests import Guests
 from mockprock.lms import LmsClient
 from mockprock.statuses import (
+    CALLBACK_BY_RULE,
     CALLBACK_DELIVERED,
     CALLBACK_FAILED,
     CALLBACK_HELD,
@@ -71,7 +72,7 @@ class Outbox:
         url: str,
         payload: dict[str, Any],
         delay_seconds: float,
-        source: str = "auto",
+        source: str = CALLBACK_BY_RULE,
     ) -> dict[str, Any]:
         """Queue one callback, due in ``delay_seconds``; ``held`` without credentials. The
         dispatcher is woken when the outermost transaction commits. A callback to an

@@ -337,8 +337,10 @@ def decision(payload: Mapping[str, Any]) -> dict[str, Any]:
         Field("delay_seconds", NUMBER, check=_delay),
     )
     found["comments"] = comments(found["comments"], found["status"])
-    source = payload.get("source")
-    found["source"] = source if isinstance(source, str) else "control API"
+    source = payload.get("source", statuses.DECISION_BY_CONTROL_API)
+    if source not in statuses.DECISION_SOURCES:
+        raise bad_request(f"source must be one of {', '.join(statuses.DECISION_SOURCES)}")
+    found["source"] = source
     return found
 
 

@@ -138,7 +138,7 @@ class Pages:
         """The instructor dashboard's view and context for verified claims, kept inside
         their course and client (404 otherwise). The attempt view carries its timeline."""
         view, context = attempts.dashboard(self.store, client_id, claims)
-        if view == "attempt":
+        if view == statuses.DASHBOARD_ATTEMPT:
             attempt_id = context["attempt"]["id"]
             detail = self.provider.attempt_detail(client_id, attempt_id)
             context["callbacks"] = detail["callbacks"]

@@ -39,7 +39,7 @@ def schedule(
         callback_url(attempt, statuses.REVIEWED, settings),
         NOT_COMPOSED,
         delay,
-        source="decision" if open_decision else "auto",
+        source=statuses.CALLBACK_BY_DECISION if open_decision else statuses.CALLBACK_BY_RULE,
     )
     if open_decision:
         store.callbacks.link_review_decision(attempt["id"], row["id"])
@@ -70,7 +70,9 @@ def queue_decision(
         if attempt["status"] not in statuses.BEFORE_SUBMISSION:
             row = _send_decision(store, outbox, settings, attempt, decision["delay_seconds"] or 0)
         store.attempts.add_event(
-            attempt_id, "decision", {"status": decision["status"], "source": decision["source"]}
+            attempt_id,
+            statuses.EVENT_DECISION,
+            {"status": decision["status"], "source": decision["source"]},
         )
     log.info(
         "verdict %s queued for attempt %s (%s)", decision["status"], attempt_id, decision["source"]
@@ -87,7 +89,9 @@ def _send_decision(
     store: Store, outbox: Outbox, settings: Settings, attempt: dict[str, Any], delay: float
 ) -> dict[str, Any]:
     waiting = outbox.waiting(attempt["id"], statuses.REVIEWED)
-    if waiting and outbox.reschedule(waiting["id"], NOT_COMPOSED, float(delay), "decision"):
+    if waiting and outbox.reschedule(
+        waiting["id"], NOT_COMPOSED, float(delay), statuses.CALLBACK_BY_DECISION
+    ):
         row = store.callbacks.get_callback(waiting["id"])
     else:
         row = outbox.enqueue(
@@ -96,7 +100,7 @@ def _send_decision(
             callback_url(attempt, statuses.REVIEWED, settings),
             NOT_COMPOSED,
             float(delay),
-            source="decision",
+            source=statuses.CALLBACK_BY_DECISION,
         )
     store.callbacks.link_review_decision(attempt["id"], row["id"])  # type: ignore[index]
     return row  # type: ignore[return-value]

@@ -158,3 +158,37 @@ EVENT_STATUS = "status"
 EVENT_CALLBACK = "callback"
 EVENT_DECISION = "decision"
 EVENT_ONBOARDING_PROFILE = "onboarding_profile"
+# The desktop application's story (see ``desktop``).
+EVENT_DESKTOP_STARTED = "desktop_started"
+EVENT_DESKTOP_START_FAILED = "desktop_start_failed"
+EVENT_DESKTOP_PING_FAILED = "desktop_ping_failed"
+EVENT_DESKTOP_CRASHED = "desktop_crashed"
+EVENT_DESKTOP_RECOVERED = "desktop_recovered"
+EVENT_DESKTOP_STOPPED = "desktop_stopped"
+EVENT_DESKTOP_FAULT = "desktop_fault"
+EVENT_DESKTOP_UPLOAD_DONE = "desktop_upload_done"
+EVENT_DESKTOP_ATTEMPT_INFERRED = "desktop_attempt_inferred"
+
+# -- who queued a callback (callbacks.source) ---------------------------------------------
+CALLBACK_BY_RULE = "auto"  # the rules: a download page, a desktop start, a submission
+CALLBACK_BY_DECISION = "decision"  # a verdict queued by hand
+CALLBACK_BY_CONTROL = "control"  # the ready callback sent by hand
+CALLBACK_SOURCES = (CALLBACK_BY_RULE, CALLBACK_BY_DECISION, CALLBACK_BY_CONTROL)
+
+# -- where a verdict queued by hand came from (review_decisions.source) -------------------
+DECISION_BY_CONTROL_API = "control API"
+DECISION_BY_CONSOLE = "console"
+DECISION_BY_DASHBOARD = "dashboard"
+DECISION_SOURCES = (DECISION_BY_CONTROL_API, DECISION_BY_CONSOLE, DECISION_BY_DASHBOARD)
+
+# -- the reviewer's dashboard views --------------------------------------------------------
+DASHBOARD_COURSE = "course"
+DASHBOARD_EXAM = "exam"
+DASHBOARD_ATTEMPT = "attempt"
+DASHBOARD_CONFIG = "config"
+DASHBOARD_VIEWS = (DASHBOARD_COURSE, DASHBOARD_EXAM, DASHBOARD_ATTEMPT, DASHBOARD_CONFIG)
+
+# -- the onboarding gate (the ``onboarding`` setting) --------------------------------------
+ONBOARDING_OPTIONAL = "optional"
+ONBOARDING_REQUIRED = "required"
+ONBOARDING_MODES = (ONBOARDING_OPTIONAL, ONBOARDING_REQUIRED)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mockprock.journal import REDACTED, redact, redact_url
+from mockprock.redaction import REDACTED, redact, redact_url
 
 
 def test_secrets_are_redacted_and_token_type_is_kept() -> None:

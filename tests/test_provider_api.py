@@ -8,6 +8,7 @@ import time
 import jwt
 import pytest
 
+from mockprock import proctoring_config
 from mockprock.config import Settings
 from tests.helpers import ATTEMPT, EXAM, get_token, make_settings
 
@@ -590,7 +591,7 @@ def test_unexpected_error_is_500_json_without_traceback(app, client, auth, monke
     def explode(*args, **kwargs):
         raise RuntimeError("internal detail that must not leak")
 
-    monkeypatch.setattr(app.extensions["mockprock"].provider, "config", explode)
+    monkeypatch.setattr(proctoring_config, "config", explode)
     response = client.get("/api/v1/config/", headers=auth)
     assert response.status_code == 500
     assert response.get_json() == {

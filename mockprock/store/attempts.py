@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from mockprock.statuses import CREATED
+from mockprock.statuses import CREATED, EVENT_REGISTERED, EVENT_STATUS
 from mockprock.store.database import Database, decode, decode_all, new_id
 
 # Tables whose rows belong to one attempt: they go when the attempt goes.
@@ -54,7 +54,7 @@ class AttemptQueries:
                     now,
                 ),
             )
-            self.add_event(attempt_id, "registered", {"status": status})
+            self.add_event(attempt_id, EVENT_REGISTERED, {"status": status})
         return attempt_id
 
     def get_attempt(
@@ -130,7 +130,7 @@ class AttemptQueries:
                 "UPDATE attempts SET status = ?, updated_at = ? WHERE id = ?",
                 (status, time.time(), attempt_id),
             )
-            self.add_event(attempt_id, "status", {"status": status})
+            self.add_event(attempt_id, EVENT_STATUS, {"status": status})
 
     def delete_attempt(self, attempt_id: str) -> bool:
         with self.database.transaction() as db:

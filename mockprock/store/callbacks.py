@@ -8,7 +8,7 @@ import json
 import time
 from typing import Any
 
-from mockprock.statuses import CALLBACK_PENDING
+from mockprock.statuses import CALLBACK_BY_RULE, CALLBACK_PENDING
 from mockprock.store.attempts import CLIENT_OWNS_ATTEMPT
 from mockprock.store.database import Database, decode, decode_all
 
@@ -25,7 +25,7 @@ class CallbackQueries:
         payload: dict[str, Any],
         state: str,
         due_at: float,
-        source: str = "auto",
+        source: str = CALLBACK_BY_RULE,
     ) -> int:
         now = time.time()
         cursor = self.database.db.execute(

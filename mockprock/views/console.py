@@ -129,7 +129,7 @@ def send_ready(attempt_id: str) -> Response:
 @bp.post("/attempts/<attempt_id>/review")
 def queue_review(attempt_id: str) -> Response:
     def review() -> str:
-        body = forms.verdict_form(request.form, None, source="console")
+        body = forms.verdict_form(request.form, None, source=statuses.DECISION_BY_CONSOLE)
         answer = provider().queue_decision(g.client_id, attempt_id, body)
         verdict = answer["decision"]["status"]
         return f"Verdict {verdict} for attempt {attempt_id}: sent {answer['sends']}."

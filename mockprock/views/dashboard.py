@@ -78,7 +78,7 @@ def record_verdict(client_id: str) -> Response:
     check_csrf()
     claims = _claims(client_id)
     reviewer = (claims.get("user") or {}).get("email")
-    body = forms.verdict_form(request.form, reviewer, source="dashboard")
+    body = forms.verdict_form(request.form, reviewer, source=statuses.DECISION_BY_DASHBOARD)
     attempt = pages().record_verdict(client_id, claims, body)
     return redirect(
         url_for(
