@@ -250,3 +250,45 @@ def test_the_store_spells_no_callback_state():
                 for state in states:
                     assert node.value != state, (module.name, state)
                     assert f"'{state}'" not in node.value, (module.name, node.value)
+
+
+def test_every_table_with_an_attempt_id_is_cleaned_when_its_attempt_goes(store):
+    store.exams.save_exam("e1", "abcd", EXAM, {})
+    attempt_id = store.attempts.create_attempt("e1", {"user_id": "u1"}, {})
+    other = store.attempts.create_attempt("e1", {"user_id": "u2"}, {})
+    with store.database.transaction():
+        for attempt in (attempt_id, other):
+            store.callbacks.insert_callback("ready", attempt, "http://x", {}, "pending", 0.0)
+            store.callbacks.save_review_decision(attempt, "passed", [], None, None, "console")
+            store.desktop.add_heartbeat(attempt, 1.0, True)
+            store.desktop.save_desktop_session(
+                {
+                    "attempt_id": attempt,
+                    "state": "running",
+                    "latency_ms": 0,
+                    "started_at": 1.0,
+                    "stopped_at": None,
+                    "upload_done_at": None,
+                    "upload_noted": 0,
+                    "crashes": 0,
+                },
+                1.0,
+            )
+    db = store.database.db
+    tables = [
+        name
+        for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        if "attempt_id" in {c[1] for c in db.execute(f"PRAGMA table_info({name})")}
+    ]
+
+    def rows(table: str, attempt: str) -> int:
+        return db.execute(
+            f"SELECT COUNT(*) FROM {table} WHERE attempt_id = ?", (attempt,)
+        ).fetchone()[0]
+
+    # Each such table holds the attempt's rows (a new table fails here until it is filled).
+    assert len(tables) >= 5
+    assert all(rows(table, attempt_id) for table in tables)
+    assert store.attempts.delete_attempt(attempt_id)
+    assert {table: rows(table, attempt_id) for table in tables} == dict.fromkeys(tables, 0)
+    assert all(rows(table, other) for table in tables)  # another attempt's rows stay

@@ -8,15 +8,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from mockprock.statuses import CREATED, EVENT_REGISTERED, EVENT_STATUS
-from mockprock.store.database import Database, decode, decode_all, new_id
+from mockprock.store.database import Database, decode, decode_all, new_id, where
 
-# Tables whose rows belong to one attempt: they go when the attempt goes.
-ATTEMPT_TABLES = (
-    "attempt_events",
-    "callbacks",
-    "review_decisions",
-    "desktop_sessions",
-    "heartbeats",
+# Tables whose rows belong to one attempt (those with an ``attempt_id`` column, read from
+# the schema itself, so a new table is never forgotten): they go when the attempt goes.
+ATTEMPT_TABLES_SQL = (
+    "SELECT m.name FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS c "
+    "WHERE m.type = 'table' AND c.name = 'attempt_id' ORDER BY m.name"
 )
 
 # An attempt belongs to the client whose exam holds it (the parameter: the client's id).
@@ -62,16 +60,10 @@ class AttemptQueries:
     ) -> dict[str, Any] | None:
         """The attempt; with ``exam_id``, only if it belongs to that exam; with
         ``client_id``, only if that client's exam holds it."""
-        clauses, args = ["id = ?"], [attempt_id]
-        if exam_id is not None:
-            clauses.append("exam_id = ?")
-            args.append(exam_id)
-        if client_id is not None:
-            clauses.append(CLIENT_OWNS_ATTEMPT)
-            args.append(client_id)
-        row = self.database.db.execute(
-            f"SELECT * FROM attempts WHERE {' AND '.join(clauses)}", args
+        clause, args = where(
+            ("id = ?", attempt_id), ("exam_id = ?", exam_id), (CLIENT_OWNS_ATTEMPT, client_id)
         )
+        row = self.database.db.execute(f"SELECT * FROM attempts {clause}", args)
         return decode(row.fetchone())
 
     def list_attempts(
@@ -83,35 +75,26 @@ class AttemptQueries:
         offset: int = 0,
     ) -> list[dict[str, Any]]:
         """Attempts, oldest first; ``limit`` and ``offset`` select a page in SQL."""
-        clauses, args = [], []
-        if exam_id is not None:
-            clauses.append("exam_id = ?")
-            args.append(exam_id)
-        if user_id is not None:
-            clauses.append("user_id = ?")
-            args.append(user_id)
-        if client_id is not None:
-            clauses.append(CLIENT_OWNS_ATTEMPT)
-            args.append(client_id)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        clause, args = where(
+            ("exam_id = ?", exam_id), ("user_id = ?", user_id), (CLIENT_OWNS_ATTEMPT, client_id)
+        )
         page = ""
         if limit is not None:
             page = " LIMIT ? OFFSET ?"
             args += [limit, offset]
         return decode_all(
             self.database.db.execute(
-                f"SELECT * FROM attempts {where} ORDER BY created_at, rowid{page}", args
+                f"SELECT * FROM attempts {clause} ORDER BY created_at, rowid{page}", args
             ).fetchall()
         )
 
     def latest_attempt_id(self, statuses: Iterable[str] = ()) -> str | None:
         """The attempt registered last (in one of ``statuses``, when given): where a
         desktop start without an id goes."""
-        statuses = tuple(statuses)
-        where = f"WHERE status IN ({','.join('?' * len(statuses))})" if statuses else ""
+        clause, args = where(("status IN ?", tuple(statuses)))
         row = self.database.db.execute(
-            f"SELECT id FROM attempts {where} ORDER BY created_at DESC, rowid DESC LIMIT 1",
-            statuses,
+            f"SELECT id FROM attempts {clause} ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            args,
         ).fetchone()
         return row[0] if row else None
 
@@ -135,7 +118,7 @@ class AttemptQueries:
     def delete_attempt(self, attempt_id: str) -> bool:
         with self.database.transaction() as db:
             deleted = db.execute("DELETE FROM attempts WHERE id = ?", (attempt_id,)).rowcount
-            for table in ATTEMPT_TABLES:
+            for (table,) in db.execute(ATTEMPT_TABLES_SQL).fetchall():
                 db.execute(f"DELETE FROM {table} WHERE attempt_id = ?", (attempt_id,))
         return bool(deleted)
 

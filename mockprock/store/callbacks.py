@@ -10,7 +10,7 @@ from typing import Any
 
 from mockprock.statuses import CALLBACK_BY_RULE, CALLBACK_PENDING
 from mockprock.store.attempts import CLIENT_OWNS_ATTEMPT
-from mockprock.store.database import Database, decode, decode_all
+from mockprock.store.database import Database, decode, decode_all, where
 
 
 class CallbackQueries:
@@ -51,22 +51,14 @@ class CallbackQueries:
         client_id: str | None = None,
     ) -> list[dict[str, Any]]:
         """The callbacks, oldest first; with ``client_id``, only those of its attempts."""
-        clauses, args = [], []
-        if client_id is not None:
-            clauses.append(f"attempt_id IN (SELECT id FROM attempts WHERE {CLIENT_OWNS_ATTEMPT})")
-            args.append(client_id)
-        if attempt_id is not None:
-            clauses.append("attempt_id = ?")
-            args.append(attempt_id)
-        if kind is not None:
-            clauses.append("kind = ?")
-            args.append(kind)
-        if states:
-            clauses.append(f"state IN ({','.join('?' * len(states))})")
-            args.extend(states)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        clause, args = where(
+            (f"attempt_id IN (SELECT id FROM attempts WHERE {CLIENT_OWNS_ATTEMPT})", client_id),
+            ("attempt_id = ?", attempt_id),
+            ("kind = ?", kind),
+            ("state IN ?", tuple(states)),
+        )
         rows = self.database.db.execute(
-            f"SELECT * FROM callbacks {where} ORDER BY id DESC LIMIT ?", (*args, limit)
+            f"SELECT * FROM callbacks {clause} ORDER BY id DESC LIMIT ?", (*args, limit)
         ).fetchall()
         return decode_all(rows)[::-1]
 

@@ -66,6 +66,24 @@ def decode_all(rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
     return [decode(r) for r in rows]  # type: ignore[misc]
 
 
+def where(*conditions: tuple[str, Any]) -> tuple[str, list[Any]]:
+    """The one WHERE builder: ``(sql, value)`` pairs joined by AND, each with its ``?``;
+    a pair whose value is None (or an empty tuple) is left out, and ``IN ?`` with a tuple
+    gets one placeholder per item. ``("", [])`` when nothing is left."""
+    clauses: list[str] = []
+    args: list[Any] = []
+    for sql, value in conditions:
+        if value is None or value == ():
+            continue
+        if isinstance(value, tuple):
+            sql = sql.replace("IN ?", f"IN ({','.join('?' * len(value))})")
+            args.extend(value)
+        else:
+            args.append(value)
+        clauses.append(sql)
+    return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), args
+
+
 # -- the schema ----------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from mockprock.errors import Conflict
-from mockprock.store.database import Database, decode, decode_all
+from mockprock.store.database import Database, decode, decode_all, where
 
 
 class ExamQueries:
@@ -73,29 +73,17 @@ class ExamQueries:
 
     def get_exam(self, exam_id: str, client_id: str | None = None) -> dict[str, Any] | None:
         """The exam; with ``client_id``, only if that client created it."""
-        if client_id is None:
-            row = self.database.db.execute("SELECT * FROM exams WHERE id = ?", (exam_id,))
-        else:
-            row = self.database.db.execute(
-                "SELECT * FROM exams WHERE id = ? AND client_id = ?", (exam_id, client_id)
-            )
-        return decode(row.fetchone())
+        clause, args = where(("id = ?", exam_id), ("client_id = ?", client_id))
+        return decode(self.database.db.execute(f"SELECT * FROM exams {clause}", args).fetchone())
 
     def list_exams(
         self, client_id: str | None = None, course_id: str | None = None
     ) -> list[dict[str, Any]]:
         """The exams (of one client, of one course, when given), oldest first."""
-        clauses, args = [], []
-        if client_id is not None:
-            clauses.append("client_id = ?")
-            args.append(client_id)
-        if course_id is not None:
-            clauses.append("course_id = ?")
-            args.append(course_id)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        clause, args = where(("client_id = ?", client_id), ("course_id = ?", course_id))
         return decode_all(
             self.database.db.execute(
-                f"SELECT * FROM exams {where} ORDER BY created_at", args
+                f"SELECT * FROM exams {clause} ORDER BY created_at", args
             ).fetchall()
         )
 
