@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockprock import statuses
+from mockprock.config import YEAR_SECONDS
 from mockprock.errors import ProviderError, bad_request
 
-# The largest page the onboarding statuses endpoint gives, and the one it gives unasked.
+# The largest page a list gives (the onboarding statuses, the control API's attempts),
+# and the one the onboarding statuses endpoint gives unasked.
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 # The longest injected desktop latency: longer than any timeout the LMS gives the worker.
@@ -29,8 +31,6 @@ MIN_SQL_INT, MAX_SQL_INT = -(2**63), 2**63 - 1
 # A body nested deeper is refused before it is parsed: no request of the LMS or the control
 # API nests more than 4 levels, and parsing (or redacting) 1,000 levels would recurse.
 MAX_JSON_DEPTH = 32
-# The longest delay a review or a setting may ask for (a year): a due time stays a date.
-MAX_DELAY_SECONDS = 366 * 24 * 3600
 # The longest URL and the largest header block the app answers; beyond, a JSON 414 or 431
 # (a server's own limit, 64 KB and more, answers before the app sees anything).
 MAX_URL_BYTES = 16 * 1024
@@ -195,9 +195,9 @@ def _not_negative(number: Any) -> str | None:
 
 
 def _delay(number: Any) -> str | None:
-    if 0 <= number <= MAX_DELAY_SECONDS:
+    if 0 <= number <= YEAR_SECONDS:
         return None
-    return f"must be a number of seconds from 0 to {MAX_DELAY_SECONDS}"
+    return f"must be a number of seconds from 0 to {YEAR_SECONDS}"
 
 
 def _latency(number: Any) -> str | None:

@@ -37,9 +37,6 @@ from mockprock.store import Store
 
 log = logging.getLogger(__name__)
 
-# The largest page of the control API's attempts list (a larger page_size gets this).
-MAX_PAGE_SIZE = 1000
-
 
 class Provider:
     """The vendor's state and rules behind every route (the pages' facade,
@@ -303,7 +300,8 @@ class Provider:
         """The client's attempts, oldest first; a page of them with ``page_size`` (and
         ``page``, from 1), read in SQL: a store of a million attempts is never all in
         memory."""
-        size = min(payloads.query_int(query, "page_size", 0, minimum=1), MAX_PAGE_SIZE)
+        # A larger page_size gets the largest page.
+        size = min(payloads.query_int(query, "page_size", 0, minimum=1), payloads.MAX_PAGE_SIZE)
         page = payloads.query_int(query, "page", 1, minimum=1)
         # Past the last page is an empty page, never an integer SQLite cannot hold.
         offset = min((page - 1) * size, 2**62)
