@@ -19,7 +19,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from mockprock import callback_states
 from mockprock.callback_bodies import CallbackBodies
+from mockprock.callback_states import answer_outcome
 from mockprock.config import Settings
 from mockprock.guests import Guests
 from mockprock.lms import LmsClient, LmsCredentials, LmsCredentialsRefused, LmsError
@@ -29,14 +31,12 @@ from mockprock.statuses import (
     CALLBACK_HELD,
     CALLBACK_PENDING,
     CALLBACK_SENDING,
-    EVENT_CALLBACK,
 )
 from mockprock.store import Store
 from mockprock.trust import callback_refusal
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF_SECONDS = 60.0
 # The dispatcher wakes at least this often even with nothing due (a safety net: every
 # change that makes something due also wakes it at once).
 IDLE_WAIT_SECONDS = 30.0
@@ -44,41 +44,6 @@ BATCH = 50
 # Callbacks in flight at once. The 2.0 dispatcher sent one at a time and fell seconds
 # behind a class submitting at once; more than a few only queue at the LMS.
 SENDERS = 8
-
-
-# -- the rules, as plain functions ------------------------------------------------------
-
-
-def retry_delay(tries: int, first_delay: float, cap: float = MAX_BACKOFF_SECONDS) -> float:
-    """How long to wait after ``tries`` failed tries: ``first_delay``, doubling, capped."""
-    if tries < 1:
-        return 0.0
-    return min(cap, first_delay * 2 ** min(tries - 1, 32))
-
-
-def answer_outcome(status: int) -> str:
-    """What an LMS answer means for the callback: ``delivered``, ``retry`` or ``failed``."""
-    if 200 <= status < 300:
-        return CALLBACK_DELIVERED
-    if status == 429 or status >= 500:
-        return "retry"
-    return CALLBACK_FAILED
-
-
-def out_of_time(first_try_at: float, now: float, next_delay: float, retry_seconds: float) -> bool:
-    """True when the next try would fall past the retry window opened by the first try."""
-    return now + next_delay - first_try_at > retry_seconds
-
-
-def callback_event(
-    store: Store, attempt_id: str, callback_id: int, kind: str, state: str, **detail: Any
-) -> None:
-    """A callback's change of state, on its attempt's timeline."""
-    store.attempts.add_event(
-        attempt_id,
-        EVENT_CALLBACK,
-        {"callback_id": callback_id, "kind": kind, "state": state, **detail},
-    )
 
 
 # -- the dispatcher ---------------------------------------------------------------------
@@ -137,7 +102,7 @@ class Dispatcher:
         if not self.credentials() and not self.has_guests():
             return 0
         with self.store.database.transaction(on_commit=self.wake):
-            released = self.store.callbacks.move_callbacks(CALLBACK_HELD, CALLBACK_PENDING)
+            released = callback_states.move_all(self.store, CALLBACK_HELD, CALLBACK_PENDING)
         if released:
             log.info("%d held callback(s) released: the server has LMS credentials", released)
         return released
@@ -155,7 +120,7 @@ class Dispatcher:
         if credentials is None and not self.has_guests():
             # Credentials were taken away at run time: make the wait visible.
             with self.store.database.transaction():
-                self.store.callbacks.move_callbacks(CALLBACK_PENDING, CALLBACK_HELD)
+                callback_states.move_all(self.store, CALLBACK_PENDING, CALLBACK_HELD)
             return 0
         with self._in_flight_lock:
             busy = set(self._in_flight)
@@ -181,10 +146,8 @@ class Dispatcher:
             claimed = [
                 row
                 for row in chosen
-                if self.store.callbacks.update_callback(
-                    row["id"],
-                    only_if_state=(CALLBACK_PENDING,),
-                    state=CALLBACK_SENDING if going[row["id"]] else CALLBACK_HELD,
+                if callback_states.claim(
+                    self.store, row["id"], CALLBACK_SENDING if going[row["id"]] else CALLBACK_HELD
                 )
                 and going[row["id"]]
             ]
@@ -258,7 +221,7 @@ class Dispatcher:
         if payload is not None and payload != row["payload"]:
             row["payload"] = payload
             with self.store.database.transaction():
-                self.store.callbacks.update_callback(row["id"], payload=payload)
+                callback_states.set_payload(self.store, row["id"], payload)
         now = self.clock()
         first_try_at = row["first_try_at"] or now
         tries = row["tries"] + 1
@@ -290,70 +253,11 @@ class Dispatcher:
                 row, tries, first_try_at, answer.status, answer.body, error, settings
             )
 
-    def _after_failure(
-        self,
-        row: dict[str, Any],
-        tries: int,
-        first_try_at: float,
-        status: int | None,
-        body: str | None,
-        error: str,
-        settings: Settings,
-    ) -> None:
-        now = self.clock()
-        delay = retry_delay(tries, settings.callback_backoff_seconds)
-        if out_of_time(first_try_at, now, delay, settings.callback_retry_seconds):
-            error = f"{error}; gave up after {tries} tries over {now - first_try_at:.0f}s"
-            self._finish(row, CALLBACK_FAILED, tries, first_try_at, status, body, error)
-            return
-        self._finish(
-            row, CALLBACK_PENDING, tries, first_try_at, status, body, error, due_at=now + delay
-        )
+    def _finish(self, row: dict[str, Any], state: str, *outcome: Any) -> None:
+        callback_states.finish(self.store, row, state, *outcome, now=self.clock())
 
-    def _finish(
-        self,
-        row: dict[str, Any],
-        state: str,
-        tries: int,
-        first_try_at: float,
-        status: int | None,
-        body: str | None,
-        error: str | None,
-        due_at: float | None = None,
-    ) -> None:
-        fields: dict[str, Any] = {
-            "state": state,
-            "tries": tries,
-            "first_try_at": first_try_at,
-            "last_status": status,
-            "last_body": body,
-            "last_error": error,
-        }
-        if due_at is not None:
-            fields["due_at"] = due_at
-        if state == CALLBACK_DELIVERED:
-            fields["delivered_at"] = self.clock()
-        with self.store.database.transaction():
-            # Only our own claim is updated: a reset or a deleted attempt wins.
-            if self.store.callbacks.update_callback(
-                row["id"], only_if_state=(CALLBACK_SENDING,), **fields
-            ):
-                detail: dict[str, Any] = {"status": status}
-                if state == CALLBACK_FAILED and error:
-                    detail["error"] = error
-                callback_event(
-                    self.store, row["attempt_id"], row["id"], row["kind"], state, **detail
-                )
-        level = logging.INFO if state == CALLBACK_DELIVERED else logging.WARNING
-        log.log(
-            level,
-            "callback %s (%s for attempt %s): %s%s",
-            row["id"],
-            row["kind"],
-            row["attempt_id"],
-            state,
-            f" ({error})" if error else f" ({status})",
-        )
+    def _after_failure(self, row: dict[str, Any], *outcome: Any) -> None:
+        callback_states.failed_try(self.store, row, *outcome, now=self.clock())
 
     # -- the dispatcher thread -----------------------------------------------------------
 
@@ -366,7 +270,7 @@ class Dispatcher:
     def recover(self) -> None:
         """After a restart: a row caught mid-send goes again; held rows go if they can."""
         with self.store.database.transaction():
-            moved = self.store.callbacks.move_callbacks(CALLBACK_SENDING, CALLBACK_PENDING)
+            moved = callback_states.move_all(self.store, CALLBACK_SENDING, CALLBACK_PENDING)
         if moved:
             log.info("%d callback(s) interrupted mid-send will be sent again", moved)
         self.release_held()

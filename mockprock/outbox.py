@@ -3,14 +3,7 @@
 A callback is queued as a row with a due time; the outbox's dispatcher
 (:class:`mockprock.dispatcher.Dispatcher`, ``outbox.dispatcher``) sends it, never a
 request thread, so a slow or absent LMS holds nothing up and a restart loses nothing.
-States:
-
-``pending``   waiting for its due time (or for the next try after a failure)
-``held``      no LMS credentials (or the LMS refused them): sent once credentials are set
-``sending``   claimed by the dispatcher right now (back to ``pending`` after a crash)
-``delivered`` the LMS answered 2xx
-``failed``    the LMS answered another 4xx, or retries ran out, or the callback's
-              origin is not an allowed LMS origin (never sent); retryable by hand
+Every change of a callback's state (what the states mean) is in ``callback_states``.
 
 The rules never look at these states: they ask the outbox (:meth:`Outbox.has_live`,
 :meth:`Outbox.has_any`, :meth:`Outbox.waiting`). The dispatcher is woken once a change
@@ -24,9 +17,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from mockprock import callback_states
 from mockprock.callback_bodies import CallbackBodies
+from mockprock.callback_states import LIVE, WAITING
 from mockprock.config import Settings
-from mockprock.dispatcher import Dispatcher, callback_event
+from mockprock.dispatcher import Dispatcher
 from mockprock.errors import ProviderError, found
 from mockprock.guests import Guests
 from mockprock.lms import LmsClient
@@ -42,10 +37,6 @@ from mockprock.store import Store
 from mockprock.trust import callback_refusal
 
 log = logging.getLogger(__name__)
-
-# A live callback is going or gone; a waiting one has not gone out and may be hurried.
-LIVE = (CALLBACK_PENDING, CALLBACK_HELD, CALLBACK_SENDING, CALLBACK_DELIVERED)
-WAITING = (CALLBACK_PENDING, CALLBACK_HELD, CALLBACK_FAILED)
 
 
 class Outbox:
@@ -85,23 +76,20 @@ class Outbox:
             if self.dispatcher.credentials(attempt_id)
             else CALLBACK_HELD
         )
+        due_at = self.dispatcher.clock() + delay_seconds
         with self.store.database.transaction(on_commit=self.dispatcher.wake):
-            callback_id = self.store.callbacks.insert_callback(
+            callback_id = callback_states.queue(
+                self.store,
                 kind,
                 attempt_id,
                 url,
                 payload,
                 state,
-                self.dispatcher.clock() + delay_seconds,
+                due_at,
                 source,
+                refusal,
+                delay_seconds,
             )
-            if refusal:
-                self.store.callbacks.update_callback(callback_id, last_error=refusal)
-                callback_event(self.store, attempt_id, callback_id, kind, state, error=refusal)
-            else:
-                callback_event(
-                    self.store, attempt_id, callback_id, kind, state, delay_seconds=delay_seconds
-                )
         if refusal:
             log.warning(
                 "callback %s (%s for attempt %s): failed (%s)",
@@ -130,15 +118,16 @@ class Outbox:
         credentials = (
             self.dispatcher.credentials(row["attempt_id"]) if row else self.dispatcher.credentials()
         )
+        if row is None:
+            return False
         with self.store.database.transaction(on_commit=self.dispatcher.wake):
-            return self.store.callbacks.update_callback(
-                callback_id,
-                only_if_state=WAITING,
+            return callback_states.requeue(
+                self.store,
+                row,
+                CALLBACK_PENDING if credentials else CALLBACK_HELD,
+                self.dispatcher.clock() + delay_seconds,
                 payload=payload,
-                due_at=self.dispatcher.clock() + delay_seconds,
                 source=source,
-                state=CALLBACK_PENDING if credentials else CALLBACK_HELD,
-                first_try_at=None,
             )
 
     def retry(self, callback_id: int) -> dict[str, Any]:
@@ -152,15 +141,9 @@ class Outbox:
             CALLBACK_PENDING if self.dispatcher.credentials(row["attempt_id"]) else CALLBACK_HELD
         )
         with self.store.database.transaction(on_commit=self.dispatcher.wake):
-            changed = self.store.callbacks.update_callback(
-                callback_id,
-                only_if_state=WAITING,
-                state=state,
-                due_at=self.dispatcher.clock(),
-                first_try_at=None,
-            )
+            changed = callback_states.requeue(self.store, row, state, self.dispatcher.clock())
             if changed:
-                callback_event(
+                callback_states.event(
                     self.store, row["attempt_id"], callback_id, row["kind"], state, retried=True
                 )
         if not changed:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from mockprock import onboarding, payloads, verdicts
-from mockprock.dispatcher import MAX_BACKOFF_SECONDS, answer_outcome, out_of_time, retry_delay
+from mockprock.callback_states import MAX_BACKOFF_SECONDS, answer_outcome, out_of_time, retry_delay
 from mockprock.errors import ProviderError
 from mockprock.statuses import CALLBACK_DELIVERED, CALLBACK_FAILED
 
