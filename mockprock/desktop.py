@@ -10,9 +10,8 @@ follow the ``desktop_default`` setting) plus an injected latency. What the worke
 answered (the *app status*) follows from that state, the session's start and stop
 times and the clock: the upload after a stop is a due time, never a sleeping thread.
 
-Heartbeat gaps longer than ``GAP_FACTOR`` ping intervals and crashes become review
-comments (:func:`session_findings`), the way a vendor's reviewer notes what the
-recording shows.
+What the session saw (heartbeat gaps and crashes, as review comments) is
+``desktop_findings``.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from itertools import pairwise
 from typing import Any
 
 from mockprock import statuses, trust
@@ -33,11 +31,7 @@ from mockprock.statuses import APP_RUNNING as RUNNING
 from mockprock.statuses import APP_UPLOADED as UPLOADED
 from mockprock.statuses import APP_UPLOADING as UPLOADING
 from mockprock.statuses import BEFORE_SUBMISSION
-from mockprock.statuses import SUSPICIOUS as COMMENT_STATUS
 from mockprock.store import Store
-
-# A heartbeat gap longer than this many ping intervals is worth a reviewer's comment.
-GAP_FACTOR = 2.5
 
 
 @dataclass(frozen=True)
@@ -83,68 +77,6 @@ def app_status(session: dict[str, Any] | None, now: float) -> str:
         return UPLOADED if done_at is not None and done_at <= now else UPLOADING
     # A started application is down while the developer's fault says so.
     return session["state"]
-
-
-def heartbeat_gaps(
-    started_at: float, beats: list[float], ended_at: float | None, ping_interval_seconds: float
-) -> list[tuple[float, float]]:
-    """Stretches of the session with no heartbeat for longer than ``GAP_FACTOR`` intervals.
-
-    The session's start and (when known) its stop bound the heartbeats; the time after
-    the last heartbeat of a session not yet stopped is not counted (it may still ping).
-    """
-    points = [started_at, *sorted(b for b in beats if b >= started_at)]
-    if ended_at is not None and ended_at >= points[-1]:
-        points.append(ended_at)
-    limit = GAP_FACTOR * ping_interval_seconds
-    return [(a, b) for a, b in pairwise(points) if b - a > limit]
-
-
-def crash_periods(session: dict[str, Any], last_seen: float) -> list[tuple[float, float]]:
-    """The session's crashes as (start, stop); a crash still going ends at ``last_seen``."""
-    return [
-        (start, stop if stop is not None else max(start, last_seen))
-        for start, stop in session["crashes"]
-    ]
-
-
-def findings(
-    session: dict[str, Any] | None, heartbeats: list[dict[str, Any]], ping_interval_seconds: float
-) -> list[dict[str, Any]]:
-    """Review comments for a session's crashes and heartbeat gaps, in session seconds.
-
-    A gap that overlaps a crash is left out: the crash already explains it.
-    """
-    if session is None or session["started_at"] is None:
-        return []
-    started_at = session["started_at"]
-    ok_beats = [h["at"] for h in heartbeats if h["ok"]]
-    last_seen = max([started_at, session["stopped_at"] or 0, *(h["at"] for h in heartbeats)])
-    crashes = crash_periods(session, last_seen)
-    gaps = [
-        (a, b)
-        for a, b in heartbeat_gaps(
-            started_at, ok_beats, session["stopped_at"], ping_interval_seconds
-        )
-        if not any(a < crash_stop and crash_start < b for crash_start, crash_stop in crashes)
-    ]
-
-    def comment(text: str, start: float, stop: float) -> dict[str, Any]:
-        begin, end = round(start - started_at), round(stop - started_at)
-        return {
-            "comment": text,
-            "status": COMMENT_STATUS,
-            "start": begin,
-            "stop": end,
-            "duration": end - begin,
-        }
-
-    out = [comment("The proctoring application crashed.", a, b) for a, b in crashes]
-    out += [
-        comment(f"No heartbeat from the proctoring application for {round(b - a)} s.", a, b)
-        for a, b in gaps
-    ]
-    return sorted(out, key=lambda c: (c["start"], c["stop"]))
 
 
 # -- the application, over the store --------------------------------------------------
@@ -416,14 +348,3 @@ def session_view(store: Store, attempt_id: str, now: float | None = None) -> dic
         "crashes": [[_iso(a), _iso(b)] for a, b in session["crashes"]] if session else [],
         "heartbeats": [{"at": _iso(h["at"]), "ok": h["ok"]} for h in heartbeats],
     }
-
-
-def session_findings(
-    store: Store, attempt_id: str, ping_interval_seconds: float
-) -> list[dict[str, Any]]:
-    """Review comments (``comment``, ``status``, ``start``, ``stop``) for what the session saw."""
-    return findings(
-        store.desktop.get_desktop_session(attempt_id),
-        store.desktop.list_heartbeats(attempt_id),
-        ping_interval_seconds,
-    )

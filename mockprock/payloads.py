@@ -335,12 +335,10 @@ def decision(payload: Mapping[str, Any]) -> dict[str, Any]:
         Field("comments", (list,)),
         Field("reviewed_by", (str,)),
         Field("delay_seconds", NUMBER, check=_delay),
+        Field("source", (str,), choices=statuses.DECISION_SOURCES),
     )
     found["comments"] = comments(found["comments"], found["status"])
-    source = payload.get("source", statuses.DECISION_BY_CONTROL_API)
-    if source not in statuses.DECISION_SOURCES:
-        raise bad_request(f"source must be one of {', '.join(statuses.DECISION_SOURCES)}")
-    found["source"] = source
+    found["source"] = found["source"] or statuses.DECISION_BY_CONTROL_API
     return found
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockprock import desktop, statuses
+from mockprock import desktop_findings, statuses
 
 STATE_WORDS = {
     statuses.CALLBACK_PENDING: "queued",
@@ -54,7 +54,7 @@ def heartbeat_lines(
         return []
     beats = sorted(h["at"] for h in heartbeats if h["ok"])
     failed = sum(1 for h in heartbeats if not h["ok"])
-    gaps = desktop.heartbeat_gaps(
+    gaps = desktop_findings.heartbeat_gaps(
         session["started_at"], beats, session["stopped_at"], ping_interval
     )
     lines = []

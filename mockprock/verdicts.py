@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from mockprock import desktop, statuses
+from mockprock import desktop_findings, statuses
 from mockprock.config import Settings
 from mockprock.store import Store
 
@@ -100,7 +100,9 @@ def compose(
     """The ``reviewed`` callback's body for an attempt, from its decision (if any), the
     learner, what its session saw and the current settings."""
     decision = store.callbacks.get_review_decision(attempt["id"])
-    findings = desktop.session_findings(store, attempt["id"], settings.ping_interval_seconds)
+    findings = desktop_findings.session_findings(
+        store, attempt["id"], settings.ping_interval_seconds
+    )
     verdict, decided_by = choose_verdict(
         decision["status"] if decision else None,
         attempt.get("email"),

@@ -291,6 +291,20 @@ def test_a_decision_before_submission_waits_for_it(client, auth, exam_id, attemp
     assert review["due_at"] - review["created_at"] == pytest.approx(3.0, abs=0.01)
 
 
+@pytest.mark.parametrize(("source", "status"), [("console", 200), ("my script", 400)])
+def test_a_decision_names_a_known_source(client, attempt_id, source, status) -> None:
+    response = client.post(
+        f"{API}/attempts/{attempt_id}/review",
+        json={"status": "passed", "source": source},
+        headers=BASIC,
+    )
+    assert response.status_code == status
+    if status == 400:
+        assert "source" in response.get_json()["detail"]
+    else:
+        assert response.get_json()["decision"]["source"] == source
+
+
 def test_a_decision_after_submission_replaces_the_review_not_yet_sent(
     client, auth, exam_id, attempt_id
 ) -> None:

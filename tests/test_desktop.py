@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mockprock import desktop, payloads
+from mockprock import desktop, desktop_findings, payloads
 from mockprock.errors import ProviderError
 from mockprock.store import Store
 from tests.helpers import ATTEMPT, make_settings
@@ -43,19 +43,19 @@ def kinds(store: Store, attempt_id: str) -> list[str]:
 def test_gap_longer_than_two_and_a_half_intervals_is_found() -> None:
     beats = [T0 + 60, T0 + 120, T0 + 270, T0 + 421]
     # 120 -> 270 is exactly 2.5 intervals (not a gap); 270 -> 421 is one second more.
-    assert desktop.heartbeat_gaps(T0, beats, None, INTERVAL) == [(T0 + 270, T0 + 421)]
+    assert desktop_findings.heartbeat_gaps(T0, beats, None, INTERVAL) == [(T0 + 270, T0 + 421)]
 
 
 def test_gap_up_to_the_stop_counts_but_not_after_the_last_beat_of_a_running_session() -> None:
     beats = [T0 + 60]
-    assert desktop.heartbeat_gaps(T0, beats, T0 + 400, INTERVAL) == [(T0 + 60, T0 + 400)]
-    assert desktop.heartbeat_gaps(T0, beats, None, INTERVAL) == []
+    assert desktop_findings.heartbeat_gaps(T0, beats, T0 + 400, INTERVAL) == [(T0 + 60, T0 + 400)]
+    assert desktop_findings.heartbeat_gaps(T0, beats, None, INTERVAL) == []
 
 
 def test_gap_bound_follows_the_ping_interval() -> None:
     beats = [T0 + 100]
-    assert desktop.heartbeat_gaps(T0, beats, None, 30) == [(T0, T0 + 100)]
-    assert desktop.heartbeat_gaps(T0, beats, None, 60) == []
+    assert desktop_findings.heartbeat_gaps(T0, beats, None, 30) == [(T0, T0 + 100)]
+    assert desktop_findings.heartbeat_gaps(T0, beats, None, 60) == []
 
 
 def session(**fields: object) -> dict:
@@ -74,7 +74,7 @@ def session(**fields: object) -> dict:
 
 def test_findings_are_comments_in_session_seconds() -> None:
     beats = [{"at": T0 + s, "ok": True} for s in (60, 120, 400, 460)]
-    comments = desktop.findings(session(stopped_at=T0 + 500), beats, INTERVAL)
+    comments = desktop_findings.findings(session(stopped_at=T0 + 500), beats, INTERVAL)
     assert comments == [
         {
             "comment": "No heartbeat from the proctoring application for 280 s.",
@@ -93,7 +93,7 @@ def test_a_crash_is_a_comment_and_explains_the_gap_it_overlaps() -> None:
         {"at": T0 + 180, "ok": False},
     ]
     crashed = session(crashes=[[T0 + 100, None]])
-    comments = desktop.findings(crashed, beats, INTERVAL)
+    comments = desktop_findings.findings(crashed, beats, INTERVAL)
     # Open crash: it lasts until the last thing seen of the session (the failed ping at 180).
     assert [(c["comment"], c["start"], c["stop"]) for c in comments] == [
         ("The proctoring application crashed.", 100, 180)
@@ -102,9 +102,9 @@ def test_a_crash_is_a_comment_and_explains_the_gap_it_overlaps() -> None:
 
 def test_no_findings_for_a_clean_session_or_one_never_started() -> None:
     beats = [{"at": T0 + s, "ok": True} for s in range(60, 600, 60)]
-    assert desktop.findings(session(stopped_at=T0 + 600), beats, INTERVAL) == []
-    assert desktop.findings(session(started_at=None), [], INTERVAL) == []
-    assert desktop.findings(None, [], INTERVAL) == []
+    assert desktop_findings.findings(session(stopped_at=T0 + 600), beats, INTERVAL) == []
+    assert desktop_findings.findings(session(started_at=None), [], INTERVAL) == []
+    assert desktop_findings.findings(None, [], INTERVAL) == []
 
 
 def test_app_status_after_a_stop_follows_the_upload_due_time() -> None:
@@ -145,7 +145,7 @@ def test_a_whole_session_records_heartbeats_with_their_times(store: Store, attem
     desktop.ping(store, attempt, now=T0 + 300)
     assert kinds(store, attempt).count("desktop_upload_done") == 1
     assert desktop.upload_events(store, attempt, now=T0 + 300) == []
-    assert desktop.session_findings(store, attempt, INTERVAL) == []
+    assert desktop_findings.session_findings(store, attempt, INTERVAL) == []
 
 
 def test_a_long_gap_becomes_a_finding(store: Store, attempt: str) -> None:
@@ -153,10 +153,10 @@ def test_a_long_gap_becomes_a_finding(store: Store, attempt: str) -> None:
     desktop.ping(store, attempt, now=T0 + 60)
     desktop.ping(store, attempt, now=T0 + 400)
     desktop.stop(store, attempt, 0, now=T0 + 420)
-    findings = desktop.session_findings(store, attempt, INTERVAL)
+    findings = desktop_findings.session_findings(store, attempt, INTERVAL)
     assert [(f["start"], f["stop"]) for f in findings] == [(60, 400)]
     # With a longer ping interval the same session is clean.
-    assert desktop.session_findings(store, attempt, 200) == []
+    assert desktop_findings.session_findings(store, attempt, 200) == []
 
 
 def test_not_installed_cannot_start_and_changes_nothing(store: Store, attempt: str) -> None:
@@ -171,7 +171,7 @@ def test_not_installed_cannot_start_and_changes_nothing(store: Store, attempt: s
     assert desktop.ping(store, attempt, now=T0 + 60).http_status == 503
     assert store.desktop.list_heartbeats(attempt) == []
     assert store.desktop.get_desktop_session(attempt)["started_at"] is None
-    assert desktop.session_findings(store, attempt, INTERVAL) == []
+    assert desktop_findings.session_findings(store, attempt, INTERVAL) == []
 
 
 def test_crashed_app_launches_then_every_ping_fails(store: Store, attempt: str) -> None:
@@ -180,7 +180,7 @@ def test_crashed_app_launches_then_every_ping_fails(store: Store, attempt: str) 
     assert (failed.http_status, failed.status, failed.error) == (503, "crashed", "app_crashed")
     assert store.desktop.list_heartbeats(attempt) == [{"at": T0 + 60, "ok": False}]
     assert desktop.stop(store, attempt, 0, now=T0 + 70).http_status == 503
-    findings = desktop.session_findings(store, attempt, INTERVAL)
+    findings = desktop_findings.session_findings(store, attempt, INTERVAL)
     assert [(f["comment"], f["start"], f["stop"]) for f in findings] == [
         ("The proctoring application crashed.", 0, 60)
     ]
@@ -196,7 +196,7 @@ def test_a_crash_mid_session_and_a_recovery(store: Store, attempt: str) -> None:
     assert view["status"] == "running"
     assert desktop.ping(store, attempt, now=T0 + 180).status == "running"
     desktop.stop(store, attempt, 0, now=T0 + 200)
-    findings = desktop.session_findings(store, attempt, INTERVAL)
+    findings = desktop_findings.session_findings(store, attempt, INTERVAL)
     assert [(f["start"], f["stop"]) for f in findings] == [(90, 150)]
     assert kinds(store, attempt) == [
         "registered",
