@@ -312,6 +312,18 @@ class Settings:
         return out
 
 
+class CurrentSettings:
+    """The server's settings now (the control API and a reset change them): held by the
+    provider and read by the outbox's dispatcher through :meth:`get`, so neither calls
+    the other for them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.value = settings
+
+    def get(self) -> Settings:
+        return self.value
+
+
 def _given_values(
     overrides: Mapping[str, Any] | None, environ: Mapping[str, str] | None
 ) -> list[tuple[dataclasses.Field, Any]]:

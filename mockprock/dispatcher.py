@@ -17,13 +17,11 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 from mockprock import callback_states
-from mockprock.callback_bodies import CallbackBodies
 from mockprock.callback_states import answer_outcome
 from mockprock.config import Settings
-from mockprock.guests import Guests
 from mockprock.lms import LmsClient, LmsCredentials, LmsCredentialsRefused, LmsError
 from mockprock.statuses import (
     CALLBACK_DELIVERED,
@@ -46,6 +44,37 @@ BATCH = 50
 SENDERS = 8
 
 
+# -- what the dispatcher is handed ------------------------------------------------------
+
+
+class Bodies(Protocol):
+    """What the dispatcher asks of the rules, downward: a callback's body just before it
+    goes (None: as stored), and what follows a delivery. The provider hands it
+    :class:`mockprock.callback_bodies.CallbackBodies`."""
+
+    def body_for(self, row: dict[str, Any], settings: Settings) -> dict[str, Any] | None: ...
+
+    def after_delivery(self, row: dict[str, Any], settings: Settings) -> None: ...
+
+
+class AsStored:
+    """Each callback goes as stored, and nothing follows a delivery (an outbox alone)."""
+
+    def body_for(self, row: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
+        return None
+
+    def after_delivery(self, row: dict[str, Any], settings: Settings) -> None:
+        return None
+
+
+class ClientSettings(Protocol):
+    """The settings of an attempt's own client, where it has them (``guests.Guests``)."""
+
+    def __bool__(self) -> bool: ...
+
+    def settings_for_attempt(self, attempt_id: str, default: Settings) -> Settings: ...
+
+
 # -- the dispatcher ---------------------------------------------------------------------
 
 
@@ -64,14 +93,14 @@ class Dispatcher:
         store: Store,
         settings: Callable[[], Settings],
         lms: LmsClient | None = None,
-        bodies: CallbackBodies | None = None,
-        guests: Guests | None = None,
+        bodies: Bodies | None = None,
+        guests: ClientSettings | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.guests = guests
         self.lms = lms or LmsClient()
-        self.bodies = bodies or CallbackBodies(store)
+        self.bodies = bodies or AsStored()
         # Wall-clock seconds: due times are stored, so they must survive a restart.
         self.clock: Callable[[], float] = time.time
         self._wake = threading.Event()

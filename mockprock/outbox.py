@@ -18,12 +18,10 @@ from collections.abc import Callable
 from typing import Any
 
 from mockprock import callback_states
-from mockprock.callback_bodies import CallbackBodies
 from mockprock.callback_states import LIVE, WAITING
 from mockprock.config import Settings
-from mockprock.dispatcher import Dispatcher
+from mockprock.dispatcher import Bodies, ClientSettings, Dispatcher
 from mockprock.errors import ProviderError, found
-from mockprock.guests import Guests
 from mockprock.lms import LmsClient
 from mockprock.statuses import (
     CALLBACK_BY_RULE,
@@ -48,8 +46,8 @@ class Outbox:
         store: Store,
         settings: Callable[[], Settings],
         lms: LmsClient | None = None,
-        bodies: CallbackBodies | None = None,
-        guests: Guests | None = None,
+        bodies: Bodies | None = None,
+        guests: ClientSettings | None = None,
     ) -> None:
         self.store = store
         self.dispatcher = Dispatcher(store, settings, lms, bodies, guests)

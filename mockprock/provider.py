@@ -29,7 +29,7 @@ from mockprock import (
     verdicts,
 )
 from mockprock.auth import AuthError, ClientRegistry, issue_token, verify_token
-from mockprock.config import Settings
+from mockprock.config import CurrentSettings, Settings
 from mockprock.guests import Guests
 from mockprock.lms import LmsClient
 from mockprock.outbox import Outbox
@@ -54,15 +54,31 @@ class Provider:
         # The settings the server started with; a reset of the state goes back to them.
         self.start_settings = settings
         # start_notes: what the banner says of stored changes deciding where secrets go.
-        self.settings, self.start_notes = runtime_settings.with_stored_overrides(
+        current, self.start_notes = runtime_settings.with_stored_overrides(
             store, settings, explicit
         )
+        self.current = CurrentSettings(current)
         # Settings changes read, change and write under this lock: parallel changes of
         # different settings all stay, in memory as in the store.
         self._settings_lock = threading.Lock()
         self.clients = clients or ClientRegistry(settings.client_secrets, settings.admin_secrets)
         self.guests = Guests(store, self.clients)
-        self.outbox = Outbox(store, lambda: self.settings, lms, guests=self.guests)
+        self.outbox = Outbox(
+            store,
+            self.current.get,
+            lms,
+            bodies=callback_bodies.CallbackBodies(store),
+            guests=self.guests,
+        )
+
+    @property
+    def settings(self) -> Settings:
+        """The server's settings now."""
+        return self.current.value
+
+    @settings.setter
+    def settings(self, new: Settings) -> None:
+        self.current.value = new
 
     @staticmethod
     def now() -> datetime:
