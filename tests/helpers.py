@@ -10,6 +10,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from mockprock.config import Settings
+from mockprock.conformance import shapes
 from mockprock.processes import ServerProcess, mockprock_argv, wait_for
 
 __all__ = [
@@ -35,32 +36,21 @@ def wire_requests() -> list[dict[str, Any]]:
     return [json.loads(line) for line in WIRE_FIXTURE.read_text().splitlines() if line.strip()]
 
 
-# The exam and attempt the LMS sends, as edx-proctoring 6.1.4 does.
-EXAM = {
-    "id": 1,
-    "course_id": "course-v1:edX+DemoX+Demo_Course",
-    "content_id": "block-v1:edX+DemoX+Demo_Course+type@sequential+block@final",
-    "external_id": None,
-    "exam_name": "Final Exam",
-    "time_limit_mins": 30,
-    "is_proctored": True,
-    "is_practice_exam": False,
-    "is_active": True,
-    "due_date": None,
-    "hide_after_due": False,
-    "backend": "mockprock",
-    "rules": {"allow_notes": True},
-}
+# The exam and attempt the LMS sends, as edx-proctoring 6.1.4 does (the conformance kit's
+# shapes, with this suite's course and learner).
+EXAM = shapes.exam(
+    1,
+    "Final Exam",
+    course_id="course-v1:edX+DemoX+Demo_Course",
+    content_id="block-v1:edX+DemoX+Demo_Course+type@sequential+block@final",
+)
 
-ATTEMPT = {
-    "lms_host": "http://127.0.0.1:18000",
-    "time_limit_mins": 30,
-    "is_sample_attempt": False,
-    "user_id": "71d49000f38255a5c72268637d364c48a62c7a85",
-    "full_name": "Ada Learner",
-    "email": "learner@example.com",
-    "status": "created",
-}
+ATTEMPT = shapes.attempt(
+    "http://127.0.0.1:18000",
+    "71d49000f38255a5c72268637d364c48a62c7a85",
+    "Ada Learner",
+    "learner@example.com",
+)
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
