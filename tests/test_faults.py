@@ -1,4 +1,4 @@
-"""Concurrency and faults against real processes (issue 10): many LMS workers on one exam,
+"""Concurrency and faults against real processes: many LMS workers on one exam,
 the server killed (SIGKILL) under load and restarted on its store, and an LMS that fails
 for a while. Nothing is lost: no "database is locked", no lost update, every accepted
 callback delivered, exactly one ``reviewed`` per attempt where the LMS answered at once.

@@ -1,5 +1,5 @@
 """Property-based fuzzing of a live server: schemathesis cases from the OpenAPI description
-for every operation, and hypothesis strategies for the hostile values of issue 10 (JSON
+for every operation, and hypothesis strategies for hostile values (JSON
 nested past any parser's stack, integers past SQLite's, NaN and 1e400, lone surrogates).
 
 Every answer is below 500, matches the document, and a refusal changes nothing in the
