@@ -31,6 +31,8 @@ from tests.fuzzing import (
 )
 from tests.helpers import ServerProcess, mockprock_argv
 
+pytestmark = pytest.mark.live
+
 # Examples per operation (34 operations) and per hostile route: about 700 requests.
 EXAMPLES = 15
 HOSTILE_EXAMPLES = 12

@@ -10,10 +10,13 @@ import socket
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from mockprock.client import ProviderClient
 from tests.helpers import wait_for
+
+pytestmark = pytest.mark.live
 
 HALF_OPEN = 300
 MAX_THREADS = 64

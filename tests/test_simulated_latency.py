@@ -6,10 +6,13 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 import requests
 
 from mockprock.client import ControlClient, ProviderClient
 from tests.helpers import ATTEMPT, EXAM, wait_for
+
+pytestmark = pytest.mark.live
 
 LATENCY_MS = 12000
 DELAYED_PINGS = 8  # more than the server's worker threads
