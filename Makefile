@@ -1,4 +1,5 @@
-# The commands of the README: `make try`, `make run`, `make test` and `make pytest`.
+# The commands of the README: `make try`, `make run`, `make test`, `make pytest` and
+# `make pytest-fast`.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -12,7 +13,7 @@ PLATFORM_VENV ?= .venv-platform
 LOWEST_VENV ?= .venv-lowest
 ENV_TESTS := tests/contract tests/real_lms tests/test_live_server.py tests/test_demo.py
 
-.PHONY: try run test pytest lint format install-run install-test install-node clean dist image screenshots \
+.PHONY: try run test pytest pytest-fast lint format install-run install-test install-node clean dist image screenshots \
 	test-environments test-platform test-lowest
 
 $(BIN)/python:
@@ -106,6 +107,10 @@ test-lowest: $(LOWEST_VENV)/.installed
 ## pytest alone (no Node.js needed); pass options with PYTEST_ARGS="...".
 pytest: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## pytest without the tests that start a real server (marked live): pytest -m "not live".
+pytest-fast: install-test
+	$(BIN)/python -m pytest -m "not live" $(PYTEST_ARGS)
 
 ## Retake the README's screenshots (docs/*.png) in Chromium; not part of the tests or CI.
 screenshots: install-test install-node

@@ -57,6 +57,7 @@ def devstack_lms() -> Iterator[tuple[str, LmsStubClient, dict[str, str]]]:
         thread.join()
 
 
+@pytest.mark.live
 def test_the_seed_command_delivers_ready_and_reviewed_to_devstacks_lms(devstack_lms, tmp_path):
     lms_url, lms, env = devstack_lms
     # The environment holds no mockprock setting but the LMS port swap, if any; the

@@ -19,6 +19,8 @@ from mockprock.outbox import Outbox
 from mockprock.store import Store
 from tests.helpers import wait_for
 
+pytestmark = pytest.mark.live
+
 
 class SlowLms(BaseHTTPRequestHandler):
     """Answers the token and every callback late (attempt00's much later, so the others

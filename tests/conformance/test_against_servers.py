@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from flask import Flask, jsonify
 
@@ -19,6 +20,8 @@ from tests.conformance.conftest import LMS_CLIENT, PROVIDER_CLIENT
 from tests.conformance.provider_app import create_provider_app
 from tests.helpers import ATTEMPT, EXAM, wait_for
 from tests.helpers import LMS_CLIENT as USER_LMS_CLIENT
+
+pytestmark = pytest.mark.live
 
 MOCKPROCK_CLIENT = ("abcd", "abcdsecret")
 

@@ -43,6 +43,7 @@ def course(connect):
     return server, backend, exam_id, attempt_id
 
 
+@pytest.mark.live
 def test_the_course_view(course) -> None:
     server, backend, exam_id, _ = course
     url = backend.get_instructor_url(COURSE_ID, STAFF)
@@ -55,6 +56,7 @@ def test_the_course_view(course) -> None:
     assert STAFF["full_name"] in page
 
 
+@pytest.mark.live
 def test_a_public_url_setting_sends_the_browser_there(course) -> None:
     """Tutor: the LMS calls http://mockprock:11136, the browser opens the public URL."""
     from django.test import override_settings
@@ -69,6 +71,7 @@ def test_a_public_url_setting_sends_the_browser_there(course) -> None:
     assert backend.get_instructor_url(COURSE_ID, STAFF).startswith(server.url)
 
 
+@pytest.mark.live
 def test_the_exam_view(course) -> None:
     _, backend, exam_id, attempt_id = course
     page = open_page(backend.get_instructor_url(COURSE_ID, STAFF, exam_id=exam_id))
@@ -77,6 +80,7 @@ def test_the_exam_view(course) -> None:
     assert lms_attempt_context()["full_name"] in page
 
 
+@pytest.mark.live
 def test_the_configuration_view(course) -> None:
     _, backend, exam_id, _ = course
     url = backend.get_instructor_url(
@@ -87,6 +91,7 @@ def test_the_configuration_view(course) -> None:
     assert all(rule in page for rule in lms_exam()["rules"])
 
 
+@pytest.mark.live
 def test_the_attempt_view(course) -> None:
     _, backend, exam_id, attempt_id = course
     page = open_page(backend.get_instructor_url(COURSE_ID, STAFF, exam_id, attempt_id))
@@ -95,6 +100,7 @@ def test_the_attempt_view(course) -> None:
     assert lms_attempt_context()["full_name"] in page
 
 
+@pytest.mark.live
 def test_a_link_signed_with_another_secret_is_refused(connect) -> None:
     server, _ = connect()
     forger = load_backend(base_url=server.url, client_id="abcd", client_secret="not-abcdsecret")
@@ -108,6 +114,7 @@ def claims_without_nonce(url: str, secret: str) -> dict:
     return {k: v for k, v in claims.items() if k not in ("jti", "exp")}
 
 
+@pytest.mark.live
 @pytest.mark.parametrize(
     ("flags", "view"),
     [((), "course"), (("--exam",), "exam"), (("--config",), "config"), (("--attempt",), "attempt")],
@@ -155,6 +162,7 @@ def get_dashboard_script() -> str:
     return str(script) if script.exists() else shutil.which("get-dashboard") or "get-dashboard"
 
 
+@pytest.mark.live
 def test_the_get_dashboard_script_still_works(course) -> None:
     """The original's command line: ``get-dashboard [CLIENT_ID CLIENT_SECRET] -c COURSE``."""
     server, _, exam_id, _ = course

@@ -24,6 +24,8 @@ from tests.contract.lms import (
     save_exam,
 )
 
+pytestmark = pytest.mark.live
+
 CONFIG_SHAPE = {"name": str, "rules": dict, "instructions": list, "download_url": str}
 ATTEMPT_SHAPE = {"id": str, "status": str, "instructions": list, "download_url": str, "rules": dict}
 PROFILE_SHAPE = {"user_id": str, "status": str, "expiration_date": (str, type(None))}
