@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socketserver
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -137,3 +139,18 @@ def lms_stub_argv(*args: str) -> list[str]:
         LMS_CLIENT[1],
         *args,
     ]
+
+
+@contextmanager
+def serving(server: socketserver.BaseServer) -> Iterator[socketserver.BaseServer]:
+    """Serve ``server`` on a thread while the block runs; shut down and closed after."""
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

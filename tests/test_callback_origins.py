@@ -7,7 +7,6 @@ the allowed LMS (the stand-in) receives every ``ready`` and ``reviewed`` exactly
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -19,7 +18,7 @@ from mockprock.client import ControlClient, ProviderClient
 from mockprock.config import Settings, SettingsError
 from mockprock.lms_stub import LmsStubClient
 from mockprock.server import banner
-from tests.helpers import ATTEMPT, EXAM, LMS_CLIENT, get_token, make_settings, wait_for
+from tests.helpers import ATTEMPT, EXAM, LMS_CLIENT, get_token, make_settings, serving, wait_for
 
 CALLBACK_PATH = "/api/edx_proctoring/v1/proctored_exam/attempt/{}/{}"
 FOREIGN = "http://127.0.0.1:9"  # not an allowed LMS origin; nothing listens there
@@ -181,13 +180,8 @@ class Capture(ThreadingHTTPServer):
 
 @pytest.fixture
 def capture() -> Iterator[Capture]:
-    server = Capture()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(Capture()) as server:
+        yield server
 
 
 @pytest.mark.live

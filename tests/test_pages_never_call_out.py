@@ -4,13 +4,12 @@ server on loopback that counts every request and refuses the credentials."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.helpers import EXAM, LMS_CLIENT, app_on, basic, get_token
+from tests.helpers import EXAM, LMS_CLIENT, app_on, basic, get_token, serving
 
 pytestmark = pytest.mark.live
 
@@ -42,13 +41,8 @@ class CountingLms(ThreadingHTTPServer):
 
 @pytest.fixture
 def counting_lms() -> Iterator[CountingLms]:
-    server = CountingLms()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(CountingLms()) as server:
+        yield server
 
 
 def test_anonymous_page_views_never_call_the_lms_nor_show_its_address(
