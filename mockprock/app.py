@@ -50,6 +50,7 @@ def create_app(
     )
     from mockprock.views.openapi import bp as openapi_bp
 
+    common.register_converters(app)
     common.register_error_handlers(app)
     html.init_app(app, store.session_secret())
     app.register_blueprint(oauth.bp)

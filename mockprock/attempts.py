@@ -86,9 +86,11 @@ def set_status(
     now: datetime,
 ) -> dict[str, Any]:
     """Move an attempt to ``status``. The first submission leaves an onboarding profile
-    pending and queues the review; the dispatcher is woken once, after the commit."""
-    attempt = get(store, attempt_id, exam_id, client_id)
+    pending and queues the review; the dispatcher is woken once, after the commit. The
+    attempt is read inside the transaction: of two submissions at once, only the first
+    sees it unsubmitted and runs the post-submission rules."""
     with store.transaction(on_commit=outbox.wake):
+        attempt = get(store, attempt_id, exam_id, client_id)
         store.set_attempt_status(attempt_id, status)
         if status == statuses.SUBMITTED and attempt["status"] != statuses.SUBMITTED:
             exam = store.get_exam(attempt["exam_id"]) or {}
@@ -168,7 +170,7 @@ def detail(
         "exam": exams.view(exam) if exam else None,
         "decision": store.get_review_decision(attempt_id),
         "callbacks": callbacks,
-        "timeline": store.list_events(attempt_id),
+        "timeline": store.list_events(attempt_id) + desktop.upload_events(store, attempt_id),
         "requests": store.journal_mentioning(attempt_id, client_id),
         "desktop": desktop.session_view(store, attempt_id),
     }

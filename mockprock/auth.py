@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import jwt
-from jwt.warnings import InsecureKeyLengthWarning
+
+from mockprock.jwt_compat import InsecureKeyLengthWarning
 
 ALGORITHM = "HS256"
 ISSUER = "mockprock"
@@ -47,10 +48,23 @@ class ClientRegistry:
     ) -> None:
         self._clients = dict(clients or {})
         self._admins = dict(admins or {})
+        # Clients an operator made for a while (``mockprock conformance``'s): never stored.
+        self._guests: dict[str, str] = {}
+
+    def add_guest(self, client_id: str, secret: str) -> None:
+        self._guests[client_id] = secret
+
+    def remove_guest(self, client_id: str) -> bool:
+        return self._guests.pop(client_id, None) is not None
+
+    def is_guest(self, client_id: str) -> bool:
+        return client_id in self._guests
 
     def secret_for(self, client_id: str) -> str | None:
         if not client_id:
             return None
+        if client_id in self._guests:
+            return self._guests[client_id]
         if client_id in self._admins:
             return self._admins[client_id]
         if self._clients:
@@ -70,8 +84,10 @@ class ClientRegistry:
         )
 
 
-def issue_token(key: str, client_id: str, lifetime_seconds: int) -> dict[str, Any]:
-    """An OAuth2 token answer for ``client_id``."""
+def issue_token(
+    key: str, client_id: str, lifetime_seconds: int, extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """An OAuth2 token answer for ``client_id`` (``extra`` claims added)."""
     now = int(time.time())
     claims = {
         "iss": ISSUER,
@@ -80,6 +96,7 @@ def issue_token(key: str, client_id: str, lifetime_seconds: int) -> dict[str, An
         "iat": now,
         "exp": now + lifetime_seconds,
         "jti": uuid.uuid4().hex,
+        **(extra or {}),
     }
     return {
         "access_token": jwt.encode(claims, key, algorithm=ALGORITHM),

@@ -150,11 +150,12 @@ def review(
     **where: Any,
 ) -> None:
     """Queue the verdict STATUS for ATTEMPT_ID (before submission it waits for it; after,
-    it replaces a review not yet sent)."""
+    it replaces a review not yet sent). ATTEMPT_ID may be the start of the id, as
+    `mockprock status` and the console show it."""
     answer = _control(
         **where,
         call=lambda control: control.review(
-            attempt_id,
+            resolve_attempt(control, attempt_id),
             status,
             comments=list(comments) or None,
             reviewed_by=reviewed_by,
@@ -190,19 +191,21 @@ def onboarding(user_id: str, status: str, course_id: str | None, **where: Any) -
 @click.argument("attempt_id", required=False)
 @_control_options
 def status(attempt_id: str | None, **where: Any) -> None:
-    """The attempts, or one attempt's timeline and callbacks."""
+    """The attempts, newest first as the console lists them (exam, learner, verdict), or
+    one attempt's timeline and callbacks. ATTEMPT_ID may be the start of an id, such as
+    the 8 characters the console shows, when no other attempt starts the same way."""
     if attempt_id is None:
-        attempts = _control(**where, call=lambda control: control.attempts())
-        if not attempts:
-            click.echo("no attempts")
-            return
-        rows = [
-            (a["id"], a["status"], a.get("email") or "", f"exam {a['exam_id']}") for a in attempts
-        ]
-        click.echo(table([("attempt", "status", "email", "exam"), *rows]))
+        click.echo(_control(**where, call=attempts_table))
         return
-    attempt = _control(**where, call=lambda control: control.attempt(attempt_id))
-    click.echo(f"attempt {attempt['id']}: {attempt['status']} ({attempt.get('email') or ''})")
+    attempt = _control(
+        **where, call=lambda control: control.attempt(resolve_attempt(control, attempt_id))
+    )
+    exam = (attempt.get("exam") or {}).get("exam_name") or attempt["exam_id"]
+    verdict = verdict_of(attempt["callbacks"])
+    click.echo(
+        f"attempt {attempt['id']}: {attempt['status']}, verdict {verdict} "
+        f"({attempt.get('email') or attempt.get('full_name') or ''}; exam {exam})"
+    )
     for event in attempt["timeline"]:
         moment = time.strftime("%H:%M:%S", time.localtime(event["at"]))
         click.echo(f"  {moment}  {event['kind']:<18} {json.dumps(event['detail'])}")
@@ -212,6 +215,67 @@ def status(attempt_id: str | None, **where: Any) -> None:
             f"  callback {callback['id']} {callback['kind']:<8} {callback['state']:<9} "
             f"tries {callback['tries']}  {answer}"
         )
+
+
+# The console shows an attempt by the first characters of its id.
+SHORT_ID = 8
+
+
+def resolve_attempt(control: Any, given: str) -> str:
+    """The id of the client's one attempt whose id is ``given`` or starts with it; a
+    clear error when none does, or several do."""
+    given = given.strip().lower()
+    ids = [a["id"] for a in control.attempts()]
+    if given in ids:
+        return given
+    matches = [i for i in ids if given and i.startswith(given)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise click.ClickException(
+            f"no attempt has an id starting with {given!r}; `mockprock status` lists them"
+        )
+    shown = ", ".join(matches[:5]) + (", ..." if len(matches) > 5 else "")
+    raise click.ClickException(
+        f"{given!r} starts {len(matches)} attempt ids ({shown}): give more of the id"
+    )
+
+
+def verdict_of(callbacks: list[dict[str, Any]]) -> str:
+    """The verdict of an attempt's last review callback, with its state unless delivered;
+    ``-`` when no review has been decided."""
+    reviews = [c for c in callbacks if c["kind"] == "reviewed"]
+    if not reviews:
+        return "-"
+    last = reviews[-1]
+    verdict = (last.get("payload") or {}).get("status") or "?"
+    return verdict if last["state"] == "delivered" else f"{verdict} ({last['state']})"
+
+
+def attempts_table(control: Any) -> str:
+    """The client's attempts, newest first, as the console lists them."""
+    attempts = control.attempts()[::-1]
+    if not attempts:
+        return "no attempts"
+    reviews: dict[str, list[dict[str, Any]]] = {}
+    for callback in control.callbacks(kind="reviewed"):
+        reviews.setdefault(callback["attempt_id"], []).append(callback)
+    exam_names: dict[str, str] = {}
+    for attempt in attempts:  # one look per exam (the control API lists no exams)
+        if attempt["exam_id"] not in exam_names:
+            exam = control.attempt(attempt["id"]).get("exam") or {}
+            exam_names[attempt["exam_id"]] = exam.get("exam_name") or attempt["exam_id"]
+    rows = [
+        (
+            a["id"][:SHORT_ID],
+            a["status"],
+            verdict_of(reviews.get(a["id"], [])),
+            a.get("email") or a.get("full_name") or a.get("user_id") or "",
+            exam_names[a["exam_id"]],
+        )
+        for a in attempts
+    ]
+    return table([("attempt", "status", "verdict", "learner", "exam"), *rows])
 
 
 def table(rows: list[tuple[str, ...]]) -> str:

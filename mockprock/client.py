@@ -110,6 +110,14 @@ class ControlClient:
     def attempts(self) -> list[dict[str, Any]]:
         return self.call("GET", "/attempts")
 
+    def add_guest(self, **settings: Any) -> dict[str, Any]:
+        """A guest client with its own LMS (``lms_url``, ``lms_client_id``,
+        ``lms_client_secret``) and settings: ``{client_id, client_secret, settings}``."""
+        return self.call("POST", "/guests", json=settings)
+
+    def remove_guest(self, client_id: str) -> dict[str, Any]:
+        return self.call("DELETE", f"/guests/{client_id}")
+
     def attempt(self, attempt_id: str) -> dict[str, Any]:
         return self.call("GET", f"/attempts/{attempt_id}")
 

@@ -28,7 +28,10 @@ from mockprock.statuses import APP_RUNNING, DESKTOP_STATES, PASSED, REVIEW_STATU
 
 ENV_PREFIX = "MOCKPROCK_"
 DEFAULT_PORT = 11136
-DEFAULT_LMS_URL = "http://host.docker.internal:18000"
+# The devstack LMS as the devstack host sees it, where the server runs (README, "Using it
+# with devstack"); it is also the ``lms_host`` devstack registers attempts with, so the
+# callbacks' origin is allowed with no other flag.
+DEFAULT_LMS_URL = "http://localhost:18000"
 
 ONBOARDING_MODES = ("optional", "required")
 # The URL of a running server, for the commands that talk to one (`mockprock status`...).
@@ -176,8 +179,9 @@ class Settings:
 
     @property
     def lms_admin_url(self) -> str:
-        """Where a developer creates the OAuth application the server calls the LMS with."""
-        return f"{self.lms_root}/admin/oauth2_provider/application/"
+        """Where a developer creates the OAuth application the server calls the LMS with
+        (the LMS as the server sees it: on devstack and Tutor, the browser's address too)."""
+        return f"{self.lms_root}/admin/oauth2_provider/application/add/"
 
     @property
     def client_secrets(self) -> dict[str, str]:

@@ -17,7 +17,8 @@ import warnings
 from typing import Any
 
 import jwt
-from jwt.warnings import InsecureKeyLengthWarning
+
+from mockprock.jwt_compat import InsecureKeyLengthWarning
 
 # How long a link is valid; the backend gives the LMS the same lifetime.
 DASHBOARD_LINK_SECONDS = 24 * 3600

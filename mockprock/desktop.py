@@ -50,6 +50,8 @@ class AppAnswer:
     error: str | None = None
     detail: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The latency injected (the fault's ``latency_ms``): the answer leaves this late.
+    delay_ms: int = 0
 
     @property
     def ok(self) -> bool:
@@ -367,10 +369,23 @@ def settle_uploads(store: Store, now: float | None = None) -> None:
                 )
 
 
-def session_view(store: Store, attempt_id: str, now: float | None = None) -> dict[str, Any]:
-    """The attempt's application as the control API shows it: state, status, heartbeats."""
+def upload_events(store: Store, attempt_id: str, now: float | None = None) -> list[dict[str, Any]]:
+    """The timeline event of an upload done by ``now`` but not recorded yet (the next
+    request to the application records it), for a view that must not write."""
     now = time.time() if now is None else now
-    settle_uploads(store, now)
+    session = store.get_desktop_session(attempt_id)
+    if session is None or session["upload_noted"] or app_status(session, now) != UPLOADED:
+        return []
+    done_at = session["upload_done_at"]
+    return [
+        {"at": done_at, "kind": "desktop_upload_done", "detail": {"completed_at": _iso(done_at)}}
+    ]
+
+
+def session_view(store: Store, attempt_id: str, now: float | None = None) -> dict[str, Any]:
+    """The attempt's application as the control API shows it: state, status, heartbeats.
+    A read: it writes nothing (the status follows from the due times)."""
+    now = time.time() if now is None else now
     session = store.get_desktop_session(attempt_id)
     heartbeats = store.list_heartbeats(attempt_id)
     return {

@@ -82,6 +82,8 @@ class Dispatcher:
     ``settings`` is called for the current settings at each use (they change at run
     time). ``prepare(row)`` may return a fresh payload just before a row is sent (the
     review is composed as late as possible); ``on_delivered(row)`` runs after a 2xx.
+    ``attempt_settings(attempt_id)`` gives the settings an attempt's callbacks go by (a
+    guest client's own LMS, see ``guests``) while ``has_guests()`` says any exist.
     """
 
     def __init__(
@@ -91,9 +93,13 @@ class Dispatcher:
         lms: LmsClient | None = None,
         prepare: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
         on_delivered: Callable[[dict[str, Any]], None] | None = None,
+        attempt_settings: Callable[[str], Settings] | None = None,
+        has_guests: Callable[[], bool] = lambda: False,
     ) -> None:
         self.store = store
         self.settings = settings
+        self._attempt_settings = attempt_settings
+        self.has_guests = has_guests
         self.lms = lms or LmsClient()
         self.prepare = prepare
         self.on_delivered = on_delivered
@@ -107,12 +113,21 @@ class Dispatcher:
         self._in_flight: set[str] = set()
         self._in_flight_lock = threading.Lock()
 
-    def credentials(self) -> LmsCredentials | None:
-        return LmsCredentials.from_settings(self.settings())
+    def settings_for(self, attempt_id: str) -> Settings:
+        """The settings the attempt's callbacks go by."""
+        if self._attempt_settings is None:
+            return self.settings()
+        return self._attempt_settings(attempt_id)
+
+    def credentials(self, attempt_id: str | None = None) -> LmsCredentials | None:
+        """The server's LMS credentials, or those an attempt's callbacks go with."""
+        settings = self.settings() if attempt_id is None else self.settings_for(attempt_id)
+        return LmsCredentials.from_settings(settings)
 
     def release_held(self) -> int:
-        """Credentials are set: every held callback goes out when due (most are overdue)."""
-        if not self.credentials():
+        """Credentials are set: every held callback goes out when due (most are overdue;
+        one whose attempt still has none is held again when it falls due)."""
+        if not self.credentials() and not self.has_guests():
             return 0
         with self.store.transaction(on_commit=self.wake):
             released = self.store.move_callbacks(HELD, PENDING)
@@ -130,7 +145,7 @@ class Dispatcher:
         (the dispatcher's pool, as many as it has free threads). How many were claimed."""
         now = self.clock()
         credentials = self.credentials()
-        if credentials is None:
+        if credentials is None and not self.has_guests():
             # Credentials were taken away at run time: make the wait visible.
             with self.store.transaction():
                 self.store.move_callbacks(PENDING, HELD)
@@ -148,38 +163,69 @@ class Dispatcher:
             chosen.append(row)
         if not chosen:
             return 0
+        # With guest clients, each attempt's callbacks go with its client's credentials.
+        going = {
+            row["id"]: credentials if not self.has_guests() else self.credentials(row["attempt_id"])
+            for row in chosen
+        }
         with self.store.transaction():
             # Claimed once, here: a request thread may have changed a row since it was read.
+            # A row whose attempt has no credentials waits for them (held).
             claimed = [
                 row
                 for row in chosen
-                if self.store.update_callback(row["id"], only_if_state=(PENDING,), state=SENDING)
+                if self.store.update_callback(
+                    row["id"],
+                    only_if_state=(PENDING,),
+                    state=SENDING if going[row["id"]] else HELD,
+                )
+                and going[row["id"]]
             ]
         for row in claimed:
             if senders is None:
-                self._send(row, credentials)
+                self._send_or_put_back(row, going[row["id"]])
                 continue
             with self._in_flight_lock:
                 self._in_flight.add(row["attempt_id"])
-            senders.submit(self._send_and_release, row, credentials)
+            senders.submit(self._send_and_release, row, going[row["id"]])
         return len(claimed)
 
     def _send_and_release(self, row: dict[str, Any], credentials: LmsCredentials) -> None:
         try:
-            self._send(row, credentials)
-        except Exception:
-            log.exception("sending callback %s failed; it goes again after a restart", row["id"])
+            self._send_or_put_back(row, credentials)
         finally:
             with self._in_flight_lock:
                 self._in_flight.discard(row["attempt_id"])
             self.wake()  # the attempt's next callback, and a free sender
+
+    def _send_or_put_back(self, row: dict[str, Any], credentials: LmsCredentials) -> None:
+        """Send ``row``; a fault while sending puts it back (pending with the reason, or
+        failed once its retry window is over), never left ``sending`` until a restart."""
+        try:
+            self._send(row, credentials)
+        except Exception as exc:
+            log.exception("sending callback %s failed", row["id"])
+            error = f"sending the callback failed ({type(exc).__name__}: {exc})"
+            first_try_at = row["first_try_at"] or self.clock()
+            try:
+                self._after_failure(
+                    row,
+                    row["tries"] + 1,
+                    first_try_at,
+                    None,
+                    None,
+                    error,
+                    self.settings_for(row["attempt_id"]),
+                )
+            except Exception:
+                log.exception("callback %s goes again after a restart", row["id"])
 
     def _busy(self) -> bool:
         with self._in_flight_lock:
             return bool(self._in_flight)
 
     def _send(self, row: dict[str, Any], credentials: LmsCredentials) -> None:
-        settings = self.settings()
+        settings = self.settings_for(row["attempt_id"])
         # Checked again as it goes: the allowed origins may have changed since it was queued.
         refusal = callback_refusal(row["url"], settings)
         if refusal:
@@ -221,7 +267,7 @@ class Dispatcher:
                 except Exception:
                     log.exception("after delivering callback %s", row["id"])
         elif outcome == FAILED:
-            error = f"the LMS refused the callback ({answer.status})"
+            error = answer.refusal or f"the LMS refused the callback ({answer.status})"
             self._finish(row, FAILED, tries, first_try_at, answer.status, answer.body, error)
         else:
             error = f"the LMS answered {answer.status}"
@@ -348,7 +394,7 @@ class Dispatcher:
                 except Exception:
                     log.exception("the callback dispatcher hit an error; trying again shortly")
                     wait = 1.0
-                if self.credentials() is None or wait is None:
+                if (self.credentials() is None and not self.has_guests()) or wait is None:
                     wait = IDLE_WAIT_SECONDS
                 elif wait == 0 and self._busy():
                     # Due rows wait for a sender or for their attempt's callback in

@@ -27,6 +27,18 @@ class Conflict(ProviderError):
         super().__init__(409, "conflict", detail)
 
 
+class StoreFull(ProviderError):
+    """The store's disk has no room left (HTTP 507): the change was not made."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            507,
+            "insufficient_storage",
+            "the store is full (the disk holding the --db file has no room left): nothing "
+            "was changed; free some space and send the request again",
+        )
+
+
 def not_found(what: str, ident: str) -> ProviderError:
     return ProviderError(404, "not_found", f"no {what} with id {ident!r}")
 

@@ -10,6 +10,8 @@ new token once and send again before the answer counts. No Flask here.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,7 @@ import requests
 
 from mockprock.config import Settings
 from mockprock.oauth_client import ClientCredentials, TokenRefused, TokenUnavailable, body_excerpt
+from mockprock.trust import redirect_refusal
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,7 @@ class LmsCredentials:
 class LmsAnswer:
     status: int
     body: str  # an excerpt, secrets redacted
+    refusal: str | None = None  # why it is not delivered when it says more than the status
 
     @property
     def ok(self) -> bool:
@@ -69,25 +73,45 @@ class LmsAnswer:
 
 
 class LmsClient:
-    """Sends callbacks to the LMS with a cached OAuth2 token; thread-safe."""
+    """Sends callbacks to the LMS with a cached OAuth2 token; thread-safe: each thread
+    (the outbox's senders) posts through its own ``requests.Session``, kept alive, since
+    requests does not promise a Session may be shared between threads."""
 
     def __init__(self, timeout: float = TIMEOUT_SECONDS) -> None:
         self.timeout = timeout
-        self.session = requests.Session()
+        self._local = threading.local()
         self.tokens = ClientCredentials(self.session, timeout)
+        # What the last token request said (callbacks make them in the background):
+        # pages show it without calling the LMS.
+        self.last_check: dict[str, Any] | None = None
+
+    def session(self) -> requests.Session:
+        """The calling thread's session, made on first use."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
 
     def token(self, credentials: LmsCredentials, fresh: bool = False) -> str:
         """A token for ``credentials``: the cached one unless it is about to expire."""
         try:
-            return self.tokens.token(
+            token = self.tokens.token(
                 credentials.token_url, credentials.client_id, credentials.client_secret, fresh
             )
         except TokenRefused as exc:
-            raise LmsCredentialsRefused(
+            error: LmsError = LmsCredentialsRefused(
                 f"the LMS refused: {exc}; check lms_client_id and lms_client_secret", exc.status
-            ) from None
+            )
         except TokenUnavailable as exc:
-            raise LmsUnreachable(str(exc), exc.status) from None
+            error = LmsUnreachable(str(exc), exc.status)
+        else:
+            self._checked(True, "the LMS accepts the server's OAuth credentials")
+            return token
+        self._checked(False, str(error))
+        raise error
+
+    def _checked(self, ok: bool, said: str) -> None:
+        self.last_check = {"ok": ok, "said": said, "at": time.time()}
 
     def post(self, url: str, payload: dict[str, Any], credentials: LmsCredentials) -> LmsAnswer:
         """POST ``payload`` as JSON with a token; a 401 or 403 gets one retry with a new
@@ -96,15 +120,19 @@ class LmsClient:
         if response.status_code in (401, 403):
             log.info("LMS answered %s to %s; fetching a new token", response.status_code, url)
             response = self._post(url, payload, self.token(credentials, fresh=True))
-        return LmsAnswer(response.status_code, body_excerpt(response))
+        refusal = redirect_refusal(
+            "POST", url, response.status_code, response.headers.get("Location")
+        )
+        return LmsAnswer(response.status_code, body_excerpt(response), refusal)
 
     def _post(self, url: str, payload: dict[str, Any], token: str) -> requests.Response:
         try:
-            return self.session.post(
+            return self.session().post(
                 url,
                 json=payload,
                 headers={"Authorization": f"JWT {token}"},
                 timeout=self.timeout,
+                allow_redirects=False,
             )
         except requests.RequestException as exc:
             raise LmsUnreachable(f"POST {url} failed: {exc}") from None

@@ -8,10 +8,12 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Callable
 
 import requests
 
 from mockprock.journal import redact
+from mockprock.trust import redirect_refusal
 
 # Fetch a new token this long before the old one expires, so none expires in flight.
 TOKEN_MARGIN_SECONDS = 30.0
@@ -40,10 +42,16 @@ def body_excerpt(response: requests.Response) -> str:
 
 
 class ClientCredentials:
-    """Tokens from ``{token_url}`` for client ids and secrets, cached; thread-safe."""
+    """Tokens from ``{token_url}`` for client ids and secrets, cached; thread-safe.
+    ``session`` gives the calling thread's ``requests.Session`` (a Session is not
+    promised to be thread-safe), or is one Session for a single-threaded caller."""
 
-    def __init__(self, session: requests.Session, timeout: float) -> None:
-        self.session = session
+    def __init__(
+        self, session: requests.Session | Callable[[], requests.Session], timeout: float
+    ) -> None:
+        self.session: Callable[[], requests.Session] = (
+            (lambda: session) if isinstance(session, requests.Session) else session
+        )
         self.timeout = timeout
         self._lock = threading.Lock()
         self._tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
@@ -62,7 +70,7 @@ class ClientCredentials:
 
     def _fetch(self, token_url: str, client_id: str, client_secret: str) -> tuple[str, float]:
         try:
-            response = self.session.post(
+            response = self.session().post(
                 token_url,
                 data={
                     "grant_type": "client_credentials",
@@ -71,9 +79,15 @@ class ClientCredentials:
                     "token_type": "jwt",
                 },
                 timeout=self.timeout,
+                allow_redirects=False,
             )
         except requests.RequestException as exc:
             raise TokenUnavailable(f"token request to {token_url} failed: {exc}") from None
+        redirected = redirect_refusal(
+            "POST", token_url, response.status_code, response.headers.get("Location")
+        )
+        if redirected:
+            raise TokenRefused(redirected, response.status_code)
         if response.status_code == 429 or response.status_code >= 500:
             raise TokenUnavailable(
                 f"token request answered {response.status_code}: {body_excerpt(response)}",

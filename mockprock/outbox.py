@@ -51,8 +51,8 @@ class Outbox(Dispatcher):
         """Queue one callback, due in ``delay_seconds``; ``held`` without credentials. The
         dispatcher is woken when the outermost transaction commits. A callback to an
         origin that is not an allowed LMS origin is ``failed`` at once, never sent."""
-        refusal = callback_refusal(url, self.settings())
-        state = FAILED if refusal else PENDING if self.credentials() else HELD
+        refusal = callback_refusal(url, self.settings_for(attempt_id))
+        state = FAILED if refusal else PENDING if self.credentials(attempt_id) else HELD
         with self.store.transaction(on_commit=self.wake):
             callback_id = self.store.insert_callback(
                 kind, attempt_id, url, payload, state, self.clock() + delay_seconds, source
@@ -86,6 +86,8 @@ class Outbox(Dispatcher):
     ) -> bool:
         """Give a callback that has not gone out yet a new payload and due time; False when
         it is being sent or already went (then queue a new one instead)."""
+        row = self.store.get_callback(callback_id)
+        credentials = self.credentials(row["attempt_id"]) if row else self.credentials()
         with self.store.transaction(on_commit=self.wake):
             return self.store.update_callback(
                 callback_id,
@@ -93,7 +95,7 @@ class Outbox(Dispatcher):
                 payload=payload,
                 due_at=self.clock() + delay_seconds,
                 source=source,
-                state=PENDING if self.credentials() else HELD,
+                state=PENDING if credentials else HELD,
                 first_try_at=None,
             )
 
@@ -104,7 +106,7 @@ class Outbox(Dispatcher):
             raise ProviderError(
                 409, "conflict", f"callback {callback_id} is {row['state']}; nothing to retry"
             )
-        state = PENDING if self.credentials() else HELD
+        state = PENDING if self.credentials(row["attempt_id"]) else HELD
         with self.store.transaction(on_commit=self.wake):
             changed = self.store.update_callback(
                 callback_id,

@@ -8,8 +8,9 @@ request bodies are checked by ``payloads`` first. Refusals raise ProviderError.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import time
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -23,9 +24,11 @@ from mockprock import (
     proctoring_config,
     reviews,
     runtime_settings,
+    trust,
 )
-from mockprock.auth import ClientRegistry, issue_token, verify_token
+from mockprock.auth import AuthError, ClientRegistry, issue_token, verify_token
 from mockprock.config import Settings
+from mockprock.guests import Guests
 from mockprock.lms import LmsClient
 from mockprock.outbox import Outbox
 from mockprock.provider_pages import PagesFacade
@@ -52,19 +55,39 @@ class Provider(PagesFacade):
         self.store = store
         # The settings the server started with; a reset of the state goes back to them.
         self.start_settings = settings
-        self.settings = runtime_settings.with_stored_overrides(store, settings, explicit)
+        # start_notes: what the banner says of stored changes deciding where secrets go.
+        self.settings, self.start_notes = runtime_settings.with_stored_overrides(
+            store, settings, explicit
+        )
+        # Settings changes read, change and write under this lock: parallel changes of
+        # different settings all stay, in memory as in the store.
+        self._settings_lock = threading.Lock()
         self.clients = clients or ClientRegistry(settings.client_secrets, settings.admin_secrets)
+        self.guests = Guests(store, self.clients)
+        self.sign_ins = trust.SignIns()
         self.outbox = Outbox(
             store,
             lambda: self.settings,
             lms,
-            prepare=lambda row: reviews.compose_for_sending(store, self.settings, row, self.now()),
+            prepare=lambda row: reviews.compose_for_sending(
+                store, self.attempt_settings(row["attempt_id"]), row, self.now()
+            ),
             on_delivered=self._delivered,
+            attempt_settings=self.attempt_settings,
+            has_guests=lambda: bool(self.guests),
         )
 
     @staticmethod
     def now() -> datetime:
         return datetime.now(timezone.utc)
+
+    def settings_of(self, client_id: str | None) -> Settings:
+        """The settings a client's requests go by: a guest client's own, else the server's."""
+        return self.guests.settings_of(client_id, self.settings)
+
+    def attempt_settings(self, attempt_id: str) -> Settings:
+        """The settings an attempt's callbacks and rules go by: its client's."""
+        return self.guests.settings_for_attempt(attempt_id, self.settings)
 
     # -- who may call ----------------------------------------------------------------
 
@@ -75,13 +98,25 @@ class Provider(PagesFacade):
         """An OAuth2 token answer for a known client; None when the secret is wrong."""
         if not self.clients.check(client_id, secret):
             return None
-        return issue_token(
-            self.store.signing_key(), client_id, self.settings.token_lifetime_seconds
-        )
+        key = self.store.signing_key()
+        # The token is live only while its client is accepted with this secret.
+        cred = trust.credential_fingerprint(key, client_id, secret)
+        return issue_token(key, client_id, self.settings.token_lifetime_seconds, {"cred": cred})
 
     def client_of_token(self, token: str) -> str:
-        """The client a provider token was issued to (AuthError when it is not valid)."""
-        return verify_token(self.store.signing_key(), token)["sub"]
+        """The client a provider token was issued to, while that client is accepted now
+        with the secret it was issued for (AuthError otherwise)."""
+        key = self.store.signing_key()
+        claims = verify_token(key, token)
+        client_id = claims["sub"]
+        if not trust.still_accepted(
+            key, client_id, self.clients.secret_for(client_id), claims.get("cred", "")
+        ):
+            raise AuthError(
+                f"the token's client {client_id!r} is not accepted now with the secret it was "
+                "issued for; get a new token"
+            )
+        return client_id
 
     def is_admin(self, client_id: str) -> bool:
         """Whether an authenticated client is an operator named with --admin."""
@@ -107,7 +142,7 @@ class Provider(PagesFacade):
         exam = exams.get(self.store, exam_id, client_id)
         attempt = payloads.new_attempt(payload)
         return attempts.register(
-            self.store, exam, attempt, payload, self.settings.onboarding, self.now()
+            self.store, exam, attempt, payload, self.settings_of(client_id).onboarding, self.now()
         )
 
     def get_attempt(
@@ -129,7 +164,7 @@ class Provider(PagesFacade):
         return attempts.set_status(
             self.store,
             self.outbox,
-            self.settings,
+            self.settings_of(client_id),
             client_id,
             exam_id,
             attempt_id,
@@ -166,24 +201,30 @@ class Provider(PagesFacade):
 
     def schedule_ready(self, attempt_id: str, delay_seconds: float | None = None) -> bool:
         return attempts.queue_ready(
-            self.store, self.outbox, self.settings, attempt_id, delay_seconds
+            self.store, self.outbox, self.attempt_settings(attempt_id), attempt_id, delay_seconds
         )
 
     def send_ready_now(self, client_id: str, attempt_id: str) -> dict[str, Any]:
         return self._shown(
-            attempts.send_ready_now(self.store, self.outbox, self.settings, client_id, attempt_id)
+            attempts.send_ready_now(
+                self.store, self.outbox, self.settings_of(client_id), client_id, attempt_id
+            )
         )
 
     def compose_review(self, attempt: dict[str, Any]) -> dict[str, Any]:
         """The review an attempt would get if it were sent now."""
-        return reviews.compose(self.store, self.settings, attempt, self.now())
+        return reviews.compose(
+            self.store, self.attempt_settings(attempt["id"]), attempt, self.now()
+        )
 
     def queue_decision(
         self, client_id: str, attempt_id: str, payload: dict[str, Any]
     ) -> dict[str, Any]:
         decision = payloads.decision(payload)
         attempt = attempts.get(self.store, attempt_id, client_id=client_id)
-        answer = reviews.queue_decision(self.store, self.outbox, self.settings, attempt, decision)
+        answer = reviews.queue_decision(
+            self.store, self.outbox, self.settings_of(client_id), attempt, decision
+        )
         if answer["callback"] is not None:
             answer["callback"] = self._shown(answer["callback"])
         return answer
@@ -195,7 +236,7 @@ class Provider(PagesFacade):
                 row["attempt_id"],
                 row["payload"]["status"],
                 self.now(),
-                self.settings.onboarding_valid_days,
+                self.attempt_settings(row["attempt_id"]).onboarding_valid_days,
             )
 
     def _shown(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -214,38 +255,58 @@ class Provider(PagesFacade):
 
     # -- the control API ---------------------------------------------------------------
 
-    def settings_view(self) -> dict[str, Any]:
+    def settings_view(self, client_id: str | None = None) -> dict[str, Any]:
         return {
-            **self.settings.public(),
+            **self.settings_of(client_id).public(),
             "changeable": list(runtime_settings.RUNTIME_SETTINGS),
+            "guest": self.guests.is_guest(client_id),
         }
 
     def change_settings(self, client_id: str, changes: Any) -> Settings:
         """Apply ``changes`` (checked, all or nothing; where secrets go only for an
         operator), keep them across a restart, and release held callbacks when LMS
-        credentials arrive."""
-        new, kept = runtime_settings.changed(
-            self.settings, changes, is_admin=self.is_admin(client_id)
-        )
-        self.store.save_settings_overrides(kept)
-        self.settings = new
+        credentials arrive. A guest client changes its own settings only."""
+        if self.guests.is_guest(client_id):
+            new = self.guests.change(client_id, changes)
+            self.outbox.wake()
+            return new
+        with self._settings_lock:
+            new, kept = runtime_settings.changed(
+                self.settings, changes, is_admin=self.is_admin(client_id)
+            )
+            admin = self.is_admin(client_id)
+            self.store.save_settings_overrides(kept, by_operator=kept if admin else ())
+            self.settings = new
         if set(kept) & set(runtime_settings.LMS_SETTINGS):
             self.outbox.release_held()
         self.outbox.wake()  # the retry timing may have changed what is due
         return new
 
+    def add_guest(self, client_id: str, payload: Any) -> dict[str, Any]:
+        """A guest client with settings of its own (an operator's act; see ``guests``)."""
+        return self.guests.add(client_id, self.settings, self.is_admin(client_id), payload)
+
+    def remove_guest(self, client_id: str, guest_id: str) -> None:
+        """Forget a guest client and wipe its state (its operator's act, or its own)."""
+        self.guests.remove(client_id, guest_id, self.settings, self.is_admin(client_id))
+
     def reset(self, client_id: str) -> None:
         """Wipe the client's state (exams, attempts, callbacks, profiles, its journal) and
         the stored settings changes; those deciding where secrets go only when the client
-        is an operator (others' data, and those settings, stay)."""
+        is an operator (others' data, and those settings, stay). A guest client's reset
+        forgets its own changes only."""
         self.store.reset_client(client_id)
-        forget = runtime_settings.resettable(
-            self.settings, self.store.settings_overrides(), self.is_admin(client_id)
-        )
-        self.store.clear_settings_overrides(forget)
-        self.settings = self.settings.replace(
-            **{name: getattr(self.start_settings, name) for name in forget}
-        )
+        if self.guests.is_guest(client_id):
+            self.guests.start_over(client_id, self.start_settings)
+            return
+        with self._settings_lock:
+            forget = runtime_settings.resettable(
+                self.settings, self.store.settings_overrides(), self.is_admin(client_id)
+            )
+            self.store.clear_settings_overrides(forget)
+            self.settings = self.settings.replace(
+                **{name: getattr(self.start_settings, name) for name in forget}
+            )
         self.outbox.wake()
         log.info("state of client %s reset", client_id)
 
@@ -260,7 +321,7 @@ class Provider(PagesFacade):
             setting["status"],
             setting["course_id"],
             self.now(),
-            self.settings.onboarding_valid_days,
+            self.settings_of(client_id).onboarding_valid_days,
         )
 
     def onboarding_profile(self, client_id: str, user_id: str) -> dict[str, Any]:
@@ -307,28 +368,36 @@ class Provider(PagesFacade):
 
     def desktop_attempt(self, attempt_id: str | None, action: str, origin: str | None) -> str:
         """The attempt a worker request is about (one that names none only from an
-        allowed origin), after the latency injected for it (the one sleep allowed on a
-        request thread)."""
-        resolved = desktop.resolve_attempt(self.store, attempt_id, action, origin, self.settings)
-        delay = desktop.latency_ms(self.store, resolved)
-        if delay:
-            time.sleep(delay / 1000)
-        return resolved
+        allowed origin)."""
+        return desktop.resolve_attempt(self.store, attempt_id, action, origin, self.settings)
+
+    def _late(self, answer: desktop.AppAnswer) -> desktop.AppAnswer:
+        """The answer with the latency injected for its attempt. The view hands it to the
+        HTTP server to send that late; no request thread sleeps through it, so one
+        tenant's slow application never holds a thread another tenant needs."""
+        delay = desktop.latency_ms(self.store, answer.attempt_id)
+        return dataclasses.replace(answer, delay_ms=delay) if delay else answer
 
     def desktop_start(self, attempt_id: str | None, origin: str | None) -> desktop.AppAnswer:
         """Start the application; a start that works queues the ``ready`` callback."""
         resolved = self.desktop_attempt(attempt_id, "start", origin)
-        answer = desktop.start(self.store, resolved, self.settings.desktop_default)
+        answer = desktop.start(
+            self.store, resolved, self.attempt_settings(resolved).desktop_default
+        )
         if answer.ok:
             self.schedule_ready(resolved)
-        return answer
+        return self._late(answer)
 
     def desktop_ping(self, attempt_id: str | None, origin: str | None) -> desktop.AppAnswer:
-        return desktop.ping(self.store, self.desktop_attempt(attempt_id, "ping", origin))
+        return self._late(
+            desktop.ping(self.store, self.desktop_attempt(attempt_id, "ping", origin))
+        )
 
     def desktop_stop(self, attempt_id: str | None, origin: str | None) -> desktop.AppAnswer:
         resolved = self.desktop_attempt(attempt_id, "stop", origin)
-        return desktop.stop(self.store, resolved, self.settings.upload_delay_seconds)
+        return self._late(
+            desktop.stop(self.store, resolved, self.attempt_settings(resolved).upload_delay_seconds)
+        )
 
     def desktop_session(self, client_id: str, attempt_id: str) -> dict[str, Any]:
         attempts.get(self.store, attempt_id, client_id=client_id)

@@ -5,9 +5,10 @@ client scoping as the API (no HTTP here). :class:`mockprock.provider.Provider` e
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mockprock import (
@@ -20,6 +21,7 @@ from mockprock import (
     runtime_settings,
     statuses,
     timeline,
+    trust,
 )
 from mockprock.auth import AuthError, ClientRegistry, verify_lms_token
 from mockprock.config import Settings
@@ -38,6 +40,8 @@ class PagesFacade:
     settings: Settings
     clients: ClientRegistry
     outbox: Outbox
+    sign_ins: trust.SignIns
+    is_admin: Callable[[str], bool]
 
     # -- pages -------------------------------------------------------------------------
 
@@ -64,32 +68,50 @@ class PagesFacade:
         )
 
     def overview(self) -> dict[str, Any]:
-        """The landing page: the version, the LMS link (a live check), the counts."""
-        waiting = (statuses.CALLBACK_PENDING, statuses.CALLBACK_HELD, statuses.CALLBACK_SENDING)
+        """The landing page, shown to anyone: the version and whether the server has LMS
+        credentials at all. No client's counts, no LMS address, no origins, and no call
+        to the LMS (a page view never calls out)."""
+        return {"version": __version__, "lms": self._lms_missing()}
+
+    def _lms_missing(self) -> dict[str, Any] | None:
+        if self.outbox.credentials() is not None:
+            return None
+        at_run_time = trust.run_time_route(self.settings)
         return {
-            "version": __version__,
-            "lms_url": self.settings.lms_root,
-            "lms": self.lms_check(),
-            "allowed_lms_origins": self.settings.lms_origins,
-            "exams": len(self.store.list_exams()),
-            "attempts": len(self.store.list_attempts()),
-            "waiting_callbacks": len(self.outbox.list(states=waiting)),
+            "ok": False,
+            "said": "no LMS credentials: ready and reviewed callbacks are held until the "
+            "server has them; restart it with --lms-client-id and --lms-client-secret"
+            + (f" (or set them {at_run_time})" if at_run_time else ""),
         }
 
-    def lms_check(self) -> dict[str, Any]:
-        """Whether callbacks can reach the LMS now: ``ok`` and a sentence saying why."""
-        credentials = self.outbox.credentials()
-        if credentials is None:
+    def lms_status(self) -> dict[str, Any]:
+        """What is known of the LMS without calling it: the last token request's outcome
+        (callbacks make them in the background), ``ok`` None when none was made yet."""
+        missing = self._lms_missing()
+        if missing is not None:
+            return missing
+        known = self.outbox.lms.last_check
+        if known is None:
             return {
-                "ok": False,
-                "said": "no LMS credentials: ready and reviewed callbacks are held until "
-                "--lms-client-id and --lms-client-secret are set",
+                "ok": None,
+                "said": "not asked yet: the first callback asks the LMS for a token (or check now)",
             }
-        try:
-            self.outbox.lms.token(credentials)
-        except LmsError as exc:
-            return {"ok": False, "said": str(exc)}
-        return {"ok": True, "said": "the LMS accepts the server's OAuth credentials"}
+        return dict(known)
+
+    def check_lms(self, client_id: str) -> dict[str, Any]:
+        """Ask the LMS for a token now (an operator's request; it sends the LMS secret to
+        ``lms_url``): ``ok`` and a sentence saying why."""
+        refusal = trust.operator_refusal(
+            self.settings, self.is_admin(client_id), [], action="asking the LMS for a token now"
+        )
+        if refusal is not None:
+            raise refusal
+        credentials = self.outbox.credentials()
+        if credentials is not None:
+            # The outcome, refused or not, is kept as the last check.
+            with contextlib.suppress(LmsError):
+                self.outbox.lms.token(credentials, fresh=True)
+        return self.lms_status()
 
     def dashboard_claims(self, client_id: str, token: str) -> dict[str, Any]:
         """The claims of a dashboard link the LMS signed with the client's secret
@@ -128,14 +150,38 @@ class PagesFacade:
 
     # -- the operator console ------------------------------------------------------------
 
+    def sign_in(self, client_id: str, secret: str) -> str | None:
+        """A new console session for an accepted client (its id), or None."""
+        if not self.clients.check(client_id, secret):
+            return None
+        key = self.store.signing_key()
+        return self.sign_ins.open(client_id, trust.credential_fingerprint(key, client_id, secret))
+
+    def console_client(self, session_id: str | None) -> str | None:
+        """The client of a live console session whose client is accepted now, or None."""
+        live = self.sign_ins.get(session_id)
+        if live is None:
+            return None
+        client_id, fingerprint = live
+        key = self.store.signing_key()
+        if not trust.still_accepted(
+            key, client_id, self.clients.secret_for(client_id), fingerprint
+        ):
+            self.sign_ins.close(session_id)
+            return None
+        return client_id
+
+    def sign_out(self, session_id: str | None) -> None:
+        self.sign_ins.close(session_id)
+
     def attempts_page(self, client_id: str, query: Mapping[str, str]) -> dict[str, Any]:
         """The client's attempts for the console: filtered, newest first, one page."""
         wanted = forms.attempt_filter(query)
         exams_by_id = {e["id"]: e for e in self.store.list_exams(client_id)}
         return attempts.page(self.list_attempts(client_id, {}), exams_by_id, **wanted)
 
-    def settings_form(self) -> list[dict[str, Any]]:
-        return runtime_settings.form_fields(self.settings)
+    def settings_form(self, client_id: str) -> list[dict[str, Any]]:
+        return runtime_settings.form_fields(self.settings, self.clients.is_admin(client_id))
 
     def change_settings_from_form(self, client_id: str, form: Mapping[str, str]) -> list[str]:
         """The console's settings form: change what differs (as the control API would,

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mockprock import forms, payloads, trust
-from mockprock.config import Settings, SettingsError
+from mockprock.config import Settings, SettingsError, flag_of
 from mockprock.errors import ProviderError, bad_request
 from mockprock.store import Store
 
@@ -44,21 +44,34 @@ LMS_SETTINGS = ("lms_url", "lms_client_id", "lms_client_secret")
 CLEARABLE = ("lms_client_id", "lms_client_secret")
 
 
-def with_stored_overrides(store: Store, settings: Settings, explicit: Iterable[str]) -> Settings:
+def with_stored_overrides(
+    store: Store, settings: Settings, explicit: Iterable[str]
+) -> tuple[Settings, list[str]]:
     """``settings`` with the control API's stored changes, except those a flag or an
-    environment variable gave explicitly at start.
+    environment variable gave explicitly at start; and the lines the banner shows about
+    the stored changes deciding where secrets go (a hardened start applies only an
+    operator's: ``trust.stored_routing_note``).
 
     A stored value the server cannot use (NaN or Infinity kept by an older version, a
     name it no longer knows) is skipped with a warning: it never stops the server."""
     explicit = frozenset(explicit)
+    by_operator = store.operator_settings()
+    start = settings
+    notes = []
     for name, value in store.settings_overrides().items():
         if name not in RUNTIME_SETTINGS or name in explicit:
             continue
+        if name in trust.SECRET_ROUTING:
+            applies, note = trust.stored_routing_note(name, value, start, name in by_operator)
+            notes.append(note)
+            log.log(logging.INFO if applies else logging.WARNING, note)
+            if not applies:
+                continue
         try:
             settings = settings.replace(**{name: value})
         except SettingsError as exc:
             log.warning("ignoring the stored change of %s: %s", name, exc)
-    return settings
+    return settings, notes
 
 
 def changed(
@@ -124,12 +137,15 @@ def resettable(current: Settings, stored: dict[str, Any], is_admin: bool) -> lis
     return [name for name in stored if operator or name not in trust.SECRET_ROUTING]
 
 
-def form_fields(settings: Settings) -> list[dict[str, Any]]:
+def form_fields(settings: Settings, is_admin: bool = True) -> list[dict[str, Any]]:
     """The changeable settings as the console's form shows them: name, help, value,
     ``kind`` (bool, int, float, text, secret) and choices. A secret's value is never
-    shown, only whether it is set."""
+    shown, only whether it is set. ``locked`` says how to change a setting that decides
+    where secrets go when this client may not (``is_admin``: named with --admin): the
+    form then offers no input for it, so it names no action that would be refused."""
     out = []
     by_name = {f.name: f for f in dataclasses.fields(settings)}
+    may_route = trust.operator_refusal(settings, is_admin, list(trust.SECRET_ROUTING)) is None
     for name in RUNTIME_SETTINGS:
         spec = by_name[name]
         value = getattr(settings, name)
@@ -145,9 +161,26 @@ def form_fields(settings: Settings) -> list[dict[str, Any]]:
                 "value": None if secret else ", ".join(value) if kind == "list" else value,
                 "is_set": bool(value),
                 "choices": spec.metadata.get("choices"),
+                "locked": None
+                if may_route or name not in trust.SECRET_ROUTING
+                else _locked_hint(settings, flag_of(spec)),
             }
         )
     return out
+
+
+def _locked_hint(settings: Settings, flag: str) -> str:
+    """How a setting deciding where secrets go changes, for a client who may not."""
+    restart = f"restart the server with --{flag}"
+    if settings.admins:
+        return (
+            "Only an operator changes it here: sign in as a client named with --admin, "
+            f"or {restart}."
+        )
+    return (
+        f"Fixed while the server listens on {settings.host} with no --admin: {restart} "
+        "(add --admin ID:SECRET to change it here as that operator)."
+    )
 
 
 def changes_from_form(settings: Settings, form: Mapping[str, str]) -> dict[str, Any]:

@@ -36,7 +36,8 @@ try:
     from mockprock.app import create_app
     from mockprock.processes import command_help, serve_until_stopped
     from mockprock.serving import make_server
-    from mockprock.trust import exposure_warning
+    from mockprock.store.database import is_read_only
+    from mockprock.trust import exposure_warning, run_time_route
 except ModuleNotFoundError as exc:  # the wheel installed without its `server` extra
     raise missing_extra(exc, "python -m mockprock.server") from None
 
@@ -74,7 +75,9 @@ def serve(settings: Settings, explicit: Iterable[str] = (), command: str = MODUL
         listening.close()
         raise
     services = app.extensions["mockprock"]
-    click.echo(banner(services.settings, server.port, command), nl=False)
+    click.echo(
+        banner(services.settings, server.port, command, services.provider.start_notes), nl=False
+    )
     services.outbox.start()  # the callback dispatcher; services.close() stops it
 
     def stopped() -> None:
@@ -98,13 +101,15 @@ def reachable_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def banner(settings: Settings, port: int, command: str) -> str:
+def banner(settings: Settings, port: int, command: str, notes: Iterable[str] = ()) -> str:
     """What the server prints before it serves. ``settings`` are those in use: the
-    stored run-time changes applied, not the flags' defaults."""
+    stored run-time changes applied, not the flags' defaults; ``notes`` say which of
+    those deciding where secrets go came from the store, or were ignored."""
     lines = [
         f"  state in {settings.db}; LMS at {settings.lms_root}",
         f"  callbacks go only to the LMS origins {', '.join(settings.lms_origins)} "
-        "(add one with --allow-lms-origin)",
+        "(add one by restarting with --allow-lms-origin ORIGIN)",
+        *(f"  {note}" for note in notes),
     ]
     warning = exposure_warning(settings)
     if warning:
@@ -116,12 +121,16 @@ def banner(settings: Settings, port: int, command: str) -> str:
             f"  `--url {url}` or `export MOCKPROCK_URL={url}`."
         )
     if not (settings.lms_client_id and settings.lms_client_secret):
+        at_run_time = run_time_route(settings)
+        how = f"restart with\n  `{command} CLIENT_ID CLIENT_SECRET`" + (
+            f", or set them at run time\n  {at_run_time} (lms_client_id, lms_client_secret)."
+            if at_run_time
+            else "."
+        )
         lines.append(
             "  No LMS credentials: the server runs, but callbacks to the LMS wait until it has\n"
             f"  them. Create an OAuth application at {settings.lms_admin_url}\n"
-            "  (client type confidential, grant type client credentials) and restart with\n"
-            f"  `{command} CLIENT_ID CLIENT_SECRET`, or set them at run time\n"
-            "  with PATCH /mockprock/api/settings (lms_client_id, lms_client_secret)."
+            f"  (client type confidential, grant type client credentials) and {how}"
         )
     return "\n".join(lines) + "\n"
 
@@ -179,6 +188,11 @@ def open_app(settings: Settings, explicit: Iterable[str]) -> Flask:
     try:
         return create_app(settings, explicit=explicit)
     except sqlite3.DatabaseError as exc:
+        if is_read_only(exc):
+            raise click.ClickException(
+                f"--db {settings.db}: the state file cannot be written ({exc}); is its "
+                "filesystem read-only? Give a path on a writable filesystem with --db."
+            ) from None
         if "not a database" in str(exc):
             raise click.ClickException(
                 f"--db {settings.db} is not a SQLite database ({exc}). Give another path "

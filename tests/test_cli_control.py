@@ -40,7 +40,7 @@ def test_review_of_an_unknown_attempt_says_so(live) -> None:
     server, _ = live
     result = cli("review", "no-such-attempt", "passed", "--url", server.url)
     assert result.exit_code == 1
-    assert "404" in result.output and "no-such-attempt" in result.output
+    assert "no attempt has an id starting with 'no-such-attempt'" in result.output
 
 
 def test_review_refuses_an_unknown_verdict_before_calling(live) -> None:
@@ -86,7 +86,7 @@ def test_status_lists_attempts_and_shows_one_timeline(live) -> None:
     server, attempt_id = live
     listed = cli("status", "--url", server.url)
     assert listed.exit_code == 0
-    assert attempt_id in listed.output and "created" in listed.output
+    assert attempt_id[:8] in listed.output and "created" in listed.output
     ControlClient(server.url, "abcd", "abcdsecret").ready(attempt_id)
     shown = cli("status", attempt_id, "--url", server.url)
     assert shown.exit_code == 0
@@ -110,9 +110,9 @@ def test_status_columns_line_up_with_a_long_email(start_mockprock) -> None:
     for n, email in enumerate(["a@x.io", "a.very.long.learner.address+suspicious@example.com"]):
         provider.register_attempt(exam_id, {**ATTEMPT, "user_id": f"u-{n}", "email": email})
     lines = cli("status", "--url", server.url).output.splitlines()
-    assert lines[0].split() == ["attempt", "status", "email", "exam"]
+    assert lines[0].split() == ["attempt", "status", "verdict", "learner", "exam"]
     assert len(lines) == 3
-    starts = {line.index(f"exam {exam_id}") for line in lines[1:]}
+    starts = {line.index(EXAM["exam_name"]) for line in lines[1:]}
     assert len(starts) == 1  # the exam column starts at the same place on every row
     assert {line.index("created") for line in lines[1:]} == {lines[0].index("status")}
 
@@ -129,7 +129,7 @@ def test_the_server_url_comes_from_mockprock_url_and_is_named(live) -> None:
     for variable in ("MOCKPROCK_URL", "MOCKPROCK_BASE_URL"):  # the second: the old name
         result = CliRunner().invoke(main, ["status"], env={variable: server.url})
         assert result.exit_code == 0, result.output
-        assert attempt_id in result.output
+        assert attempt_id[:8] in result.output
         assert f"(server {server.url}, from the environment)" in result.output
 
 
@@ -155,3 +155,49 @@ def test_help_shows_whole_command_summaries() -> None:
     for line in commands:
         assert not line.rstrip().endswith("..."), line
         assert line.rstrip().endswith("."), line
+
+
+def test_status_lists_newest_first_with_the_exam_name_and_the_verdict(start_mockprock) -> None:
+    server = start_mockprock("--review-delay", "0")
+    provider = ProviderClient(server.url, "abcd", "abcdsecret")
+    first_exam = provider.save_exam(EXAM)
+    second_exam = provider.save_exam({**EXAM, "id": 2, "exam_name": "Midterm", "content_id": "m"})
+    older = provider.register_attempt(first_exam, {**ATTEMPT, "user_id": "u-old"})["id"]
+    newer = provider.register_attempt(second_exam, {**ATTEMPT, "user_id": "u-new"})["id"]
+    assert cli("review", older[:8], "violation", "--url", server.url).exit_code == 0
+    for status in ("started", "submitted"):
+        provider.set_attempt_status(first_exam, older, status)
+    lines = cli("status", "--url", server.url).output.splitlines()
+    assert [line.split()[0] for line in lines[1:]] == [newer[:8], older[:8]]  # newest first
+    assert "Midterm" in lines[1] and EXAM["exam_name"] in lines[2]
+    assert lines[1].split()[2] == "-"  # nothing decided yet
+    # No LMS credentials: the review waits, and says so.
+    assert "violation (held)" in lines[2]
+    assert first_exam not in "\n".join(lines) and second_exam not in "\n".join(lines)
+
+
+def test_status_takes_the_short_id_the_console_shows(live) -> None:
+    server, attempt_id = live
+    shown = cli("status", attempt_id[:8], "--url", server.url)
+    assert shown.exit_code == 0, shown.output
+    assert f"attempt {attempt_id}: created, verdict -" in shown.output
+    assert EXAM["exam_name"] in shown.output
+    unknown = cli("status", "zzzzzzzz", "--url", server.url)
+    assert unknown.exit_code == 1
+    assert "no attempt has an id starting with 'zzzzzzzz'" in unknown.output
+
+
+def test_an_ambiguous_short_id_is_refused_with_the_candidates(start_mockprock) -> None:
+    server = start_mockprock()
+    provider = ProviderClient(server.url, "abcd", "abcdsecret")
+    exam_id = provider.save_exam(EXAM)
+    # 17 ids over 16 hex digits: two of them start with the same one.
+    ids = [
+        provider.register_attempt(exam_id, {**ATTEMPT, "user_id": f"u-{n}"})["id"]
+        for n in range(17)
+    ]
+    prefix = next(i[0] for i in ids if sum(j.startswith(i[0]) for j in ids) > 1)
+    result = cli("status", prefix, "--url", server.url)
+    assert result.exit_code == 1
+    assert f"'{prefix}' starts " in result.output and "give more of the id" in result.output
+    assert "Traceback" not in result.output

@@ -103,7 +103,7 @@ def test_replace_parses_and_validates():
 def test_lms_root_drops_a_trailing_oauth2(url, root):
     settings = Settings.load({"lms_url": url}, environ={})
     assert settings.lms_root == root
-    assert settings.lms_admin_url == root + "/admin/oauth2_provider/application/"
+    assert settings.lms_admin_url == root + "/admin/oauth2_provider/application/add/"
 
 
 def test_public_settings_never_show_secrets():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from urllib.parse import parse_qs
 
 import pytest
@@ -174,13 +175,14 @@ def test_every_request_has_a_timeout() -> None:
     responses.post(READY_URL, json="OK")
     seen = []
     client = LmsClient(timeout=3.5)
-    original = client.session.send
+    session = client.session()  # this thread's
+    original = session.send
 
     def send(request, **kwargs):
         seen.append(kwargs.get("timeout"))
         return original(request, **kwargs)
 
-    client.session.send = send
+    session.send = send
     client.post(READY_URL, {"status": "ready"}, CREDENTIALS)
     assert seen == [3.5, 3.5]
 
@@ -192,3 +194,60 @@ def test_answer_bodies_are_excerpts_with_secrets_redacted() -> None:
     answer = LmsClient().post(READY_URL, {"status": "ready"}, CREDENTIALS)
     assert len(answer.body) == 500
     assert "leak" not in answer.body
+
+
+# -- no outbound call follows a redirect ----------------------------------------------------
+
+OTHER = "http://other-host.test"
+
+
+@responses.activate
+def test_a_redirected_token_request_is_refused_with_its_reason_and_goes_nowhere_else() -> None:
+    responses.post(TOKEN_URL, status=307, headers={"Location": f"{OTHER}/oauth2/access_token"})
+    elsewhere = responses.post(f"{OTHER}/oauth2/access_token", json=token_answer("stolen"))
+    with pytest.raises(LmsCredentialsRefused) as refused:
+        LmsClient().token(CREDENTIALS)
+    assert "redirect" in str(refused.value) and OTHER in str(refused.value)
+    assert elsewhere.call_count == 0  # the secret never left for the other host
+
+
+@responses.activate
+def test_a_redirected_callback_is_not_followed_and_says_why() -> None:
+    tokens_handed_out("t1")
+    responses.post(READY_URL, status=308, headers={"Location": f"{OTHER}/ready"})
+    elsewhere = responses.post(f"{OTHER}/ready", json="OK")
+    answer = LmsClient().post(READY_URL, {"status": "ready"}, CREDENTIALS)
+    assert answer.status == 308 and not answer.ok
+    assert "redirect" in answer.refusal and OTHER in answer.refusal
+    assert elsewhere.call_count == 0
+
+
+# -- each sender thread has its own connection pool -------------------------------------------
+
+
+@responses.activate
+def test_each_sending_thread_posts_through_its_own_session(monkeypatch) -> None:
+    tokens_handed_out("t1")
+    responses.post(READY_URL, json="OK")
+    used: dict[str, set[int]] = {}
+    real_send = requests.Session.send
+
+    def send(self, request, **kwargs):
+        used.setdefault(threading.current_thread().name, set()).add(id(self))
+        return real_send(self, request, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "send", send)
+    client = LmsClient()
+
+    def post_twice() -> None:
+        for _ in range(2):
+            client.post(READY_URL, {"status": "ready"}, CREDENTIALS)
+
+    threads = [threading.Thread(target=post_twice, name=f"sender-{n}") for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(len(ids) == 1 for ids in used.values()), used  # one session per thread...
+    sessions = [next(iter(ids)) for ids in used.values()]
+    assert len(set(sessions)) == len(threads)  # ...never shared between threads

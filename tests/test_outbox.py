@@ -274,3 +274,30 @@ def test_the_dispatcher_thread_wakes_when_a_callback_is_queued(harness) -> None:
     wait_for(lambda: harness.row(second["id"])["state"] == "delivered", timeout=5)
     harness.outbox.stop()
     assert callback_posts() == 2
+
+
+@responses.activate
+def test_a_redirected_callback_fails_with_its_reason_and_is_not_delivered(harness) -> None:
+    responses.post(TOKEN_URL, json={"access_token": "t", "expires_in": 3600})
+    responses.post(URL, status=307, headers={"Location": "http://other-host.test/reviewed"})
+    elsewhere = responses.post("http://other-host.test/reviewed", json="OK")
+    row = harness.outbox.enqueue("reviewed", "a1", URL, REVIEW, 0)
+    harness.outbox.run_due()
+    failed = harness.row(row["id"])
+    assert failed["state"] == "failed" and failed["delivered_at"] is None
+    assert "redirect" in failed["last_error"] and "other-host.test" in failed["last_error"]
+    assert elsewhere.call_count == 0 and harness.delivered == []
+
+
+def test_a_callback_whose_send_raises_goes_back_to_pending_with_the_reason(harness) -> None:
+    class Exploding:
+        def post(self, *args: object) -> None:
+            raise RuntimeError("the sender hit a bug")
+
+    harness.outbox.lms = Exploding()
+    row = harness.outbox.enqueue("reviewed", "a1", URL, REVIEW, 0)
+    harness.outbox.start()
+    wait_for(lambda: harness.row(row["id"])["tries"])
+    after = harness.row(row["id"])
+    assert after["state"] == "pending"  # not stuck in `sending` until a restart
+    assert "RuntimeError" in after["last_error"] and after["tries"] == 1

@@ -202,7 +202,7 @@ def test_wheel_has_the_tutor_plugin_and_the_worker_package(artefacts):
     assert "mockprock = mockprock.tutor.plugin" in wheel.read(entry_points).decode()
     plugin_files = {
         str(path.relative_to(REPO))
-        for folder in ("patches", "templates")
+        for folder in ("patches", "templates", "demo_course")
         for path in (REPO / "mockprock" / "tutor" / folder).rglob("*")
         if path.is_file()
     }

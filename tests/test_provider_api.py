@@ -595,7 +595,7 @@ def test_journal_is_trimmed_to_its_size(tmp_path):
 def test_default_settings_are_the_documented_ones():
     settings = Settings.load(environ={})
     assert settings.port == 11136
-    assert settings.lms_url == "http://host.docker.internal:18000"
+    assert settings.lms_url == "http://localhost:18000"
     assert settings.db == "mockprock.sqlite"
 
 

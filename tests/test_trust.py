@@ -267,3 +267,49 @@ def test_the_banner_lists_the_allowed_lms_origins(tmp_path) -> None:
     text = banner(settings, 0, "mockprock serve")
     assert "http://127.0.0.1:18000, http://localhost:18000" in text
     assert "--allow-lms-origin" in text
+
+
+# -- a stored operator-only setting and a hardened start ---------------------------------------
+
+HARDENED = {"host": "0.0.0.0", "admins": (("ops", "ops-secret"),), "clients": (("lms", "s"),)}
+STORED_LMS = "http://lms.stored.example:18000"
+
+
+def started(tmp_path, explicit=(), **settings):
+    app = create_app(make_settings(tmp_path, **settings), explicit=explicit)
+    services = app.extensions["mockprock"]
+    text = banner(services.settings, 11136, "mockprock serve", services.provider.start_notes)
+    return app, services, text
+
+
+def test_a_stored_lms_url_from_an_older_store_does_not_override_a_hardened_start(
+    tmp_path,
+) -> None:
+    store = Store(str(tmp_path / "mockprock.sqlite"))
+    store.save_settings_overrides({"lms_url": STORED_LMS})  # as an older server kept it
+    store.close()
+    app, services, text = started(tmp_path, **HARDENED)
+    assert services.settings.lms_url == "http://127.0.0.1:18000"  # not the stored one
+    assert STORED_LMS in text and "ignored" in text and "--lms-url" in text
+    app.extensions["mockprock"].close()
+    # --lms-url wins when given, and says nothing of the stored one being used.
+    app, services, text = started(
+        tmp_path, explicit=("lms_url",), lms_url="http://lms.flag.example:18000", **HARDENED
+    )
+    assert services.settings.lms_url == "http://lms.flag.example:18000"
+    app.extensions["mockprock"].close()
+
+
+def test_an_lms_url_an_operator_stored_stays_in_a_hardened_start_and_the_banner_names_it(
+    tmp_path,
+) -> None:
+    app, services, _ = started(tmp_path, **HARDENED)
+    answer = app.test_client().patch(
+        f"{API}/settings", json={"lms_url": STORED_LMS}, headers=basic("ops", "ops-secret")
+    )
+    assert answer.status_code == 200
+    services.close()
+    app, services, text = started(tmp_path, **HARDENED)
+    assert services.settings.lms_url == STORED_LMS
+    assert STORED_LMS in text and "from the store" in text and "--lms-url" in text
+    services.close()

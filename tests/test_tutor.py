@@ -17,24 +17,33 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 import yaml
 
 from mockprock import __version__
 from mockprock.processes import ServerProcess
-from mockprock.tutor import npm
+from mockprock.tutor import demo, npm
+from mockprock.tutor.pip_spec import with_extra
 from tests.helpers import REPO
 
-TUTOR = str(Path(sys.executable).with_name("tutor"))
+# `make install-test` puts Tutor 21 in an environment of its own (.venv/tutor21), beside
+# the test extra's Tutor 22: one Tutor per environment.
+TUTOR_BINS = {
+    "22": Path(sys.executable).parent,
+    "21": Path(sys.executable).parent.parent / "tutor21" / "bin",
+}
 CADDY_HOST = "mockprock.example.com"
+OPENEDX_IMAGE = f"openedx-mockprock:{{tutor}}-{__version__}"
 
 
 class TutorRoot:
     """A TUTOR_ROOT of its own, and the ``tutor`` command line run in it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, bin_dir: Path = TUTOR_BINS["22"]) -> None:
         self.root = root
+        self.bin_dir = bin_dir
         self.env = {
             **os.environ,
             "TUTOR_ROOT": str(root),
@@ -43,7 +52,11 @@ class TutorRoot:
 
     def run(self, *args: str) -> str:
         done = subprocess.run(
-            [TUTOR, *args], env=self.env, capture_output=True, text=True, timeout=300
+            [str(self.bin_dir / "tutor"), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert done.returncode == 0, f"tutor {shlex.join(args)}:\n{done.stdout}\n{done.stderr}"
         return done.stdout
@@ -122,6 +135,8 @@ def test_lms_and_studio_use_the_server_by_its_service_name(plain, service, flavo
     settings = proctoring_settings(plain.text(f"apps/openedx/settings/{service}/{flavour}.py"))
     assert settings["ENABLE_SPECIAL_EXAMS"] is True
     assert settings["FEATURES"]["ENABLE_SPECIAL_EXAMS"] is True
+    assert settings["ENABLE_PROCTORED_EXAMS"] is True
+    assert settings["FEATURES"]["ENABLE_PROCTORED_EXAMS"] is True
     backends = settings["PROCTORING_BACKENDS"]
     assert backends["DEFAULT"] == "mockprock"
     assert backends["null"] == {}
@@ -187,7 +202,7 @@ def test_the_worker_is_installed_before_webpack_with_the_desktop_url(request, fi
         f'MOCKPROCK_DESKTOP_URL="{desktop_url}"'
         " node node_modules/@edx/mockprock/worker/configure.js",
         './manage.py lms --settings=tutor.assets shell -c "pass"',
-        "grep -q '@edx/mockprock' ../workers.json",
+        "python -m mockprock.tutor.worker_check ../workers.json",
     ]
 
 
@@ -339,23 +354,35 @@ sys.exit(1 if os.environ.get("FAIL_ON") in sys.argv else 0)
 """
 
 
-def run_init_task(script: str, workdir: Path, **env: str) -> tuple[int, list[list[str]]]:
+def run_task(script: str, workdir: Path, **env: str) -> tuple[subprocess.CompletedProcess, list]:
+    """Run a task's script as Tutor does (sh -e -c SCRIPT, in edx-platform's folder) with
+    a ``manage.py`` there that records its calls: the process, and the calls made."""
     calls = workdir / "calls.jsonl"
     calls.unlink(missing_ok=True)
     manage = workdir / "manage.py"
     manage.write_text(MANAGE_PY.format(python=sys.executable))
     manage.chmod(0o755)
-    # As Tutor runs an init task: sh -e -c SCRIPT, in edx-platform's folder.
     done = subprocess.run(
         ["sh", "-e", "-c", script],
         cwd=workdir,
-        env={**os.environ, "CALLS": str(calls), **env},
+        env={
+            **os.environ,
+            # `python` is the image's Python, where mockprock is installed.
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "CALLS": str(calls),
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=60,
     )
     lines = calls.read_text().splitlines() if calls.exists() else []
-    return done.returncode, [json.loads(line) for line in lines]
+    return done, [json.loads(line) for line in lines]
+
+
+def run_init_task(script: str, workdir: Path, **env: str) -> tuple[int, list[list[str]]]:
+    done, calls = run_task(script, workdir, **env)
+    return done.returncode, calls
 
 
 def test_the_init_task_creates_the_callback_account_idempotently(plain, tmp_path):
@@ -424,3 +451,350 @@ def test_a_failed_step_stops_the_init_task(plain, tmp_path):
     status, calls = run_init_task(script, tmp_path, FAIL_ON="manage_user")
     assert status != 0
     assert [call[1] for call in calls] == ["manage_group", "manage_user"]
+
+
+# -- the launch: what it builds, under which tag (Tutor 21 and 22) -------------------------
+
+# What the plugin registers with Tutor, as Tutor itself loads it for a root: run with that
+# Tutor's Python, in a process of its own (hooks are global).
+HOOKS_REPORT = """
+import json, sys
+import tutor.commands.cli  # Tutor's own images and commands, as the `tutor` command has them
+from tutor import __about__, config, env, hooks
+from mockprock.tutor import plugin
+root = sys.argv[1]
+hooks.Actions.CORE_READY.do()
+hooks.Actions.PROJECT_ROOT_READY.do(root)
+conf = config.load(root)
+commands = {command.name: command for command in hooks.Filters.CLI_DO_COMMANDS.iterate()}
+render = lambda text: env.render_str(conf, text).strip()
+print(json.dumps({
+    "tutor": __about__.__version__,
+    "required": {c: hooks.Filters.IMAGES_BUILD_REQUIRED.apply([], c) for c in ("local", "dev")},
+    "build": {
+        name: [env.render_str(conf, tag), list(args)]
+        for name, _path, tag, args in hooks.Filters.IMAGES_BUILD.iterate(conf)
+    },
+    "pull": [list(item) for item in hooks.Filters.IMAGES_PULL.iterate(conf)],
+    # Tutor wraps the command's callback to run what it yields; the plugin's function is it.
+    "commands": sorted(commands),
+    "demo": [[s, render(script)] for s, script in plugin.demo_tasks()],
+    "init": [
+        [s, render(t)] for s, t in hooks.Filters.CLI_DO_INIT_TASKS.iterate() if "mockprock" in t
+    ],
+}))
+"""
+
+
+@pytest.fixture(scope="module", params=sorted(TUTOR_BINS), ids=lambda v: f"tutor{v}")
+def versioned(request, tmp_path_factory) -> TutorRoot:
+    bin_dir = TUTOR_BINS[request.param]
+    if not (bin_dir / "tutor").exists():
+        why = f"Tutor {request.param} is not installed: run `make install-test`"
+        if os.environ.get("CI"):
+            pytest.fail(why)  # CI installs it: missing there is a broken install
+        pytest.skip(why)  # `pytest` alone, before `make install-test` made it
+    root = TutorRoot(tmp_path_factory.mktemp(f"tutor{request.param}"), bin_dir)
+    root.run("plugins", "enable", "mockprock")
+    root.run("config", "save")
+    done = subprocess.run(
+        [str(bin_dir / "python"), "-c", HOOKS_REPORT, str(root.root)],
+        env=root.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    root.hooks = json.loads(done.stdout)
+    assert root.hooks["tutor"].startswith(f"{request.param}.")
+    return root
+
+
+def test_launch_builds_the_openedx_image_and_the_server(versioned):
+    required = versioned.hooks["required"]
+    assert {"openedx", "mockprock"} <= set(required["local"])
+    # In dev every openedx service runs openedx-dev, which Tutor builds from the same
+    # Dockerfile (its development stage starts from production, mockprock's steps in).
+    assert {"openedx-dev", "mockprock"} <= set(required["dev"])
+    for context, names in required.items():
+        assert len(names) == len(set(names)), context
+    dev = {
+        **versioned.yaml("local/docker-compose.yml")["services"],
+        **versioned.yaml("dev/docker-compose.yml")["services"],
+    }
+    dev_jobs = versioned.yaml("dev/docker-compose.jobs.yml")["services"]
+    openedx_dev = f"openedx-dev:{versioned.hooks['tutor']}"
+    for service in ("lms", "cms"):
+        assert dev[service]["image"] == dev_jobs[f"{service}-job"]["image"] == openedx_dev
+    assert not {"lms-worker", "cms-worker"} & set(dev)  # no worker services in dev
+
+
+def test_the_openedx_image_has_a_tag_of_its_own_that_no_pull_replaces(versioned):
+    tag = OPENEDX_IMAGE.format(tutor=versioned.hooks["tutor"])
+    built_tag, args = versioned.hooks["build"]["openedx"]
+    assert built_tag == tag
+    # Built from Tutor's own registry cache, which its tag does not have.
+    stock = f"docker.io/overhangio/openedx:{versioned.hooks['tutor']}"
+    assert f"--cache-from=type=registry,ref={stock}-cache" in args
+    local = {
+        **versioned.yaml("local/docker-compose.yml")["services"],
+        **versioned.yaml("local/docker-compose.prod.yml")["services"],
+        **versioned.yaml("local/docker-compose.jobs.yml")["services"],
+    }
+    for service in ("lms", "cms", "lms-worker", "cms-worker", "lms-job", "cms-job"):
+        assert local[service]["image"] == tag, service
+    # `tutor images pull all` leaves it alone (it pulls the others).
+    pulled = dict(versioned.hooks["pull"])
+    assert "openedx" not in pulled and tag not in pulled.values()
+    assert "permissions" in pulled
+
+
+def test_the_assets_build_defines_the_variable_and_checks_the_worker(versioned):
+    dockerfile = versioned.text("build/openedx/Dockerfile")
+    webpack = dockerfile.index("\nRUN npm run webpack")
+    development = dockerfile.index("\nFROM production AS development")
+    build_dev = dockerfile.index("npm run build-dev")
+    stage = dockerfile.rindex("\nFROM ", 0, webpack)
+    # Declared in the production stage before webpack runs: a value set earlier (an ENV
+    # or --build-arg) is kept, else JSON that webpack.common.config.js parses.
+    arg = dockerfile.index("\nARG JS_ENV_EXTRA_CONFIG={}\n", stage)
+    env = dockerfile.index('\nENV JS_ENV_EXTRA_CONFIG="${JS_ENV_EXTRA_CONFIG}"\n', stage)
+    assert stage < arg < env < webpack
+    assert json.loads("{}") == {}
+    check = (
+        "RUN python -m mockprock.tutor.worker_check ../workers.json"
+        ' "$STATIC_ROOT_LMS/webpack-worker-stats.json"'
+    )
+    production_check = dockerfile.index(check, webpack)
+    assert production_check < development
+    assert dockerfile.index(check, build_dev) > build_dev
+    # ...and workers.json is checked before the long webpack run.
+    assert dockerfile.index("python -m mockprock.tutor.worker_check ../workers.json\n") < arg
+
+
+def test_the_registered_commands_run_the_scripts_tested_here(versioned):
+    assert "mockprock-demo" in versioned.hooks["commands"]
+    tasks = "plugins/mockprock/tasks"
+    assert versioned.hooks["demo"] == [
+        ["cms", versioned.text(f"{tasks}/cms/demo.sh").strip()],
+        ["lms", versioned.text(f"{tasks}/lms/demo.sh").strip()],
+    ]
+    assert versioned.hooks["init"] == [["lms", versioned.text(f"{tasks}/lms/init.sh").strip()]]
+
+
+# -- what pip installs in the images --------------------------------------------------------
+
+GIT_SPEC = "mockprock @ git+https://github.com/example/mockprock@v2.0.0"
+
+
+@pytest.fixture(scope="module")
+def pinned(tmp_path_factory) -> TutorRoot:
+    root = TutorRoot(tmp_path_factory.mktemp("tutor-pinned"))
+    root.run("plugins", "enable", "mockprock")
+    image = "registry.example.com/openedx-mockprock:mine"
+    root.run(
+        "config",
+        "save",
+        "--set",
+        f"MOCKPROCK_PIP_SPEC={GIT_SPEC}",
+        "--set",
+        f"MOCKPROCK_DOCKER_IMAGE_OPENEDX={image}",
+    )
+    root.image = image
+    return root
+
+
+def test_both_images_install_what_the_pip_spec_names(plain, pinned):
+    released = plain.text("build/openedx/Dockerfile")
+    assert f'install "mockprock=={__version__}"' in released
+    assert f'install "{GIT_SPEC}"' in pinned.text("build/openedx/Dockerfile")
+    server = pinned.text("plugins/mockprock/build/mockprock/Dockerfile")
+    assert (
+        'pip install "mockprock[server] @ git+https://github.com/example/mockprock@v2.0.0"'
+        in server
+    )
+    assert "mockprock==" not in server
+    services = pinned.yaml("local/docker-compose.yml")["services"]
+    assert services["lms"]["image"] == services["cms"]["image"] == pinned.image
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("mockprock==2.0.0", "mockprock[server]==2.0.0"),
+        ("mockprock", "mockprock[server]"),
+        ("mockprock[tutor]>=2", "mockprock[tutor,server]>=2"),
+        ("mockprock[server]==2", "mockprock[server]==2"),
+        (
+            "mockprock @ https://h/mockprock-2.0.0-py3-none-any.whl",
+            "mockprock[server] @ https://h/mockprock-2.0.0-py3-none-any.whl",
+        ),
+        ("git+https://h/mockprock@v2", "mockprock[server] @ git+https://h/mockprock@v2"),
+        (
+            "https://h/mockprock-2.0.0.tar.gz",
+            "mockprock[server] @ https://h/mockprock-2.0.0.tar.gz",
+        ),
+    ],
+)
+def test_the_server_image_adds_its_extra_to_any_spec(spec, expected):
+    assert with_extra(spec, "server") == expected
+
+
+# -- the check the image build runs -----------------------------------------------------------
+
+
+def check_worker(*paths: Path, **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if k != "JS_ENV_EXTRA_CONFIG"}
+    return subprocess.run(
+        [sys.executable, "-m", "mockprock.tutor.worker_check", *map(str, paths)],
+        env={**environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_check_names_a_missing_or_foreign_workers_json(tmp_path):
+    workers = tmp_path / "workers.json"
+    missing = check_worker(workers)
+    assert missing.returncode == 1
+    assert "workers.json is missing" in missing.stderr and "PROCTORING_BACKENDS" in missing.stderr
+    workers.write_text(json.dumps({"edx-proctoring-proctortrack": ["babel-polyfill", "x.js"]}))
+    foreign = check_worker(workers)
+    assert foreign.returncode == 1
+    assert "names no @edx/mockprock worker" in foreign.stderr
+    assert "edx-proctoring-proctortrack" in foreign.stderr
+    workers.write_text(json.dumps({"@edx/mockprock": ["babel-polyfill", "index.js"]}))
+    named = check_worker(workers)
+    assert named.returncode == 0, named.stderr
+    assert check_worker().returncode == 2
+
+
+def test_the_check_says_why_webpack_skipped_the_worker(tmp_path):
+    workers = tmp_path / "workers.json"
+    workers.write_text(json.dumps({"@edx/mockprock": ["babel-polyfill", "index.js"]}))
+    stats = tmp_path / "webpack-worker-stats.json"
+    unset = check_worker(workers, stats)
+    assert unset.returncode == 1
+    assert "JS_ENV_EXTRA_CONFIG is unset here" in unset.stderr
+    not_json = check_worker(workers, stats, JS_ENV_EXTRA_CONFIG="{oops")
+    assert "JS_ENV_EXTRA_CONFIG is not JSON here: '{oops'" in not_json.stderr
+    stats.write_text(json.dumps({"status": "error", "error": "ModuleNotFoundError"}))
+    failed = check_worker(workers, stats, JS_ENV_EXTRA_CONFIG="{}")
+    assert failed.returncode == 1 and "status 'error'" in failed.stderr
+    bundle = tmp_path / "bundle.js"
+    chunk = {"@edx/mockprock": [{"name": "@edx/mockprock.js", "path": str(bundle)}]}
+    stats.write_text(json.dumps({"status": "done", "chunks": chunk}))
+    gone = check_worker(workers, stats, JS_ENV_EXTRA_CONFIG="{}")
+    assert gone.returncode == 1 and "do not exist" in gone.stderr
+    bundle.write_text("// the worker")
+    served = check_worker(workers, stats, JS_ENV_EXTRA_CONFIG="{}")
+    assert served.returncode == 0, served.stderr
+    assert "@edx/mockprock.js" in served.stdout
+
+
+# -- the demo command ---------------------------------------------------------------------------
+
+
+def test_the_demo_imports_its_course_with_studios_command(plain, tmp_path):
+    script = plain.text("plugins/mockprock/tasks/cms/demo.sh")
+    for _ in range(2):  # importing again replaces the course
+        done, calls = run_task(script, tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert calls == [["cms", "import", "../data", str(demo.COURSE_DIR)]]
+
+
+def demo_shell_code(call: list[str]) -> str:
+    assert call[:3] == ["lms", "shell", "-c"]
+    return call[3]
+
+
+def test_the_demo_sets_up_a_verified_learner_and_a_reviewer_again_and_again(plain, tmp_path):
+    config = plain.config()
+    password = config["MOCKPROCK_DEMO_PASSWORD"]
+    assert re.fullmatch(r"[A-Za-z0-9]{16}", password)
+    script = plain.text("plugins/mockprock/tasks/lms/demo.sh")
+    runs = [run_task(script, tmp_path) for _ in range(2)]
+    for done, _calls in runs:
+        assert done.returncode == 0, done.stderr
+    assert runs[0][1] == runs[1][1]  # the same create-or-update calls each time
+    calls = runs[0][1]
+    assert calls[:3] == [
+        ["lms", "manage_group", "mockprock_review"],
+        ["lms", "manage_user", "mockprock_learner", "mockprock_learner@example.com"],
+        [
+            "lms",
+            "manage_user",
+            "mockprock_reviewer",
+            "mockprock_reviewer@example.com",
+            "--groups",
+            "mockprock_review",
+        ],
+    ]
+    assert len(calls) == 4
+    code = demo_shell_code(calls[3])
+    compile(code, "demo-shell", "exec")  # what the LMS's shell runs is Python
+    assert f"CourseKey.from_string('{demo.COURSE_ID}')" in code
+    assert "CourseEnrollment.enroll(learner, course, mode='verified')" in code
+    assert "('verified', 'Verified'" in code
+    assert "CourseStaffRole(course).add_users(reviewer)" in code
+    assert code.count(f"set_password('{password}')") == 1
+    # What the command prints: where to go and who to be.
+    printed = runs[1][0].stdout
+    course_url = f"http://local.openedx.io/courses/{demo.COURSE_ID}"
+    assert f"{course_url}/about" in printed
+    assert f"{course_url}/instructor#view-special_exams" in printed
+    assert f"http://studio.local.openedx.io/course/{demo.COURSE_ID}" in printed
+    assert "http://localhost:11136/mockprock/" in printed
+    assert f"mockprock_learner@example.com / {password}" in printed
+    assert f"mockprock_reviewer@example.com / {password}" in printed
+    assert config["MOCKPROCK_LMS_CLIENT_SECRET"] not in printed
+
+
+def test_a_failed_step_stops_the_demo(plain, tmp_path):
+    script = plain.text("plugins/mockprock/tasks/lms/demo.sh")
+    done, calls = run_task(script, tmp_path, FAIL_ON="manage_user")
+    assert done.returncode != 0
+    assert [call[1] for call in calls] == ["manage_group", "manage_user"]
+    assert "mockprock demo course" not in done.stdout
+
+
+def test_the_demo_course_is_clean_olx_with_the_exams_it_promises():
+    from olxcleaner import validate
+
+    course, errors, _url_names = validate(str(demo.COURSE_DIR), steps=8)
+    assert course is not None
+    assert [(e.level, e.name) for e in errors.errors] == []
+    pointer = ElementTree.parse(demo.COURSE_DIR / "course.xml").getroot()
+    run = pointer.get("url_name")
+    key = f"course-v1:{pointer.get('org')}+{pointer.get('course')}+{run}"
+    assert key == demo.COURSE_ID
+    policy = json.loads((demo.COURSE_DIR / "policies" / run / "policy.json").read_text())
+    settings = policy[f"course/{run}"]
+    assert settings["enable_proctored_exams"] is True
+    assert settings["proctoring_provider"] == "mockprock"
+    exams = {
+        path.stem: ElementTree.parse(path).getroot().attrib
+        for path in (demo.COURSE_DIR / "sequential").glob("*.xml")
+    }
+    proctored = {name for name, a in exams.items() if a.get("is_proctored_enabled") == "true"}
+    assert proctored == set(exams) == {"onboarding", "final"}
+    for attributes in exams.values():
+        assert attributes["is_time_limited"] == "true"
+        assert int(attributes["default_time_limit_minutes"]) > 0
+    assert exams["onboarding"]["is_onboarding_exam"] == "true"
+    assert exams["final"].get("is_onboarding_exam", "false") == "false"
+    assert exams["final"]["is_practice_exam"] == "false"
+    # The LMS script enrolls into this course.
+    assert (
+        demo.COURSE_ID
+        in (REPO / "mockprock/tutor/templates/mockprock/tasks/lms/demo.sh").read_text()
+    )
+
+
+def test_the_demo_course_folder_is_printed_for_the_import():
+    done = subprocess.run(
+        [sys.executable, "-m", "mockprock.tutor.demo"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and Path(done.stdout.strip()) == demo.COURSE_DIR
+    assert (demo.COURSE_DIR / "course.xml").is_file()

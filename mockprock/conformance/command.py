@@ -56,7 +56,9 @@ from mockprock.config import DEFAULT_SERVER_URL, SERVER_URL_VARIABLES
 def conformance(**options: Any) -> None:
     """Judge a proctoring provider's server against what edx-proctoring's REST backend
     needs: play the LMS and the learner's browser, receive the callbacks on an LMS
-    stand-in, and report each check as PASS, FAIL or SKIP. Exits 1 if any check failed."""
+    stand-in, and report each check as PASS, FAIL or SKIP. Exits 1 if any check failed,
+    2 if the kit could not run (no server answers, or a mockprock that will not let it run
+    as a guest client of its own: it never changes your settings, exams or attempts)."""
     sys.exit(run_command(click.echo, **options))
 
 
@@ -82,9 +84,10 @@ def run_command(
     from mockprock.conformance.registry import selected
     from mockprock.conformance.runner import (
         CHECKS,
+        Context,
+        KitRefused,
         Options,
         StandIn,
-        has_control,
         run_conformance,
     )
     from mockprock.dashboard_link import BACKENDS
@@ -108,23 +111,35 @@ def run_command(
         raise click.ClickException(
             f"the LMS stand-in cannot listen on {lms_listen}: {exc}"
         ) from None
-    try:
-        control = has_control(settings)
+    control = False
+
+    def opened(ctx: Context) -> None:
+        nonlocal control
+        control = ctx.has_control()
         echo(f"mockprock conformance: provider {url} (control API: {'yes' if control else 'no'})")
         if control:
-            echo(f"LMS stand-in {stand_in.url}, given to the provider through its control API")
+            echo(
+                f"LMS stand-in {stand_in.url}; the kit runs as guest client {ctx.guest}, so "
+                "your settings, exams and attempts stay as they are"
+            )
         else:
             echo(
                 f"LMS stand-in {stand_in.url}: the provider must get tokens there as OAuth "
                 f"client {stand_in.client_id} with secret {stand_in.client_secret}"
             )
+
+    try:
         results = run_conformance(
             settings,
             stand_in,
             only,
             on_result=lambda r: echo(report.text_line(r)),
             on_note=lambda note: echo(f"note: {note}"),
+            on_open=opened,
         )
+    except KitRefused as exc:
+        echo(f"mockprock conformance: {exc}")
+        return 2
     finally:
         stand_in.stop()
     echo(summary_line(results))

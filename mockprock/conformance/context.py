@@ -11,6 +11,7 @@ when first asked for; if making one fails, the checks that need it are skipped.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import time
@@ -27,17 +28,24 @@ from mockprock.conformance.standin import StandIn
 from mockprock.dashboard_link import TOKEN_PATH, backend_path
 from mockprock.processes import wait_for
 
-# Settings of mockprock's control API the kit changes, so callbacks come at once and
-# reach the stand-in; put back afterwards (the LMS secret cannot be read back).
+# The settings of the guest client the kit runs as against a mockprock, so callbacks
+# come at once; the guest's own, like its LMS (the stand-in): nobody else's change.
 FAST_SETTINGS = {
     "ready_delay_seconds": 0.0,
     "review_delay_seconds": 0.0,
     "callback_backoff_seconds": 0.2,
 }
+# How long the kit waits for the server to answer at all before saying none does.
+PROBE_TIMEOUT_SECONDS = 10.0
 
 
 class TokenUnavailable(CheckFailed):
     """The provider gave no token for the client: every API check fails."""
+
+
+class KitRefused(Exception):
+    """The kit cannot run against this server as asked; ``str()`` is the one line that
+    says why and what to run instead."""
 
 
 @dataclass
@@ -65,7 +73,7 @@ class Context:
         self._users = itertools.count(1)
         self.run_id = uuid.uuid4().hex[:8]
         self.control_settings: dict[str, Any] | None = None
-        self._restore: dict[str, Any] = {}
+        self.guest: str | None = None  # the guest client the kit runs as, on a mockprock
         self.notes: list[str] = []  # for the person running the kit
 
     # -- HTTP, recorded -----------------------------------------------------------------
@@ -190,40 +198,70 @@ class Context:
             )
         return response.json()
 
-    def prepare_provider(self) -> None:
-        """With a control API: callbacks at once, to the stand-in, with its credentials."""
-        if not self.has_control():
-            return
-        settings = self.control_settings or {}
+    def open(self) -> None:
+        """Before any check: a server must answer at all; against a mockprock, the kit
+        runs as a guest client of its own (its callbacks to the stand-in, its settings,
+        exams and attempts its own), so the user's are never touched. KitRefused when
+        there is no server, or the mockprock will not make the guest."""
+        try:
+            self.session.get(self.base_url + "/", timeout=PROBE_TIMEOUT_SECONDS)
+        except requests.RequestException as exc:
+            raise KitRefused(
+                f"no server answers at {self.base_url} ({type(exc).__name__}). Start one "
+                "with `mockprock serve` (or `make run`), or give its address with --url URL "
+                "or MOCKPROCK_URL=URL."
+            ) from None
+        self.detect_control()
+        if self.has_control():
+            self._become_guest()
+
+    def _become_guest(self) -> None:
         changes = {
             **FAST_SETTINGS,
             "lms_url": self.stand_in.url,
             "lms_client_id": self.stand_in.client_id,
             "lms_client_secret": self.stand_in.client_secret,
         }
-        changeable = set(settings.get("changeable", ()))
-        changes = {k: v for k, v in changes.items() if k in changeable}
-        self._restore = {k: settings[k] for k in changes if k in settings}
-        if not settings.get("lms_client_secret_set"):
-            self._restore["lms_client_secret"] = ""
-        elif "lms_client_secret" in changes:
-            # The control API never shows a secret, so this one cannot be put back.
-            self.notes.append(
-                "the provider's LMS client secret was replaced by the stand-in's and cannot "
-                "be put back: set it again (PATCH /mockprock/api/settings lms_client_secret)"
+        response = self.http(
+            "POST", "/mockprock/api/guests", json=changes, auth=self._basic(), record=False
+        )
+        answer = json_object(response)
+        if response.status_code == 403:
+            raise KitRefused(
+                f"{self.base_url} lets client {self.options.client_id!r} send no callbacks to "
+                f"the kit's LMS stand-in ({answer.get('detail') or 'operator only'}). Restart "
+                "it with --admin ID:SECRET and run `mockprock conformance --client-id ID "
+                "--client-secret SECRET`, or start it with --host 127.0.0.1."
             )
-        self.control("PATCH", "/settings", json=changes)
+        if response.status_code != 201 or not answer.get("client_id"):
+            raise KitRefused(
+                f"{self.base_url} answered {response.status_code} to POST "
+                f"/mockprock/api/guests ({excerpt(response.text)}): the kit runs against a "
+                "mockprock only as a guest client, so as to change nothing of yours. Upgrade "
+                "that server to this mockprock's version."
+            )
+        self.guest = str(answer["client_id"])
+        self.options = dataclasses.replace(
+            self.options, client_id=self.guest, client_secret=str(answer["client_secret"])
+        )
+        self.control_settings = answer.get("settings") or self.control_settings
+        self._token = None
 
     def change_setting(self, name: str, value: Any) -> None:
-        """Change one control-API setting for the run; it is put back at the end."""
-        if name not in self._restore and self.control_settings and name in self.control_settings:
-            self._restore[name] = self.control_settings[name]
+        """Change one control-API setting of the kit's guest client (nobody else's)."""
         self.control("PATCH", "/settings", json={name: value})
 
-    def restore_provider(self) -> None:
-        if self.has_control() and self._restore:
+    def close(self) -> None:
+        """Remove the guest client, which wipes everything the run made on the server."""
+        if self.guest is not None:
             with contextlib.suppress(CheckSkipped, CheckFailed):
-                self.control("PATCH", "/settings", json=self._restore)
+                self.http(
+                    "DELETE",
+                    f"/mockprock/api/guests/{self.guest}",
+                    auth=self._basic(),
+                    record=False,
+                )
+            self.guest = None
 
     # -- things several checks need ---------------------------------------------------------
 

@@ -15,7 +15,7 @@ from mockprock.conformance import (  # noqa: F401  (each module registers its ch
     checks_provider,
     checks_security,
 )
-from mockprock.conformance.context import Context, Options
+from mockprock.conformance.context import Context, KitRefused, Options
 from mockprock.conformance.model import (
     FAIL,
     PASS,
@@ -29,9 +29,6 @@ from mockprock.conformance.model import (
 from mockprock.conformance.registry import CHECKS, selected
 from mockprock.conformance.standin import StandIn
 from mockprock.dashboard_link import VENDOR_PATHS
-
-# The checks that need callbacks to reach the stand-in (the provider is told so first).
-CALLBACK_AREAS = ("callbacks.", "desktop.")
 
 
 def run_check(ctx: Context, check: Check) -> Result:
@@ -91,32 +88,27 @@ def run_conformance(
     only: tuple[str, ...] = (),
     on_result: Callable[[Result], None] = lambda result: None,
     on_note: Callable[[str], None] = lambda note: None,
+    on_open: Callable[[Context], None] = lambda ctx: None,
 ) -> list[Result]:
-    """Run the selected checks against ``options.url``; ``stand_in`` must be started."""
+    """Run the selected checks against ``options.url``; ``stand_in`` must be started.
+    KitRefused (before any check) when no server answers or a mockprock will not let the
+    kit run as a guest client; ``on_open(ctx)`` runs once the kit may start."""
     checks = selected(only)
     ctx = Context(options, stand_in)
-    ctx.detect_control()
-    results = []
     try:
-        if any(c.name.startswith(CALLBACK_AREAS) for c in checks):
-            ctx.prepare_provider()
+        ctx.open()
+        on_open(ctx)
         for note in [backend_note(options.backend), *ctx.notes]:
             if note:
                 on_note(note)
+        results = []
         for check in checks:
             result = run_check(ctx, check)
             results.append(result)
             on_result(result)
     finally:
-        ctx.restore_provider()
+        ctx.close()  # the guest client goes, and with it all the run made
     return results
 
 
-def has_control(options: Options) -> bool:
-    """Whether the provider at ``options.url`` has mockprock's control API."""
-    ctx = Context(options, StandIn())
-    ctx.detect_control()
-    return ctx.has_control()
-
-
-__all__ = ["CHECKS", "Options", "StandIn", "has_control", "run_conformance"]
+__all__ = ["CHECKS", "Context", "KitRefused", "Options", "StandIn", "run_conformance"]

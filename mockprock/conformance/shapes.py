@@ -2,13 +2,48 @@
 
 Copied from ``tests/fixtures/edx-proctoring-6.1.4-wire.jsonl`` (a test keeps the two in
 step): the same fields, types and headers; only ids, hosts and names are the kit's own.
+edx-proctoring 5.2 (the Open edX platform's pin) sends the same requests; where the two
+lines treat the answers differently is in :data:`EDX_LINES`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-EDX_TIMEOUT_SECONDS = 30  # what the LMS gives every provider call
+
+@dataclass(frozen=True)
+class EdxLine:
+    """What one edx-proctoring line expects of a provider where the lines differ (read from
+    their ``backends/rest.py``; the contract tests check it against the installed one)."""
+
+    # How long the LMS waits for any provider call (None: no limit, the request hangs).
+    timeout_seconds: int | None
+    # Whether ``remove_exam_attempt`` counts a 404 on DELETE as "already removed" (else only
+    # ``{"status": "deleted"}`` counts, and the LMS logs the rest as a failed removal).
+    delete_404_is_removed: bool
+
+
+EDX_LINES = {
+    # The platform's pin: no request timeout (no ``timeout`` backend key), DELETE counts only
+    # 'deleted', and the LMS deletes its own attempt whatever the provider answered.
+    "5.2": EdxLine(timeout_seconds=None, delete_404_is_removed=False),
+    # The newest line: a 30 s timeout on every call (the ``timeout`` backend key), a 404 on
+    # DELETE is "already gone", and another error keeps the LMS's attempt for a retry.
+    "6.1": EdxLine(timeout_seconds=30, delete_404_is_removed=True),
+}
+
+
+def edx_line(version: str) -> EdxLine:
+    """The expectations of the edx-proctoring release ``version`` (e.g. ``"5.2.0"``)."""
+    major, minor = (int(part) for part in version.split(".")[:2])
+    return EDX_LINES["6.1" if (major, minor) >= (6, 1) else "5.2"]
+
+
+# The kit holds every answer to the strictest line's limit, so a provider passes under all.
+EDX_TIMEOUT_SECONDS = min(
+    line.timeout_seconds for line in EDX_LINES.values() if line.timeout_seconds
+)
 
 # Headers the LMS's requests session sends (requests' defaults, minus the user agent).
 ACCEPT = {"Accept": "*/*"}

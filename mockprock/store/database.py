@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from mockprock.errors import StoreFull
+
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
@@ -136,6 +138,16 @@ def migrate(db: sqlite3.Connection, scripts: list[str], path: str) -> None:
                 raise
 
 
+def is_full(error: BaseException) -> bool:
+    """True for SQLite's "database or disk is full" (SQLITE_FULL)."""
+    return isinstance(error, sqlite3.OperationalError) and "is full" in str(error)
+
+
+def is_read_only(error: BaseException) -> bool:
+    """True for SQLite's "attempt to write a readonly database" (SQLITE_READONLY)."""
+    return isinstance(error, sqlite3.OperationalError) and "readonly" in str(error)
+
+
 # -- the file's privacy ----------------------------------------------------------------
 
 # The store holds the token-signing key and any LMS secret set at run time: its owner
@@ -210,6 +222,7 @@ class Database:
         make_private(path)
         try:
             self.migrate()
+            self.check_writable()
         except BaseException:
             self.close()  # a refused store keeps no file open
             raise
@@ -259,9 +272,11 @@ class Database:
                 self.before_commit(db)
                 yield db
                 db.execute("COMMIT")
-            except BaseException:
+            except BaseException as error:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
+                if is_full(error):
+                    raise StoreFull() from error
                 raise
             finally:
                 self._local.hooks = None
@@ -288,6 +303,13 @@ class Database:
         for held in list(self._connections):
             held.close()
         self._local = threading.local()
+
+    def check_writable(self) -> None:
+        """Refuse a store that cannot be written now, at open, rather than at its first
+        change (SQLite opens and reads a store on a read-only filesystem, and fails only
+        when it writes). The check rewrites the schema's version as it is."""
+        with self.transaction() as db:
+            db.execute(f"PRAGMA user_version = {user_version(db)}")
 
     @property
     def schema_version(self) -> int:

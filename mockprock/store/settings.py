@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from mockprock.store.database import Database
@@ -40,8 +41,9 @@ class SettingsQueries(Database):
         return self._signing_key
 
     def session_secret(self) -> str:
-        """The key signing the pages' session cookies, made once and kept (sign-ins
-        survive a restart). Never logged or shown."""
+        """The key signing the pages' session cookies, made once and kept (a dashboard
+        opened from the LMS survives a restart; console sign-ins are held by the server
+        and do not). Never logged or shown."""
         with self.transaction():
             key = self.get_meta("session_secret")
             if key is None:
@@ -60,8 +62,21 @@ class SettingsQueries(Database):
                 found[name] = json.loads(value)
         return found
 
-    def save_settings_overrides(self, values: dict[str, Any]) -> None:
+    def operator_settings(self) -> set[str]:
+        """The stored changes a named operator (``--admin``) made, by name."""
+        with contextlib.suppress(ValueError, TypeError):
+            return set(json.loads(self.get_meta("operator_settings") or "[]"))
+        return set()
+
+    def save_settings_overrides(
+        self, values: dict[str, Any], by_operator: Iterable[str] = ()
+    ) -> None:
+        """Keep ``values``; ``by_operator`` names those a named operator changed (the
+        others are remembered as not set by one)."""
+        by_operator = set(by_operator)
         with self.transaction() as db:
+            kept = (self.operator_settings() - set(values)) | (by_operator & set(values))
+            self.set_meta("operator_settings", json.dumps(sorted(kept)))
             for name, value in values.items():
                 db.execute(
                     "INSERT INTO settings_overrides (name, value) VALUES (?, ?) "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
@@ -14,6 +15,7 @@ from werkzeug.exceptions import (
     RequestHeaderFieldsTooLarge,
     RequestURITooLarge,
 )
+from werkzeug.routing import IntegerConverter
 
 from mockprock import payloads
 from mockprock.auth import AuthError, token_from_header
@@ -32,6 +34,19 @@ WWW_AUTHENTICATE = 'JWT realm="mockprock", Bearer realm="mockprock"'
 __all__ = ["provider", "services"]
 
 
+class StoreIdConverter(IntegerConverter):
+    """``<store_id:name>``: a non-negative integer SQLite can hold. A larger one matches
+    no route (the 404 of an unknown id), never an OverflowError in a query."""
+
+    def __init__(self, map, **kwargs) -> None:
+        super().__init__(map, min=0, max=payloads.MAX_SQL_INT)
+
+
+def register_converters(app: Flask) -> None:
+    """Before any blueprint: every integer in a route is a ``store_id``."""
+    app.url_map.converters["store_id"] = StoreIdConverter
+
+
 def base_url() -> str:
     """Base of the links handed out: ``--public-url``, else the host the request came to."""
     return (services().settings.public_url or request.url_root).rstrip("/")
@@ -47,6 +62,24 @@ def authenticate_provider_token() -> str:
     token = token_from_header(request.headers.get("Authorization"))
     g.client_id = provider().client_of_token(token)
     return g.client_id
+
+
+# Set by the HTTP server (``serving.HOLD_ANSWER``): sends the answer that many seconds
+# late without holding the request's thread.
+HOLD_ANSWER = "mockprock.hold_answer"
+
+
+def answer_late(response: Response, seconds: float) -> Response:
+    """``response``, leaving ``seconds`` late: the HTTP server holds it back (mockprock's
+    waitress, the thread goes back to the pool at once); under another server (the test
+    client, a development server) this thread waits."""
+    if seconds > 0:
+        hold = request.environ.get(HOLD_ANSWER)
+        if hold is not None:
+            hold(seconds)
+        else:
+            time.sleep(seconds)
+    return response
 
 
 def json_error(status: int, error: str, detail: str) -> Response:

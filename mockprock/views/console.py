@@ -26,11 +26,12 @@ from flask import (
 from mockprock import forms, statuses
 from mockprock.errors import ProviderError
 from mockprock.views.common import provider
-from mockprock.views.html import check_csrf
+from mockprock.views.html import CSRF_FIELD, check_csrf
 
 bp = Blueprint("console", __name__, url_prefix="/mockprock")
 
-SESSION_KEY = "console_client"
+# The cookie holds a session id the server keeps (trust.SignIns), never the client itself.
+SESSION_KEY = "console_session"
 # The query a console action returns to (the attempts filter and page), carried in each
 # form as ``back_<name>`` so it never mixes with the form's own fields.
 KEPT_QUERY = ("status", "q", "page")
@@ -40,7 +41,9 @@ KEPT_QUERY = ("status", "q", "page")
 def require_sign_in() -> Response | None:
     if request.method == "POST":
         check_csrf()
-    g.client_id = session.get(SESSION_KEY)
+    g.client_id = provider().console_client(session.get(SESSION_KEY))
+    if g.client_id is None:
+        session.pop(SESSION_KEY, None)
     if g.client_id is None and request.endpoint not in ("console.home", "console.sign_in"):
         return redirect(url_for(".home"), 303)
     return None
@@ -67,7 +70,7 @@ def home() -> str:
     return render_template(
         "console.html",
         client_id=g.client_id,
-        settings_fields=provider().settings_form(),
+        settings_fields=provider().settings_form(g.client_id),
         listing=provider().attempts_page(g.client_id, request.args),
         attempt_statuses=sorted(statuses.ATTEMPT_STATUSES),
         verdicts=statuses.REVIEW_STATUSES,
@@ -76,22 +79,29 @@ def home() -> str:
         profiles=provider().onboarding_profiles(g.client_id),
         callbacks=provider().callbacks(g.client_id, {"limit": "50"})[::-1],
         journal=provider().requests(g.client_id, {"limit": "50"})[::-1],
+        lms=provider().lms_status(),
     )
 
 
 @bp.post("/sign-in")
 def sign_in() -> Response:
     client_id = request.form.get("client_id", "")
-    if not provider().check_client(client_id, request.form.get("client_secret", "")):
+    session_id = provider().sign_in(client_id, request.form.get("client_secret", ""))
+    if session_id is None:
         flash("Unknown client or wrong secret.", "refused")
         return redirect(url_for(".home"), 303)
-    session[SESSION_KEY] = client_id
+    # A new session: the CSRF token the cookie held before (one someone planted) is
+    # gone, and the next page makes a new one.
+    provider().sign_out(session.pop(SESSION_KEY, None))
+    session.pop(CSRF_FIELD, None)
+    session[SESSION_KEY] = session_id
     return redirect(url_for(".home"), 303)
 
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
-    session.pop(SESSION_KEY, None)
+    provider().sign_out(session.pop(SESSION_KEY, None))
+    session.pop(CSRF_FIELD, None)
     return redirect(url_for(".home"), 303)
 
 
@@ -102,6 +112,15 @@ def change_settings() -> Response:
         return f"Settings changed: {', '.join(changed)}." if changed else "Nothing changed."
 
     return _act(change)
+
+
+@bp.post("/lms-check")
+def check_lms() -> Response:
+    def check() -> str:
+        known = provider().check_lms(g.client_id)
+        return f"The LMS: {'working' if known['ok'] else 'not working'}: {known['said']}."
+
+    return _act(check)
 
 
 @bp.post("/attempts/<attempt_id>/ready")
@@ -139,7 +158,7 @@ def set_desktop(attempt_id: str) -> Response:
     return _act(fault)
 
 
-@bp.post("/callbacks/<int:callback_id>/retry")
+@bp.post("/callbacks/<store_id:callback_id>/retry")
 def retry_callback(callback_id: int) -> Response:
     def retry() -> str:
         row = provider().retry_callback(g.client_id, callback_id)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from mockprock import payloads
 from mockprock.errors import ProviderError
 from mockprock.views.common import authenticate_provider_token, json_body, provider
 
@@ -35,13 +34,39 @@ def require_credentials() -> None:
 
 @bp.get("/settings")
 def get_settings() -> Response:
-    return jsonify(provider().settings_view())
+    return jsonify(provider().settings_view(g.client_id))
 
 
 @bp.patch("/settings")
 def change_settings() -> Response:
     provider().change_settings(g.client_id, json_body())
-    return jsonify(provider().settings_view())
+    return jsonify(provider().settings_view(g.client_id))
+
+
+# -- guest clients (the conformance kit's) ---------------------------------------------
+
+
+@bp.post("/guests")
+def add_guest() -> tuple[Response, int]:
+    return jsonify(provider().add_guest(g.client_id, json_body())), 201
+
+
+@bp.delete("/guests/<guest_id>")
+def remove_guest(guest_id: str) -> Response:
+    provider().remove_guest(g.client_id, guest_id)
+    return jsonify({"removed": guest_id})
+
+
+@bp.get("/lms-check")
+def lms_status() -> Response:
+    """What is known of the LMS without calling it (the last token request's outcome)."""
+    return jsonify(provider().lms_status())
+
+
+@bp.post("/lms-check")
+def check_lms() -> Response:
+    """Ask the LMS for a token now (operators only)."""
+    return jsonify(provider().check_lms(g.client_id))
 
 
 # -- attempts -------------------------------------------------------------------------
@@ -100,8 +125,7 @@ def list_callbacks() -> Response:
     return jsonify(provider().callbacks(g.client_id, request.args))
 
 
-# An id past SQLite's integers matches no route: the 404 of an unknown callback.
-@bp.post(f"/callbacks/<int(max={payloads.MAX_SQL_INT}):callback_id>/retry")
+@bp.post("/callbacks/<store_id:callback_id>/retry")
 def retry_callback(callback_id: int) -> Response:
     return jsonify(provider().retry_callback(g.client_id, callback_id))
 

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from mockprock.trust import cors_origin
-from mockprock.views.common import provider
+from mockprock.views.common import answer_late, provider
 
 bp = Blueprint("desktop", __name__, url_prefix="/desktop")
 
@@ -52,7 +52,7 @@ def _answer(answer: Any) -> Response:
     """The application's answer (the facade's ``AppAnswer``) as a JSON response."""
     response = jsonify(answer.body())
     response.status_code = answer.http_status
-    return response
+    return answer_late(response, answer.delay_ms / 1000)
 
 
 def _attempt_param() -> str | None:

@@ -4,15 +4,22 @@ from the contract."""
 
 from __future__ import annotations
 
+import re
+import sqlite3
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner
 from flask import Flask, jsonify
 
-from mockprock.client import ControlClient
+from mockprock.cli import main
+from mockprock.client import ControlClient, ProviderClient
+from mockprock.lms_stub import LmsStubClient
 from tests.conformance.conftest import LMS_CLIENT, PROVIDER_CLIENT
 from tests.conformance.provider_app import create_provider_app
+from tests.helpers import ATTEMPT, EXAM, wait_for
+from tests.helpers import LMS_CLIENT as USER_LMS_CLIENT
 
 MOCKPROCK_CLIENT = ("abcd", "abcdsecret")
 
@@ -43,17 +50,80 @@ def test_a_live_mockprock_passes_every_check(start_mockprock, run_kit, tmp_path:
     assert after["lms_client_secret_set"] == before["lms_client_secret_set"]
 
 
-def test_the_kit_says_when_it_replaced_the_providers_lms_secret(start_mockprock, run_kit) -> None:
-    server = start_mockprock("developer-lms-client", "developer-lms-secret")
+def test_the_kit_leaves_the_users_settings_and_state_as_it_found_them(
+    start_mockprock, start_lms_stub, run_kit, tmp_path: Path
+) -> None:
+    # The user's server, with its LMS credentials (the secret cannot be read back), an
+    # exam and an attempt of the user's client, and a stored settings change.
+    lms = start_lms_stub()
+    server = start_mockprock(*USER_LMS_CLIENT, "--lms-url", lms.url)
     control = ControlClient(server.url, *MOCKPROCK_CLIENT)
-    run = run_kit(server.url, "--only", "callbacks.ready", client=MOCKPROCK_CLIENT)
+    control.change_settings(review_delay_seconds=7)
+    provider = ProviderClient(server.url, *MOCKPROCK_CLIENT)
+    exam_id = provider.save_exam(EXAM)
+    attempt_id = provider.register_attempt(exam_id, {**ATTEMPT, "lms_host": lms.url})["id"]
+    before = (control.settings(), control.attempts(), control.callbacks())
+
+    run = run_kit(server.url, client=MOCKPROCK_CLIENT)
     assert run.exit_code == 0, run.output
-    assert "note: the provider's LMS client secret was replaced" in run.output
-    assert "developer-lms-secret" not in run.output
-    assert control.settings()["lms_client_id"] == "developer-lms-client"
-    # Checks that need no callbacks leave the provider's settings alone.
-    run = run_kit(server.url, "--only", "config", client=MOCKPROCK_CLIENT)
-    assert "note:" not in run.output
+    assert run.named("FAIL") == [], run.output
+    assert "the kit runs as guest client guest-" in run.output
+
+    assert (control.settings(), control.attempts(), control.callbacks()) == before
+    assert provider.get_exam(exam_id)["exam_name"] == EXAM["exam_name"]
+    # The LMS secret is the user's still: the user's callback goes with it and arrives.
+    LmsStubClient(lms.url).add_attempt(attempt_id)
+    control.ready(attempt_id)
+    arrived = wait_for(lambda: LmsStubClient(lms.url).callbacks("ready", attempt_id), 30)
+    assert arrived[0]["answer_status"] == 200
+    # The guest is gone, and everything it made with it: the store holds the user's only.
+    with sqlite3.connect(f"file:{tmp_path / 'live.sqlite'}?mode=ro", uri=True) as db:
+        owners = {row[0] for row in db.execute("SELECT client_id FROM exams")}
+        assert owners == {"abcd"}
+        assert db.execute("SELECT count(*) FROM attempts").fetchone()[0] == 1
+
+
+def kit_output(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["conformance", *args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_a_server_that_will_not_make_a_guest_is_one_line_and_exit_2(start_mockprock) -> None:
+    # Only the operator may route callbacks to the kit's stand-in; abcd is not one.
+    server = start_mockprock("--admin", "ops:a-long-operator-secret")
+    control = ControlClient(server.url, *MOCKPROCK_CLIENT)
+    before = (control.settings(), control.attempts())
+    code, output = kit_output("--url", server.url, "--client-id", "abcd")
+    assert code == 2
+    assert len(output.strip().splitlines()) == 1, output
+    assert "Restart it with --admin ID:SECRET and run `mockprock conformance --client-id ID" in (
+        output
+    )
+    assert "Traceback" not in output and "CheckSkipped" not in output
+    assert (control.settings(), control.attempts()) == before
+    # As the operator, the same server is judged (and left alone).
+    code, output = kit_output(
+        "--url",
+        server.url,
+        "--client-id",
+        "ops",
+        "--client-secret",
+        "a-long-operator-secret",
+        "--only",
+        "callbacks.ready",
+    )
+    assert code == 0, output
+    assert (control.settings(), control.attempts()) == before
+
+
+def test_no_server_answering_is_one_line_and_exit_2() -> None:
+    code, output = kit_output("--url", "http://127.0.0.1:9")
+    assert code == 2
+    assert output.strip().splitlines() == [
+        "mockprock conformance: no server answers at http://127.0.0.1:9 (ConnectionError). "
+        "Start one with `mockprock serve` (or `make run`), or give its address with --url "
+        "URL or MOCKPROCK_URL=URL."
+    ]
 
 
 def test_wrong_provider_credentials_fail_every_check_that_needs_a_token(
@@ -148,7 +218,9 @@ def test_as_proctortracks_backend_calls_a_live_mockprock_passes_and_the_differen
     )
     differs = {r["name"]: r["differs"] for r in run.report["results"] if r["differs"]}
     assert differs["token.client_credentials"] == ["POST /edx/oauth2/access_token"]
-    assert differs["dashboard.lms_jwt"] == ["GET /launch/edx/instructor/abcd/"]
+    # The kit runs as a guest client of mockprock: the link names the guest.
+    [dashboard] = differs["dashboard.lms_jwt"]
+    assert re.fullmatch(r"GET /launch/edx/instructor/[^/]+/", dashboard), dashboard
     # Those that fetch a token on the record, or open the dashboard; no other check differs.
     assert set(differs) == {
         "token.client_credentials",
@@ -177,10 +249,6 @@ def test_as_proctortracks_backend_calls_a_server_without_its_paths_fails_at_the_
 
 
 def test_an_unknown_backend_is_a_usage_error() -> None:
-    from click.testing import CliRunner
-
-    from mockprock.cli import main
-
     result = CliRunner().invoke(main, ["conformance", "--backend", "rpnow", "--only", "token"])
     assert result.exit_code == 2
     assert "one of mockprock, proctortrack" in result.output

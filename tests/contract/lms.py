@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import edx_proctoring
+
+from mockprock.conformance.shapes import edx_line
 from tests.helpers import wire_requests
+
+# Where the installed edx-proctoring line (5.2 under the platform's pins, 6.1 newest) expects
+# something else of a provider: the conformance kit's table, checked here against the real one.
+EDX_LINE = edx_line(edx_proctoring.__version__)
 
 
 def _first_sent(method: str, path_end: str) -> dict[str, Any]:

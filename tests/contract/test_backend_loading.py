@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.apps import apps
+from edx_proctoring.backends.rest import BaseRestProctoringProvider
 from stevedore.extension import ExtensionManager
 
 from mockprock.backend import MockProckBackend
 from mockprock.dashboard_link import DASHBOARD_PATH, TOKEN_PATH, VENDOR_PATHS
+from tests.contract.lms import EDX_LINE
 from tests.lms_django import load_backend
 
 
@@ -37,10 +39,20 @@ def test_what_the_lms_shows_about_the_provider() -> None:
     assert backend.token_expiration_time == 24 * 3600
 
 
+def test_the_lms_waits_for_the_provider_as_its_line_says() -> None:
+    # 6.1 gives every provider call 30 s; 5.2 sets no timeout at all.
+    assert getattr(BaseRestProctoringProvider, "timeout", None) == EDX_LINE.timeout_seconds
+    backend = load_backend(client_id="abcd", client_secret="abcdsecret")
+    assert getattr(backend, "timeout", None) == EDX_LINE.timeout_seconds
+
+
 def test_settings_override_the_allow_listed_attributes() -> None:
     backend = load_backend(tech_support_email="help@lms.example", timeout=5, unknown_key="x")
     assert backend.tech_support_email == "help@lms.example"
-    assert backend.timeout == 5
+    if EDX_LINE.timeout_seconds is None:
+        assert not hasattr(backend, "timeout")  # 5.2 does not allow-list the key
+    else:
+        assert backend.timeout == 5  # 6.1 added the `timeout` key
     assert not hasattr(backend, "unknown_key")  # the LMS passes only its allow list
 
 

@@ -1,4 +1,5 @@
-"""mockprock's callbacks against the real edx-proctoring 6.1.4 views, end to end.
+"""mockprock's callbacks against the real edx-proctoring views, end to end: the newest 6.1 in
+`.venv`, 5.2.0 under the Open edX platform's pins in `.venv-platform` (the views are the same).
 
 Each test starts a mockprock server (zero delays) that calls the real LMS back with the
 LMS's OAuth application, drives the exam through edx_proctoring's own api as the LMS's
