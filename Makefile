@@ -43,7 +43,9 @@ install-test: $(VENV)/.installed-test $(TUTOR21)/.installed
 
 # An LMS's environment, rebuilt from nothing when the pins or the packaging change: the
 # platform's pins exactly, then mockprock installed into it as a user installs it (no
-# constraints), which must change none of them; then the test tools, held to the pins.
+# constraints), which must change none of them; then the test tools and the edx extra
+# (Proctortrack's backend beside the pinned edx-proctoring, as an institution adds it),
+# held to the pins.
 $(PLATFORM_VENV)/.installed: setup.cfg setup.py $(PLATFORM_PINS)
 	rm -rf $(PLATFORM_VENV)
 	$(PYTHON) -m venv $(PLATFORM_VENV)
@@ -56,7 +58,7 @@ $(PLATFORM_VENV)/.installed: setup.cfg setup.py $(PLATFORM_PINS)
 	@if [ -s $(PLATFORM_VENV)/pins-changed.txt ]; then \
 		echo "installing mockprock changed the platform's pins:"; \
 		cat $(PLATFORM_VENV)/pins-changed.txt; exit 1; fi
-	$(PLATFORM_VENV)/bin/pip install --quiet -c $(PLATFORM_PINS) -e '.[test]'
+	$(PLATFORM_VENV)/bin/pip install --quiet -c $(PLATFORM_PINS) -e '.[test,edx]'
 	touch $@
 
 # Every dependency of the backend, the server and the edx extra at the lowest version

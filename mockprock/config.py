@@ -89,7 +89,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = _setting(
         (),
         "Another origin whose pages may drive the desktop application without naming the "
-        "attempt (repeatable; environment: comma-separated). The LMS origins always may.",
+        "attempt, and that the learner page links back to (exam_return_url) (repeatable; "
+        "environment: comma-separated). The LMS origins always may.",
         flag="allow-origin",
         repeatable="origins",
     )

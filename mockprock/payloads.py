@@ -200,6 +200,10 @@ def _delay(number: Any) -> str | None:
     return f"must be a number of seconds from 0 to {MAX_DELAY_SECONDS}"
 
 
+def _url_length(text: Any) -> str | None:
+    return None if len(text) <= MAX_URL_BYTES else f"must be at most {MAX_URL_BYTES} characters"
+
+
 def _latency(number: Any) -> str | None:
     return None if 0 <= number <= MAX_LATENCY_MS else f"must be from 0 to {MAX_LATENCY_MS}"
 
@@ -255,6 +259,9 @@ def new_attempt(payload: Mapping[str, Any]) -> dict[str, Any]:
         Field("is_sample_attempt", (bool,)),
         Field("review_policy", (str,)),
         Field("review_policy_exception", (str,)),
+        # Proctortrack's backend: where the learner goes back to (kept; linked only to an
+        # allowed origin, by the learner page).
+        Field("exam_return_url", (str,), check=_url_length),
     )
     if (found["status"] or statuses.CREATED) != statuses.CREATED:
         raise bad_request(f"a new attempt's 'status' must be '{statuses.CREATED}'")

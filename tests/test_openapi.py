@@ -16,6 +16,7 @@ import requests
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from mockprock.app import create_app
+from mockprock.dashboard_link import VENDOR_PATHS
 from tests.conftest import ATTEMPT, EXAM, make_settings
 from tests.helpers import ServerProcess, mockprock_argv, wire_requests
 from tests.spec import (
@@ -107,8 +108,30 @@ def test_every_route_is_described_and_every_described_route_exists(tmp_path):
         for method in item
         if method in METHODS
     }
-    assert served - described == set(), "routes the document does not describe"
+    # A vendor's path is the operation of mockprock's own path (x-vendor-paths says which).
+    aliases = {
+        (vendor, method)
+        for backend, paths in spec()["x-vendor-paths"].items()
+        if backend != "description"
+        for vendor, own in paths.items()
+        for method in spec()["paths"][own]
+        if method in METHODS
+    }
+    assert aliases <= served, "vendor paths the app does not serve"
+    assert served - aliases - described == set(), "routes the document does not describe"
     assert described - served == set(), "described routes the app does not have"
+
+
+def test_the_vendor_paths_of_the_document_are_the_servers_table():
+    table = {
+        backend: {
+            re.sub(r"<([^>]+)>", r"{\1}", vendor): re.sub(r"<([^>]+)>", r"{\1}", own)
+            for own, vendor in paths.items()
+        }
+        for backend, paths in VENDOR_PATHS.items()
+    }
+    described = {k: v for k, v in spec()["x-vendor-paths"].items() if k != "description"}
+    assert described == table
 
 
 def test_callbacks_are_described_on_registration():

@@ -32,8 +32,8 @@ class AttemptQueries(Database):
             db.execute(
                 "INSERT INTO attempts (id, exam_id, user_id, full_name, email, lms_host, "
                 "time_limit_mins, is_sample_attempt, status, review_policy, "
-                "review_policy_exception, payload, created_at, updated_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "review_policy_exception, exam_return_url, payload, created_at, updated_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     attempt_id,
                     exam_id,
@@ -46,6 +46,7 @@ class AttemptQueries(Database):
                     status,
                     attempt.get("review_policy"),
                     attempt.get("review_policy_exception"),
+                    attempt.get("exam_return_url"),
                     json.dumps(payload),
                     now,
                     now,
