@@ -1,4 +1,5 @@
-# The commands of the README: `make try`, `make run`, `make test` and `make pytest`.
+# The commands of the README: `make try`, `make run`, `make test`, `make pytest` and
+# `make pytest-fast`.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -12,7 +13,7 @@ PLATFORM_VENV ?= .venv-platform
 LOWEST_VENV ?= .venv-lowest
 ENV_TESTS := tests/contract tests/real_lms tests/test_live_server.py tests/test_demo.py
 
-.PHONY: try run test pytest lint format install-run install-test install-node clean dist image screenshots \
+.PHONY: try run test pytest pytest-fast lint format install-run install-test install-node clean dist image screenshots \
 	test-environments test-platform test-lowest
 
 $(BIN)/python:
@@ -42,7 +43,9 @@ install-test: $(VENV)/.installed-test $(TUTOR21)/.installed
 
 # An LMS's environment, rebuilt from nothing when the pins or the packaging change: the
 # platform's pins exactly, then mockprock installed into it as a user installs it (no
-# constraints), which must change none of them; then the test tools, held to the pins.
+# constraints), which must change none of them; then the test tools and the edx extra
+# (Proctortrack's backend beside the pinned edx-proctoring, as an institution adds it),
+# held to the pins.
 $(PLATFORM_VENV)/.installed: setup.cfg setup.py $(PLATFORM_PINS)
 	rm -rf $(PLATFORM_VENV)
 	$(PYTHON) -m venv $(PLATFORM_VENV)
@@ -55,7 +58,7 @@ $(PLATFORM_VENV)/.installed: setup.cfg setup.py $(PLATFORM_PINS)
 	@if [ -s $(PLATFORM_VENV)/pins-changed.txt ]; then \
 		echo "installing mockprock changed the platform's pins:"; \
 		cat $(PLATFORM_VENV)/pins-changed.txt; exit 1; fi
-	$(PLATFORM_VENV)/bin/pip install --quiet -c $(PLATFORM_PINS) -e '.[test]'
+	$(PLATFORM_VENV)/bin/pip install --quiet -c $(PLATFORM_PINS) -e '.[test,edx]'
 	touch $@
 
 # Every dependency of the backend, the server and the edx extra at the lowest version
@@ -106,6 +109,10 @@ test-lowest: $(LOWEST_VENV)/.installed
 ## pytest alone (no Node.js needed); pass options with PYTEST_ARGS="...".
 pytest: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## pytest without the tests that start a real server (marked live): pytest -m "not live".
+pytest-fast: install-test
+	$(BIN)/python -m pytest -m "not live" $(PYTEST_ARGS)
 
 ## Retake the README's screenshots (docs/*.png) in Chromium; not part of the tests or CI.
 screenshots: install-test install-node

@@ -40,23 +40,17 @@ import requests
 from lifecycle_report import report
 
 from mockprock.client import ProviderClient
+from mockprock.conformance import shapes
 
 CLIENT = ("abcd", "abcdsecret")
 LMS_CLIENT = ("bench-lms", "bench-lms-secret")
-EXAM = {
-    "id": 1,
-    "course_id": "course-v1:Bench+Load+2026",
-    "content_id": "block-v1:Bench+Load+2026+type@sequential+block@final",
-    "exam_name": "Load test",
-    "time_limit_mins": 60,
-    "is_proctored": True,
-    "is_practice_exam": False,
-    "is_active": True,
-    "due_date": None,
-    "hide_after_due": False,
-    "backend": "mockprock",
-    "rules": {"allow_notes": True},
-}
+EXAM = shapes.exam(
+    1,
+    "Load test",
+    course_id="course-v1:Bench+Load+2026",
+    content_id="block-v1:Bench+Load+2026+type@sequential+block@final",
+    time_limit_mins=60,
+)
 
 
 @dataclass

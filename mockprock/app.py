@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from flask import Flask
 
 from mockprock.config import Settings
+from mockprock.dashboard_link import VENDOR_PATHS
 from mockprock.provider import Provider
 from mockprock.provider_pages import Pages
 from mockprock.services import Services
@@ -60,4 +61,21 @@ def create_app(
     app.register_blueprint(pages.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(openapi_bp)
+    serve_vendor_paths(app)
     return app
+
+
+def serve_vendor_paths(app: Flask) -> None:
+    """Each path of :data:`VENDOR_PATHS` answered by the view of mockprock's own path: the
+    same endpoint (so its blueprint's journal, error pages and headers apply) and methods.
+    ``url_for`` keeps building mockprock's own path, registered first."""
+    own = {rule.rule: rule for rule in app.url_map.iter_rules()}
+    for paths in VENDOR_PATHS.values():
+        for path, vendor_path in paths.items():
+            rule = own[path]
+            app.add_url_rule(
+                vendor_path,
+                endpoint=rule.endpoint,
+                view_func=app.view_functions[rule.endpoint],
+                methods=sorted(rule.methods - {"HEAD", "OPTIONS"}),
+            )

@@ -5,8 +5,7 @@ a command-line flag ``--<flag>``, the environment variable ``MOCKPROCK_<FLAG>`` 
 in capitals, ``-`` as ``_``), the default here. Names the variables had before that rule
 (``MOCKPROCK_<FIELD>``, such as ``MOCKPROCK_DEFAULT_REVIEW_STATUS``) still work, second.
 The click options of ``mockprock serve`` and ``python -m mockprock.server`` are built
-from these fields, so a new setting needs one line here and nothing else.
-"""
+from these fields, so a new setting needs one field here and nothing else."""
 
 from __future__ import annotations
 
@@ -35,9 +34,8 @@ from mockprock.statuses import (
 
 ENV_PREFIX = "MOCKPROCK_"
 DEFAULT_PORT = 11136
-# The devstack LMS as the devstack host sees it, where the server runs (README, "Using it
-# with devstack"); it is also the ``lms_host`` devstack registers attempts with, so the
-# callbacks' origin is allowed with no other flag.
+# The devstack LMS as the devstack host sees it (README, "Using it with devstack"), also
+# the ``lms_host`` devstack registers attempts with: its callbacks go with no other flag.
 DEFAULT_LMS_URL = "http://localhost:18000"
 
 # The URL of a running server, for the commands that talk to one (`mockprock status`...).
@@ -58,8 +56,7 @@ def _setting(default: Any, help: str, **extra: Any) -> Any:
     ``secret``; ``runtime`` (the control API may change it while the server runs),
     ``clearable`` (an empty value clears it), ``routes_secrets`` (it decides where a
     secret goes: only an operator changes it) and ``releases_held`` (a change may let
-    held callbacks go). The name lists of ``runtime_settings`` and ``trust`` are read
-    from these."""
+    held callbacks go); the name lists of ``runtime_settings`` and ``trust`` come from it."""
     return field(default=default, metadata={"help": help, **extra})
 
 
@@ -127,7 +124,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = _setting(
         (),
         "Another origin whose pages may drive the desktop application without naming the "
-        "attempt (repeatable; environment: comma-separated). The LMS origins always may.",
+        "attempt, and that the learner page links back to (exam_return_url) (repeatable; "
+        "environment: comma-separated). The LMS origins always may.",
         flag="allow-origin",
         repeatable="origins",
         runtime=True,
@@ -313,9 +311,8 @@ class Settings:
 
 
 class CurrentSettings:
-    """The server's settings now (the control API and a reset change them): held by the
-    provider and read by the outbox's dispatcher through :meth:`get`, so neither calls
-    the other for them."""
+    """The server's settings now (changed at run time), held by the provider and read by
+    the dispatcher through :meth:`get`: neither calls the other for them."""
 
     def __init__(self, settings: Settings) -> None:
         self.value = settings

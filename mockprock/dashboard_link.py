@@ -4,6 +4,9 @@ The LMS (``BaseRestProctoringProvider.get_instructor_url``) signs the claims wit
 client's secret (HS256) and sends the browser to
 ``{base_url}/api/v1/instructor/{client_id}/?jwt={token}``. ``mockprock dashboard-url``
 builds the same link without an LMS; the contract tests check the two agree.
+
+A vendor's own backend (Proctortrack's) calls some routes at its own paths:
+:data:`VENDOR_PATHS` is the one table of them, which the server serves beside its own.
 """
 
 from __future__ import annotations
@@ -19,6 +22,23 @@ from mockprock.jwt_compat import InsecureKeyLengthWarning
 
 # How long a link is valid; the backend gives the LMS the same lifetime.
 DASHBOARD_LINK_SECONDS = 24 * 3600
+
+# mockprock's own paths that a vendor's backend calls elsewhere (Flask's rule syntax).
+TOKEN_PATH = "/oauth2/access_token"
+DASHBOARD_PATH = "/api/v1/instructor/<client_id>/"
+# The paths each vendor's LMS backend calls where mockprock's differ, by the backend's name
+# in PROCTORING_BACKENDS: {mockprock's path: the vendor's}. The app factory serves each
+# vendor path with the view of mockprock's (no copied views); the conformance kit and the
+# dashboard links follow it. Proctortrack: edx-proctoring-proctortrack-v2 2.0.1 sets
+# ``session.oauth_uri`` and ``instructor_url``; its other calls are the base class's.
+VENDOR_PATHS: dict[str, dict[str, str]] = {
+    "proctortrack": {
+        TOKEN_PATH: "/edx/oauth2/access_token",
+        DASHBOARD_PATH: "/launch/edx/instructor/<client_id>/",
+    },
+}
+# The LMS backends whose calls mockprock answers: its own, then the vendors'.
+BACKENDS = ("mockprock", *VENDOR_PATHS)
 
 DEFAULT_INSTRUCTOR = {"id": 1, "full_name": "Course Instructor", "email": "instructor@example.com"}
 
@@ -49,10 +69,22 @@ def dashboard_claims(
     return claims
 
 
-def dashboard_url(base_url: str, client_id: str, client_secret: str, claims: dict[str, Any]) -> str:
-    """The link the LMS redirects an instructor to, for ``claims``."""
+def backend_path(backend: str, path: str) -> str:
+    """Where ``backend`` calls mockprock's ``path`` (the path itself for mockprock's own)."""
+    return VENDOR_PATHS.get(backend, {}).get(path, path)
+
+
+def dashboard_url(
+    base_url: str,
+    client_id: str,
+    client_secret: str,
+    claims: dict[str, Any],
+    backend: str = "mockprock",
+) -> str:
+    """The link the LMS redirects an instructor to, for ``claims``, as ``backend`` builds it."""
     with warnings.catch_warnings():
         # Development secrets such as 'abcdsecret' are short; the LMS signs with them anyway.
         warnings.simplefilter("ignore", InsecureKeyLengthWarning)
         token = jwt.encode(claims, client_secret, algorithm="HS256")
-    return f"{base_url.rstrip('/')}/api/v1/instructor/{client_id}/?jwt={token}"
+    path = backend_path(backend, DASHBOARD_PATH).replace("<client_id>", client_id)
+    return f"{base_url.rstrip('/')}{path}?jwt={token}"

@@ -25,6 +25,7 @@ import requests
 
 from mockprock import statuses as st
 from mockprock.client import ControlClient, ProviderClient
+from mockprock.conformance import shapes
 from mockprock.dashboard_link import DEFAULT_INSTRUCTOR, dashboard_claims, dashboard_url
 from mockprock.lms_stub import LmsStubClient
 from mockprock.processes import (
@@ -38,20 +39,14 @@ from mockprock.processes import (
 PROVIDER_CLIENT = ("abcd", "abcdsecret")
 LMS_CLIENT = ("demo-lms-client", "demo-lms-secret")
 COURSE_ID = "course-v1:MockProck+Demo+2025"
-FINAL_EXAM = {
-    "id": 1,
-    "course_id": COURSE_ID,
-    "content_id": "block-v1:MockProck+Demo+2025+type@sequential+block@final",
-    "exam_name": "Final Exam",
-    "time_limit_mins": 60,
-    "is_proctored": True,
-    "is_practice_exam": False,
-    "is_active": True,
-    "due_date": None,
-    "hide_after_due": False,
-    "backend": "mockprock",
-    "rules": {"allow_notes": True},
-}
+# The LMS's exam body is the conformance kit's (one sample, as edx-proctoring sends it).
+FINAL_EXAM = shapes.exam(
+    1,
+    "Final Exam",
+    course_id=COURSE_ID,
+    content_id="block-v1:MockProck+Demo+2025+type@sequential+block@final",
+    time_limit_mins=60,
+)
 ONBOARDING_EXAM = {
     **FINAL_EXAM,
     "id": 2,

@@ -5,7 +5,7 @@ callback's state is said in words that tell the learner what to do. Plain Python
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from mockprock import statuses
 from mockprock.config import origin_of
@@ -80,23 +80,61 @@ def ready_state(callback: dict[str, Any] | None, now: float) -> dict[str, Any]:
     }
 
 
+def allowed_origin(url: str, origins: tuple[str, ...]) -> str | None:
+    """The origin of ``url`` when it is one of ``origins``, else None: the one rule for
+    every link the learner page builds from what a registration said. A link starts
+    with the origin this returns, never with the given text (a browser may read the host
+    of ``http://a.example\\@b.example`` differently from Python)."""
+    try:
+        origin = origin_of(url)
+    except ValueError:
+        return None
+    return origin if origin in origins else None
+
+
 def lms_link(
     attempt: dict[str, Any], exam: dict[str, Any] | None, lms_origins: tuple[str, ...]
 ) -> str | None:
     """Where the learner goes back to: the exam in the LMS the attempt came from
     (``jump_to`` finds any block), or the LMS's dashboard; built from the allowed origin
     only (never a path of ``lms_host``), None when that origin is not an allowed LMS's."""
-    try:
-        host = origin_of(attempt.get("lms_host") or "")
-    except ValueError:
-        return None
-    if host not in lms_origins:
+    host = allowed_origin(attempt.get("lms_host") or "", lms_origins)
+    if host is None:
         return None
     if exam and exam.get("course_id") and exam.get("content_id"):
         return f"{host}/courses/{quote(exam['course_id'], safe=':+')}/jump_to/" + quote(
             exam["content_id"], safe=":+@"
         )
     return f"{host}/dashboard"
+
+
+def exam_return(
+    attempt: dict[str, Any], checks: list[dict[str, Any]], return_origins: tuple[str, ...]
+) -> dict[str, Any] | None:
+    """The ``exam_return_url`` a Proctortrack registration gave (the learning MFE's page of
+    the exam), as a vendor offers it: ``shown`` once every system check passed; ``link``
+    only when its origin is allowed (rebuilt on that origin), else None and ``said`` names
+    the flag that allows it. None when the registration gave none."""
+    url = attempt.get("exam_return_url")
+    if not url:
+        return None
+    shown = all(check["passed"] for check in checks)
+    origin = allowed_origin(url, return_origins)
+    if origin is not None:
+        parts = urlsplit(url.strip())
+        link = origin + quote(parts.path, safe="/:@+%!$&'()*,;=~")
+        if parts.query:
+            link += "?" + quote(parts.query, safe="=&%+:/?@,;")
+        return {"url": url, "shown": shown, "link": link, "said": None}
+    try:
+        flag = f"--allow-origin {origin_of(url)}"
+    except ValueError:
+        flag = "--allow-origin with its origin (it is no http(s) URL)"
+    said = (
+        "Not a link: its origin is not an allowed origin "
+        f"({', '.join(return_origins)}). Start the server with {flag} to link it."
+    )
+    return {"url": url, "shown": shown, "link": None, "said": said}
 
 
 def view(
@@ -106,14 +144,18 @@ def view(
     ready_callback: dict[str, Any] | None,
     now: float,
     lms_origins: tuple[str, ...],
+    return_origins: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Everything the learner page (and its live refresh) shows."""
+    """Everything the learner page (and its live refresh) shows; ``return_origins`` are
+    the origins the exam's return link may go to (the desktop application's)."""
+    checks = system_checks(desktop_state)
     return {
         "attempt_id": attempt["id"],
         "attempt_status": attempt["status"],
         "exam_name": exam["exam_name"] if exam else None,
         "learner": attempt.get("full_name") or attempt.get("email") or attempt["user_id"],
-        "checks": system_checks(desktop_state),
+        "checks": checks,
         "ready": ready_state(ready_callback, now),
         "lms_link": lms_link(attempt, exam, lms_origins),
+        "exam_return": exam_return(attempt, checks, return_origins),
     }

@@ -200,6 +200,10 @@ def _delay(number: Any) -> str | None:
     return f"must be a number of seconds from 0 to {YEAR_SECONDS}"
 
 
+def _url_length(text: Any) -> str | None:
+    return None if len(text) <= MAX_URL_BYTES else f"must be at most {MAX_URL_BYTES} characters"
+
+
 def _latency(number: Any) -> str | None:
     return None if 0 <= number <= MAX_LATENCY_MS else f"must be from 0 to {MAX_LATENCY_MS}"
 
@@ -255,6 +259,9 @@ def new_attempt(payload: Mapping[str, Any]) -> dict[str, Any]:
         Field("is_sample_attempt", (bool,)),
         Field("review_policy", (str,)),
         Field("review_policy_exception", (str,)),
+        # Proctortrack's backend: where the learner goes back to (kept; linked only to an
+        # allowed origin, by the learner page).
+        Field("exam_return_url", (str,), check=_url_length),
     )
     if (found["status"] or statuses.CREATED) != statuses.CREATED:
         raise bad_request(f"a new attempt's 'status' must be '{statuses.CREATED}'")
@@ -286,36 +293,6 @@ def onboarding_filter(args: Mapping[str, str]) -> dict[str, Any]:
     if found["page"] < 1 or not 1 <= found["page_size"] <= MAX_PAGE_SIZE:
         raise bad_request(f"page must be 1 or more and page_size between 1 and {MAX_PAGE_SIZE}")
     return found
-
-
-# -- OAuth ---------------------------------------------------------------------------
-
-TOKEN_TYPES = ("jwt", "bearer")
-
-
-def token_grant(
-    form: Mapping[str, str], basic: tuple[str | None, str | None] | None
-) -> tuple[str, str]:
-    """The client id and secret of a client-credentials grant (form fields, else HTTP
-    Basic); OAuth2's own error codes for what is wrong."""
-    grant_type = form.get("grant_type")
-    if not grant_type:
-        raise ProviderError(400, "invalid_request", "missing required field 'grant_type'")
-    if grant_type != "client_credentials":
-        raise ProviderError(
-            400, "unsupported_grant_type", f"grant_type {grant_type!r}: only client_credentials"
-        )
-    client_id, client_secret = form.get("client_id"), form.get("client_secret")
-    if basic is not None:
-        client_id = client_id or basic[0]
-        client_secret = client_secret or basic[1]
-    for name, given in (("client_id", client_id), ("client_secret", client_secret)):
-        if not given:
-            raise ProviderError(400, "invalid_request", f"missing required field '{name}'")
-    token_type = (form.get("token_type") or "jwt").lower()
-    if token_type not in TOKEN_TYPES:
-        raise ProviderError(400, "invalid_request", f"token_type {token_type!r}: use jwt")
-    return client_id, client_secret  # type: ignore[return-value]
 
 
 # -- the control API ---------------------------------------------------------------

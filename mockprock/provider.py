@@ -1,11 +1,6 @@
-"""The facade the API views call: the provider's state and rules, without HTTP.
-
-:class:`Provider` holds the store, the settings, the client registry and the outbox,
-and hands each request to the rules module of its concern (``exams``, ``attempts``,
-``onboarding``, ``reviews``, ``desktop``, ``runtime_settings``); request bodies are
-checked by ``payloads`` first. Refusals raise ProviderError. The pages' facade
-(:class:`mockprock.provider_pages.Pages`) holds one.
-"""
+"""The facade the API views call (the pages' facade, ``Pages``, holds one): the store,
+the settings, the clients and the outbox, each request handed to the rules module of its
+concern after ``payloads`` checked its body. Refusals raise ProviderError. No HTTP."""
 
 from __future__ import annotations
 

@@ -72,6 +72,7 @@ class Pages:
             ready[-1] if ready else None,
             time.time(),
             self.settings.lms_origins,
+            self.settings.desktop_origins,
         )
 
     def overview(self) -> dict[str, Any]:

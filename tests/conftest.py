@@ -21,6 +21,19 @@ from tests.helpers import (
     mockprock_argv,
 )
 
+# Folders whose every test starts a real server: Chromium and the pages' servers, or the
+# real LMS on a port. Elsewhere a module or test says so itself (pytest.mark.live).
+LIVE_FOLDERS = ("browser", "real_lms")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests of LIVE_FOLDERS ``live`` before ``-m "not live"`` deselects."""
+    here = Path(__file__).parent
+    for item in items:
+        if any(item.path.is_relative_to(here / folder) for folder in LIVE_FOLDERS):
+            item.add_marker(pytest.mark.live)
+
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:

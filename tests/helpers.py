@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import re
+import socketserver
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
+from mockprock.app import create_app
 from mockprock.config import Settings
+from mockprock.conformance import shapes
 from mockprock.processes import ServerProcess, mockprock_argv, wait_for
 
 __all__ = [
@@ -18,10 +28,14 @@ __all__ = [
     "LMS_CLIENT",
     "REPO",
     "ServerProcess",
+    "app_on",
+    "basic",
+    "csrf_of",
     "get_token",
     "lms_stub_argv",
     "make_settings",
     "mockprock_argv",
+    "sign_in",
     "wait_for",
     "wire_requests",
 ]
@@ -35,32 +49,21 @@ def wire_requests() -> list[dict[str, Any]]:
     return [json.loads(line) for line in WIRE_FIXTURE.read_text().splitlines() if line.strip()]
 
 
-# The exam and attempt the LMS sends, as edx-proctoring 6.1.4 does.
-EXAM = {
-    "id": 1,
-    "course_id": "course-v1:edX+DemoX+Demo_Course",
-    "content_id": "block-v1:edX+DemoX+Demo_Course+type@sequential+block@final",
-    "external_id": None,
-    "exam_name": "Final Exam",
-    "time_limit_mins": 30,
-    "is_proctored": True,
-    "is_practice_exam": False,
-    "is_active": True,
-    "due_date": None,
-    "hide_after_due": False,
-    "backend": "mockprock",
-    "rules": {"allow_notes": True},
-}
+# The exam and attempt the LMS sends, as edx-proctoring 6.1.4 does (the conformance kit's
+# shapes, with this suite's course and learner).
+EXAM = shapes.exam(
+    1,
+    "Final Exam",
+    course_id="course-v1:edX+DemoX+Demo_Course",
+    content_id="block-v1:edX+DemoX+Demo_Course+type@sequential+block@final",
+)
 
-ATTEMPT = {
-    "lms_host": "http://127.0.0.1:18000",
-    "time_limit_mins": 30,
-    "is_sample_attempt": False,
-    "user_id": "71d49000f38255a5c72268637d364c48a62c7a85",
-    "full_name": "Ada Learner",
-    "email": "learner@example.com",
-    "status": "created",
-}
+ATTEMPT = shapes.attempt(
+    "http://127.0.0.1:18000",
+    "71d49000f38255a5c72268637d364c48a62c7a85",
+    "Ada Learner",
+    "learner@example.com",
+)
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
@@ -89,6 +92,37 @@ def get_token(client: FlaskClient, client_id: str = "abcd", secret: str = "abcds
     return response.get_json()["access_token"]
 
 
+def basic(client_id: str = "abcd", secret: str | None = None) -> dict[str, str]:
+    """HTTP Basic headers for a client; its secret is the id+"secret" rule's unless given."""
+    pair = f"{client_id}:{client_id + 'secret' if secret is None else secret}"
+    return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+
+
+@contextmanager
+def app_on(tmp_path: Path, **settings: object) -> Iterator[Flask]:
+    """An app on its own store in ``tmp_path`` with these settings, closed afterwards."""
+    app = create_app(make_settings(tmp_path, **settings))
+    app.testing = True
+    try:
+        yield app
+    finally:
+        app.extensions["mockprock"].close()
+
+
+def csrf_of(page: str) -> str:
+    """The CSRF token a console page's forms carry."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def sign_in(
+    client: FlaskClient, client_id: str = "abcd", secret: str = "abcdsecret"
+) -> TestResponse:
+    """Sign in to the console as a browser does: its page, then the form with the CSRF token."""
+    page = client.get("/mockprock/").get_data(as_text=True)
+    form = {"csrf_token": csrf_of(page), "client_id": client_id, "client_secret": secret}
+    return client.post("/mockprock/sign-in", data=form)
+
+
 # The OAuth application the LMS stand-in accepts (the server calls the LMS back with it).
 LMS_CLIENT = ("lms-client", "lms-client-secret")
 
@@ -105,3 +139,18 @@ def lms_stub_argv(*args: str) -> list[str]:
         LMS_CLIENT[1],
         *args,
     ]
+
+
+@contextmanager
+def serving(server: socketserver.BaseServer) -> Iterator[socketserver.BaseServer]:
+    """Serve ``server`` on a thread while the block runs; shut down and closed after."""
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

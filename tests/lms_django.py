@@ -171,10 +171,11 @@ def configure_lms() -> None:
     django.setup()
 
 
-def load_backend(**options: Any) -> Any:
-    """The LMS's default backend after its start-up with ``PROCTORING_BACKENDS['mockprock']
+def load_backend(backend: str = "mockprock", **options: Any) -> Any:
+    """The LMS's default backend after its start-up with ``PROCTORING_BACKENDS[backend]
     = options`` (the allow-listed keys reach the backend, as in the LMS): edx_proctoring's
-    own ``ready()`` instantiates every ``openedx.proctoring`` entry point it names."""
+    own ``ready()`` instantiates every ``openedx.proctoring`` entry point it names, such as
+    ``proctortrack`` (the real edx-proctoring-proctortrack-v2 from PyPI)."""
     from django.apps import apps
     from django.core.cache import cache
     from django.test.utils import override_settings
@@ -185,6 +186,6 @@ def load_backend(**options: Any) -> Any:
     # an earlier one had.
     cache.clear()
     RequestCache.clear_all_namespaces()
-    with override_settings(PROCTORING_BACKENDS={"DEFAULT": "mockprock", "mockprock": options}):
+    with override_settings(PROCTORING_BACKENDS={"DEFAULT": backend, backend: options}):
         apps.get_app_config("edx_proctoring").ready()
         return get_backend_provider()

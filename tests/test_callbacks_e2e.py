@@ -16,6 +16,8 @@ from mockprock.client import ControlClient, ProviderClient
 from mockprock.lms_stub import LmsStubClient
 from tests.helpers import ATTEMPT, EXAM, LMS_CLIENT, ServerProcess, wait_for
 
+pytestmark = pytest.mark.live
+
 FAST = ("--review-delay", "0", "--ready-delay", "0", "--callback-backoff-seconds", "0.2")
 PRACTICE_EXAM = {
     **EXAM,

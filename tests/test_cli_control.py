@@ -23,6 +23,7 @@ def cli(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
+@pytest.mark.live
 def test_review_queues_a_verdict(live) -> None:
     server, attempt_id = live
     result = cli(
@@ -36,6 +37,7 @@ def test_review_queues_a_verdict(live) -> None:
     assert decision["comments"][0]["comment"] == "Phone"
 
 
+@pytest.mark.live
 def test_review_of_an_unknown_attempt_says_so(live) -> None:
     server, _ = live
     result = cli("review", "no-such-attempt", "passed", "--url", server.url)
@@ -43,6 +45,7 @@ def test_review_of_an_unknown_attempt_says_so(live) -> None:
     assert "no attempt has an id starting with 'no-such-attempt'" in result.output
 
 
+@pytest.mark.live
 def test_review_refuses_an_unknown_verdict_before_calling(live) -> None:
     server, attempt_id = live
     result = cli("review", attempt_id, "great", "--url", server.url)
@@ -50,6 +53,7 @@ def test_review_refuses_an_unknown_verdict_before_calling(live) -> None:
     assert "great" in result.output
 
 
+@pytest.mark.live
 def test_wrong_client_credentials_are_refused(live) -> None:
     server, _ = live
     result = cli("status", "--url", server.url, "--client-secret", "wrong")
@@ -57,6 +61,7 @@ def test_wrong_client_credentials_are_refused(live) -> None:
     assert "401" in result.output
 
 
+@pytest.mark.live
 def test_onboarding_sets_the_profile_the_lms_reads(live) -> None:
     server, _ = live
     user = ATTEMPT["user_id"]
@@ -74,6 +79,7 @@ def test_onboarding_sets_the_profile_the_lms_reads(live) -> None:
     assert "onboarding profile of" in result.output and ": rejected" in result.output
 
 
+@pytest.mark.live
 def test_onboarding_without_a_course_says_it_counts_in_every_course(live) -> None:
     server, _ = live
     result = cli("onboarding", "u-x", "approved", "--url", server.url)
@@ -82,6 +88,7 @@ def test_onboarding_without_a_course_says_it_counts_in_every_course(live) -> Non
     assert "approved-in-course" not in result.output
 
 
+@pytest.mark.live
 def test_status_lists_attempts_and_shows_one_timeline(live) -> None:
     server, attempt_id = live
     listed = cli("status", "--url", server.url)
@@ -103,6 +110,7 @@ def test_an_unreachable_server_is_a_clear_error() -> None:
     assert "Traceback" not in result.output
 
 
+@pytest.mark.live
 def test_status_columns_line_up_with_a_long_email(start_mockprock) -> None:
     server = start_mockprock()
     provider = ProviderClient(server.url, "abcd", "abcdsecret")
@@ -124,6 +132,7 @@ def test_a_url_without_a_scheme_is_refused_with_the_fix() -> None:
     assert "No connection adapters" not in result.output
 
 
+@pytest.mark.live
 def test_the_server_url_comes_from_mockprock_url_and_is_named(live) -> None:
     server, attempt_id = live
     for variable in ("MOCKPROCK_URL", "MOCKPROCK_BASE_URL"):  # the second: the old name
@@ -133,6 +142,7 @@ def test_the_server_url_comes_from_mockprock_url_and_is_named(live) -> None:
         assert f"(server {server.url}, from the environment)" in result.output
 
 
+@pytest.mark.live
 def test_something_else_on_the_port_is_named_as_such(start_lms_stub) -> None:
     other = start_lms_stub()  # a web server that is not mockprock
     result = CliRunner().invoke(main, ["status", "--url", other.url])
@@ -157,6 +167,7 @@ def test_help_shows_whole_command_summaries() -> None:
         assert line.rstrip().endswith("."), line
 
 
+@pytest.mark.live
 def test_status_lists_newest_first_with_the_exam_name_and_the_verdict(start_mockprock) -> None:
     server = start_mockprock("--review-delay", "0")
     provider = ProviderClient(server.url, "abcd", "abcdsecret")
@@ -176,6 +187,7 @@ def test_status_lists_newest_first_with_the_exam_name_and_the_verdict(start_mock
     assert first_exam not in "\n".join(lines) and second_exam not in "\n".join(lines)
 
 
+@pytest.mark.live
 def test_status_takes_the_short_id_the_console_shows(live) -> None:
     server, attempt_id = live
     shown = cli("status", attempt_id[:8], "--url", server.url)
@@ -187,6 +199,7 @@ def test_status_takes_the_short_id_the_console_shows(live) -> None:
     assert "no attempt has an id starting with 'zzzzzzzz'" in unknown.output
 
 
+@pytest.mark.live
 def test_an_ambiguous_short_id_is_refused_with_the_candidates(start_mockprock) -> None:
     server = start_mockprock()
     provider = ProviderClient(server.url, "abcd", "abcdsecret")

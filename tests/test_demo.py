@@ -13,6 +13,8 @@ import requests
 from mockprock.client import ControlClient
 from tests.helpers import REPO, ServerProcess
 
+pytestmark = pytest.mark.live
+
 STEPS = (
     "config",
     "exam",

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
@@ -227,6 +228,7 @@ def test_findings_make_the_default_verdict_suspicious(tmp_path: Path) -> None:
         assert provider.compose_review(store.attempts.get_attempt(clean))["status"] == "passed"
 
 
+@pytest.mark.live
 def test_live_stop_answers_at_once_and_the_upload_completes_later(start_mockprock) -> None:
     # A stop that waited for the 10-minute upload would hit the 10 s timeout below.
     server = start_mockprock("--upload-delay", "600")

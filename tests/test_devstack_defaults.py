@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from mockprock.client import ProviderClient
 from mockprock.config import DEFAULT_LMS_URL, Settings
 from mockprock.lms_stub import LmsStubClient, create_stub_app
 from mockprock.statuses import READY, REVIEWED
-from tests.helpers import EXAM, LMS_CLIENT, ServerProcess, wait_for
+from tests.helpers import EXAM, LMS_CLIENT, ServerProcess, serving, wait_for
 
 DEVSTACK_LMS = "http://localhost:18000"
 
@@ -46,17 +45,12 @@ def devstack_lms() -> Iterator[tuple[str, LmsStubClient, dict[str, str]]]:
     except OSError:  # another program holds devstack's port: swap the port only
         server = make_server("127.0.0.1", 0, app, threaded=True)
         env = {"MOCKPROCK_LMS_URL": f"http://localhost:{server.server_port}"}
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with serving(server):
         url = f"http://localhost:{server.server_port}"
         yield url, LmsStubClient(f"http://127.0.0.1:{server.server_port}"), env
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
+@pytest.mark.live
 def test_the_seed_command_delivers_ready_and_reviewed_to_devstacks_lms(devstack_lms, tmp_path):
     lms_url, lms, env = devstack_lms
     # The environment holds no mockprock setting but the LMS port swap, if any; the

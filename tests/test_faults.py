@@ -1,4 +1,4 @@
-"""Concurrency and faults against real processes (issue 10): many LMS workers on one exam,
+"""Concurrency and faults against real processes: many LMS workers on one exam,
 the server killed (SIGKILL) under load and restarted on its store, and an LMS that fails
 for a while. Nothing is lost: no "database is locked", no lost update, every accepted
 callback delivered, exactly one ``reviewed`` per attempt where the LMS answered at once.
@@ -21,6 +21,8 @@ import requests
 from mockprock.client import ControlClient, ProviderClient
 from mockprock.lms_stub import LmsStubClient
 from tests.helpers import ATTEMPT, EXAM, LMS_CLIENT, wait_for
+
+pytestmark = pytest.mark.live
 
 FAST = ("--review-delay", "0", "--ready-delay", "0", "--callback-backoff-seconds", "0.2")
 CLIENT = ("abcd", "abcdsecret")

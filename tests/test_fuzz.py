@@ -1,5 +1,5 @@
 """Property-based fuzzing of a live server: schemathesis cases from the OpenAPI description
-for every operation, and hypothesis strategies for the hostile values of issue 10 (JSON
+for every operation, and hypothesis strategies for hostile values (JSON
 nested past any parser's stack, integers past SQLite's, NaN and 1e400, lone surrogates).
 
 Every answer is below 500, matches the document, and a refusal changes nothing in the
@@ -30,6 +30,8 @@ from tests.fuzzing import (
     operations,
 )
 from tests.helpers import ServerProcess, mockprock_argv
+
+pytestmark = pytest.mark.live
 
 # Examples per operation (34 operations) and per hostile route: about 700 requests.
 EXAMPLES = 15

@@ -119,6 +119,7 @@ def test_the_consoles_settings_offer_only_changes_that_work(tmp_path, mode, who,
         assert "add --admin ID:SECRET" in page
 
 
+@pytest.mark.live
 def test_the_banner_knows_the_default_port_when_it_serves_on_it(tmp_path):
     settings = make_settings(tmp_path)
     assert "Not the default port" not in banner(settings, DEFAULT_PORT, "mockprock serve")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from mockprock.client import ProviderClient
 from tests.helpers import ATTEMPT, EXAM
+
+pytestmark = pytest.mark.live
 
 
 def test_full_contract_over_http(start_mockprock) -> None:

@@ -17,7 +17,9 @@ from mockprock.config import Settings
 from mockprock.dispatcher import SENDERS
 from mockprock.outbox import Outbox
 from mockprock.store import Store
-from tests.helpers import wait_for
+from tests.helpers import serving, wait_for
+
+pytestmark = pytest.mark.live
 
 
 class SlowLms(BaseHTTPRequestHandler):
@@ -64,11 +66,8 @@ class SlowLms(BaseHTTPRequestHandler):
 def lms() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), SlowLms)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serving(server):
+        yield f"http://127.0.0.1:{server.server_port}"
 
 
 def test_callbacks_go_concurrently_once_each_and_in_order_per_attempt(

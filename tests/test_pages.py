@@ -149,6 +149,106 @@ def test_the_learner_page_links_back_only_to_an_allowed_lms(client, auth, exam_i
     assert "not an allowed LMS origin" in page
 
 
+MFE_EXAM = "http://localhost:2000/course/course-v1:edX+DemoX+Demo_Course/block-v1:edX+DemoX+Demo_Course+type@sequential+block@final"
+
+
+def register_returning(client, auth, exam_id, url: str) -> str:
+    """An attempt registered as Proctortrack's backend registers it (with exam_return_url)."""
+    body = {**ATTEMPT, "exam_return_url": url}
+    answer = client.post(f"/api/v1/exam/{exam_id}/attempt/", json=body, headers=auth)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    return answer.get_json()["id"]
+
+
+def return_part(page: str) -> str:
+    found = re.search(r'<p id="exam-return"[^>]*>.*?</p>', page, re.S)
+    assert found, "the page offers no way back to the exam"
+    return found.group(0)
+
+
+def test_the_exam_return_url_is_kept_and_shown_as_text_until_its_origin_is_allowed(
+    client, auth, exam_id
+) -> None:
+    attempt_id = register_returning(client, auth, exam_id, MFE_EXAM)
+    assert (
+        client.get(f"/api/v1/exam/{exam_id}/attempt/{attempt_id}/", headers=auth).get_json()[
+            "exam_return_url"
+        ]
+        == MFE_EXAM
+    )
+    part = return_part(client.get(f"/download?attempt={attempt_id}").get_data(as_text=True))
+    assert "<a" not in part and "hidden" not in part.split(">")[0]
+    assert MFE_EXAM.replace("+", "&#43;") in part or MFE_EXAM in part
+    assert "--allow-origin http://localhost:2000" in part
+
+
+def test_the_exam_return_link_goes_to_an_allowed_origin_once_the_checks_pass(
+    tmp_path, auth
+) -> None:
+    from mockprock.app import create_app
+    from tests.helpers import get_token, make_settings
+
+    app = create_app(make_settings(tmp_path, allowed_origins=("http://localhost:2000",)))
+    try:
+        client = app.test_client()
+        auth = {"Authorization": f"JWT {get_token(client)}"}
+        exam_id = client.post("/api/v1/exam/", json=EXAM, headers=auth).get_json()["id"]
+        attempt_id = register_returning(client, auth, exam_id, MFE_EXAM)
+        part = return_part(client.get(f"/download?attempt={attempt_id}").get_data(as_text=True))
+        href = re.search(r'href="([^"]+)"', part).group(1).replace("&#43;", "+")
+        assert href == MFE_EXAM and "Return to your exam" in part
+        assert "hidden" not in part.split(">")[0]
+        # A crashed application fails the checks: the way back waits for them.
+        client.put(
+            f"/mockprock/api/attempts/{attempt_id}/desktop",
+            json={"state": "crashed"},
+            headers=BASIC,
+        )
+        part = return_part(client.get(f"/download?attempt={attempt_id}").get_data(as_text=True))
+        assert "hidden" in part.split(">")[0]
+        state = client.get(f"/download/status?attempt={attempt_id}").get_json()
+        assert state["exam_return"]["shown"] is False
+        assert state["exam_return"]["link"] == MFE_EXAM
+    finally:
+        app.extensions["mockprock"].close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)//http://localhost:2000/",
+        "http://evil.example/course/x",
+        # Python reads the host as 127.0.0.1 (an allowed LMS origin), a browser as evil.example.
+        "http://evil.example\\@127.0.0.1:18000/phish",
+    ],
+)
+def test_an_exam_return_url_never_links_outside_the_allowed_origins(
+    client, auth, exam_id, url
+) -> None:
+    attempt_id = register_returning(client, auth, exam_id, url)
+    part = return_part(client.get(f"/download?attempt={attempt_id}").get_data(as_text=True))
+    hrefs = re.findall(r'href="([^"]+)"', part)
+    if "127.0.0.1" in url:
+        assert hrefs == ["http://127.0.0.1:18000/phish"], "rebuilt on the allowed origin"
+    assert all(h.startswith("http://127.0.0.1:18000/") for h in hrefs), hrefs
+    assert "evil" not in "".join(hrefs) and "javascript" not in "".join(hrefs)
+
+
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [(7, "must be string"), ("http://x/" + "a" * 16384, "at most 16384 characters")],
+)
+def test_a_bad_exam_return_url_is_refused_and_registers_nothing(
+    client, auth, exam_id, value, complaint
+) -> None:
+    body = {**ATTEMPT, "exam_return_url": value}
+    answer = client.post(f"/api/v1/exam/{exam_id}/attempt/", json=body, headers=auth)
+    assert answer.status_code == 400
+    assert "exam_return_url" in answer.get_json()["detail"]
+    assert complaint in answer.get_json()["detail"]
+    assert client.get("/mockprock/api/attempts", headers=BASIC).get_json() == []
+
+
 # -- the dashboard: session links, forms ----------------------------------------------------
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 import requests
 
 from mockprock.client import ControlClient, ProviderClient
 from mockprock.dashboard_link import DEFAULT_INSTRUCTOR, dashboard_claims, dashboard_url
 from mockprock.lms_stub import LmsStubClient
 from tests.helpers import ATTEMPT, EXAM, LMS_CLIENT, wait_for
+
+pytestmark = pytest.mark.live
 
 PROVIDER_SECRET = "provider-secret-3f9a"
 NEW_LMS_SECRET = "changed-lms-secret-77c1"

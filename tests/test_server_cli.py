@@ -13,6 +13,7 @@ from mockprock.client import ControlClient, ProviderClient
 from tests.helpers import ServerProcess, mockprock_argv
 
 
+@pytest.mark.live
 def test_original_positional_arguments(start_mockprock):
     server = start_mockprock("lms-client", "lms-secret-value", "-l", "http://127.0.0.1:9/")
     output = server.output()
@@ -23,12 +24,14 @@ def test_original_positional_arguments(start_mockprock):
     assert "lms-secret-value" not in server.output()
 
 
+@pytest.mark.live
 def test_without_lms_credentials_it_serves_and_says_where_to_get_them(start_mockprock):
     server = start_mockprock("-l", "http://lms.example:18000/oauth2")
     assert "http://lms.example:18000/admin/oauth2_provider/application/" in server.output()
     assert requests.get(server.url + "/api/v1/config/", timeout=10).status_code == 401
 
 
+@pytest.mark.live
 def test_credentials_from_the_environment(start_mockprock):
     env = {"MOCKPROCK_LMS_CLIENT_ID": "id-from-env", "MOCKPROCK_LMS_CLIENT_SECRET": "s-from-env"}
     server = start_mockprock(env=env)
@@ -57,6 +60,7 @@ def test_bad_setting_is_a_usage_error(tmp_path):
     assert "ID:SECRET" in result.stderr
 
 
+@pytest.mark.live
 def test_mockprock_serve_with_a_configured_client(tmp_path):
     argv = [sys.executable, "-m", "mockprock.cli", "serve", "--host", "127.0.0.1", "--port", "0"]
     argv += ["--db", str(tmp_path / "db.sqlite"), "--client", "lms:topsecret"]
@@ -78,6 +82,7 @@ def test_mockprock_serve_with_a_configured_client(tmp_path):
     assert "mockprock stopped" in server.output()
 
 
+@pytest.mark.live
 def test_secrets_stay_out_of_the_request_log(start_mockprock):
     server = start_mockprock()
     token = ProviderClient(server.url, "abcd", "abcdsecret").token()
@@ -93,6 +98,7 @@ def test_secrets_stay_out_of_the_request_log(start_mockprock):
     assert "abcdsecret" not in log
 
 
+@pytest.mark.live
 def test_state_survives_a_restart(start_mockprock, tmp_path):
     db = tmp_path / "kept.sqlite"
     first = start_mockprock(db=db)
@@ -124,6 +130,7 @@ def start_fails(*args: str, command: tuple[str, ...] = ()) -> subprocess.Complet
     return result
 
 
+@pytest.mark.live
 def test_a_taken_port_says_which_flag_picks_another(start_mockprock, tmp_path):
     port = start_mockprock().url.rsplit(":", 1)[1]
     result = start_fails(tmp_path / "other.sqlite", "--port", port)
@@ -143,6 +150,7 @@ def test_an_address_this_machine_does_not_have_is_refused(tmp_path):
     assert "Cannot assign requested address" not in result.stderr
 
 
+@pytest.mark.live
 def test_a_state_file_in_a_missing_directory_names_the_path(tmp_path):
     missing = tmp_path / "no" / "such" / "dir" / "x.sqlite"
     result = start_fails(missing)
@@ -153,6 +161,7 @@ def test_a_state_file_in_a_missing_directory_names_the_path(tmp_path):
     assert not missing.parent.exists()
 
 
+@pytest.mark.live
 def test_a_state_file_that_is_not_sqlite_is_refused_and_left_alone(tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("my notes, not a database\n" * 100)
@@ -171,6 +180,7 @@ def test_an_lms_url_without_a_scheme_is_refused(tmp_path, url):
     assert "--lms-url" in result.stderr and "http://" in result.stderr
 
 
+@pytest.mark.live
 def test_the_banner_names_the_address_bound_and_the_url_to_use(start_mockprock, tmp_path):
     loopback = start_mockprock()
     assert "(bound to 127.0.0.1, this address only)" in loopback.output()
@@ -183,6 +193,7 @@ def test_the_banner_names_the_address_bound_and_the_url_to_use(start_mockprock, 
     assert f"MOCKPROCK_URL={everywhere.url}" in everywhere.output()
 
 
+@pytest.mark.live
 def test_the_banner_shows_the_lms_url_stored_at_run_time(start_mockprock, tmp_path):
     db = tmp_path / "kept.sqlite"
     first = start_mockprock(db=db)
@@ -196,6 +207,7 @@ def test_the_banner_shows_the_lms_url_stored_at_run_time(start_mockprock, tmp_pa
     assert "host.docker.internal" not in second.output()
 
 
+@pytest.mark.live
 def test_mockprock_serve_takes_the_lms_credentials_as_arguments(tmp_path):
     argv = [sys.executable, "-m", "mockprock.cli", "serve", "--host", "127.0.0.1", "--port", "0"]
     with_them = ServerProcess([*argv, "--db", str(tmp_path / "a.sqlite"), "lms-id", "lms-secret"])
@@ -212,6 +224,7 @@ def test_mockprock_serve_takes_the_lms_credentials_as_arguments(tmp_path):
     assert "python -m mockprock.server" not in output
 
 
+@pytest.mark.live
 def test_log_lines_have_one_timestamp_and_no_colour_off_a_terminal(start_mockprock):
     server = start_mockprock()
     requests.get(server.url + "/no-such-page", timeout=10)  # Werkzeug colours a 404

@@ -1,17 +1,22 @@
-"""The HTTP server under load it must shrug off (issue 10, read timeouts): 300 half-open
-connections hold no thread, are dropped after --read-timeout, and a normal request is
-served meanwhile; an idle keep-alive connection and a trickling request are closed."""
+"""The HTTP server under load it must shrug off: 300 half-open connections hold no thread,
+are dropped after --read-timeout, and a normal request is served meanwhile; an idle
+keep-alive connection and a trickling request are closed; a body past the limit is
+refused before it is read."""
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from mockprock.client import ProviderClient
 from tests.helpers import wait_for
+
+pytestmark = pytest.mark.live
 
 HALF_OPEN = 300
 MAX_THREADS = 64
@@ -98,3 +103,23 @@ def test_a_trickling_request_and_an_idle_connection_are_closed(start_mockprock) 
     finally:
         trickling.close()
         idle.close()
+
+
+def test_a_body_past_the_limit_is_refused_before_it_is_read(start_mockprock) -> None:
+    server = start_mockprock("--max-body-bytes", "1000", "--read-timeout", "5")
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(
+            b"POST /api/v1/exam/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 50000000\r\n\r\n" + b"x" * 1000
+        )
+        # The answer comes with 49,999,000 bytes of the body never sent.
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.decode(errors="replace").partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 413"), head
+    assert json.loads(body) == {
+        "error": "request_entity_too_large",
+        "detail": "the request body is larger than 1000 bytes",
+    }

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 import logging
+import os
 import sqlite3
+import stat
 import threading
 from importlib import resources
 from pathlib import Path
@@ -292,3 +294,38 @@ def test_every_table_with_an_attempt_id_is_cleaned_when_its_attempt_goes(store):
     assert store.attempts.delete_attempt(attempt_id)
     assert {table: rows(table, attempt_id) for table in tables} == dict.fromkeys(tables, 0)
     assert all(rows(table, other) for table in tables)  # another attempt's rows stay
+
+
+# -- the store is private ------------------------------------------------------------------
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_a_new_store_and_its_wal_files_are_private(tmp_path) -> None:
+    path = tmp_path / "s.sqlite"
+    old = os.umask(0o022)
+    try:
+        store = Store(str(path))
+        store.settings.signing_key()  # a write: the -wal and -shm files exist now
+        files = [path, tmp_path / "s.sqlite-wal", tmp_path / "s.sqlite-shm"]
+        assert all(f.exists() for f in files)
+        assert [mode(f) for f in files] == [0o600, 0o600, 0o600]
+        store.close()
+    finally:
+        os.umask(old)
+
+
+def test_an_existing_store_readable_by_others_is_tightened_and_the_log_says_so(
+    tmp_path, caplog
+) -> None:
+    path = tmp_path / "s.sqlite"
+    Store(str(path)).close()
+    for name in (path, tmp_path / "s.sqlite-wal"):
+        name.touch()
+        os.chmod(name, 0o644)
+    caplog.set_level(logging.WARNING)
+    Store(str(path)).close()
+    assert mode(path) == 0o600
+    assert str(path) in caplog.text and "644" in caplog.text

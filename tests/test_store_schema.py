@@ -102,7 +102,7 @@ def test_a_2_0_store_migrates_with_its_data_kept_for_its_client(tmp_path):
     path = store_2_0(tmp_path / "old.sqlite")
     store = Store(str(path))
     try:
-        assert store.database.schema_version == len(MIGRATIONS) == 3
+        assert store.database.schema_version == len(MIGRATIONS) == 4
         assert store.settings.signing_key() == "fixture-key-not-a-secret"
         exam = store.exams.get_exam("exam1")
         assert (exam["exam_name"], exam["rules"], exam["is_proctored"]) == (
@@ -138,6 +138,29 @@ def test_a_2_0_store_migrates_with_its_data_kept_for_its_client(tmp_path):
             )
             == 2
         )
+    finally:
+        store.close()
+
+
+def test_an_older_store_keeps_the_exam_return_url_its_attempts_were_registered_with(tmp_path):
+    """Migration 0004: the column is filled from the registration each attempt kept."""
+    path = store_2_0(tmp_path / "old.sqlite")
+    db = sqlite3.connect(path)
+    db.execute(
+        "INSERT INTO attempts SELECT 'attempt2', exam_id, user_id, full_name, email, lms_host, "
+        "time_limit_mins, is_sample_attempt, status, NULL, NULL, "
+        '\'{"exam_return_url": "http://localhost:2000/course/c/b"}\', created_at, '
+        "updated_at FROM attempts WHERE id = 'attempt1'"
+    )
+    db.commit()
+    db.close()
+    store = Store(str(path))
+    try:
+        assert (
+            store.attempts.get_attempt("attempt2")["exam_return_url"]
+            == "http://localhost:2000/course/c/b"
+        )
+        assert store.attempts.get_attempt("attempt1")["exam_return_url"] is None
     finally:
         store.close()
 

@@ -299,6 +299,7 @@ def test_the_plugin_builds_the_image_the_repository_describes(plain, mounted):
     assert 'pip install -e "/mnt/mockprock[server]"' in checkout
 
 
+@pytest.mark.live
 def test_the_image_command_serves_and_its_healthcheck_says_so(tmp_path):
     image = dockerfile_runtime((REPO / "Dockerfile").read_text())
     assert image["env"]["MOCKPROCK_DB"].startswith("/data/")

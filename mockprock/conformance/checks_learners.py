@@ -170,7 +170,9 @@ def _dashboard(ctx: Context, secret: str) -> Any:
     claims = dashboard_claims(
         ctx.options.client_id, shapes.COURSE_ID, DEFAULT_INSTRUCTOR, ctx.exam_id()
     )
-    url = dashboard_url(ctx.base_url, ctx.options.client_id, secret, claims)
+    url = dashboard_url(
+        ctx.base_url, ctx.options.client_id, secret, claims, backend=ctx.options.backend
+    )
     return ctx.http("GET", url, headers=shapes.ACCEPT)
 
 

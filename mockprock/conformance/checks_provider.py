@@ -6,6 +6,7 @@ from mockprock.conformance import shapes
 from mockprock.conformance.context import Context, expect, json_object
 from mockprock.conformance.model import CheckSkipped
 from mockprock.conformance.registry import check
+from mockprock.dashboard_link import TOKEN_PATH
 
 TOKEN_FORM_HEADERS = {**shapes.ACCEPT, "Content-Type": "application/x-www-form-urlencoded"}
 
@@ -15,7 +16,7 @@ TOKEN_FORM_HEADERS = {**shapes.ACCEPT, "Content-Type": "application/x-www-form-u
 @check("token.client_credentials", "client credentials get a JWT access token")
 def token_client_credentials(ctx: Context) -> str:
     form = shapes.token_form(ctx.options.client_id, ctx.options.client_secret)
-    response = ctx.http("POST", "/oauth2/access_token", headers=TOKEN_FORM_HEADERS, data=form)
+    response = ctx.http("POST", ctx.path(TOKEN_PATH), headers=TOKEN_FORM_HEADERS, data=form)
     answer = json_object(response)
     expect(
         response.status_code == 200 and isinstance(answer.get("access_token"), str),
@@ -35,7 +36,7 @@ def token_client_credentials(ctx: Context) -> str:
 @check("token.bad_secret", "a wrong client secret is refused with 401 invalid_client")
 def token_bad_secret(ctx: Context) -> None:
     form = shapes.token_form(ctx.options.client_id, ctx.options.client_secret + "-wrong")
-    response = ctx.http("POST", "/oauth2/access_token", headers=TOKEN_FORM_HEADERS, data=form)
+    response = ctx.http("POST", ctx.path(TOKEN_PATH), headers=TOKEN_FORM_HEADERS, data=form)
     expect(
         response.status_code == 401,
         "401 for a wrong client secret (RFC 6749 §5.2), so no token is handed out",

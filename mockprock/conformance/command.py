@@ -21,6 +21,13 @@ from mockprock.config import DEFAULT_SERVER_URL, SERVER_URL_VARIABLES
 @click.option("--client-id", default="abcd", show_default=True, help="Provider client id.")
 @click.option("--client-secret", help="Its secret (default: the id followed by 'secret').")
 @click.option(
+    "--backend",
+    default="mockprock",
+    show_default=True,
+    help="Call as this LMS backend calls (its name in PROCTORING_BACKENDS): mockprock's "
+    "own, or a vendor's whose paths differ (proctortrack); the checks that differ say so.",
+)
+@click.option(
     "--lms-listen",
     default="127.0.0.1:0",
     show_default=True,
@@ -60,6 +67,7 @@ def run_command(
     url: str,
     client_id: str,
     client_secret: str | None,
+    backend: str,
     lms_listen: str,
     lms_url: str | None,
     lms_client_id: str | None,
@@ -82,6 +90,7 @@ def run_command(
         StandIn,
         run_conformance,
     )
+    from mockprock.dashboard_link import BACKENDS
 
     if list_checks:
         for check in CHECKS:
@@ -91,8 +100,10 @@ def run_command(
         selected(only)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    if backend not in BACKENDS:
+        raise click.UsageError(f"--backend {backend!r}: one of {', '.join(BACKENDS)}")
     settings = Options(
-        url, client_id, client_secret or client_id + "secret", callback_wait, expiry_wait
+        url, client_id, client_secret or client_id + "secret", callback_wait, expiry_wait, backend
     )
     try:
         stand_in = StandIn(lms_listen, lms_client_id, lms_client_secret, lms_url).start()

@@ -25,6 +25,7 @@ import requests
 from mockprock.conformance import shapes
 from mockprock.conformance.model import CheckFailed, CheckSkipped, Exchange, excerpt
 from mockprock.conformance.standin import StandIn
+from mockprock.dashboard_link import TOKEN_PATH, backend_path
 from mockprock.processes import wait_for
 
 # The settings of the guest client the kit runs as against a mockprock, so callbacks
@@ -54,6 +55,8 @@ class Options:
     client_secret: str
     callback_wait: float = 30.0
     expiry_wait: float = 10.0
+    # The LMS backend whose calls the kit makes: mockprock's own, or a vendor's (its paths).
+    backend: str = "mockprock"
 
 
 class Context:
@@ -121,13 +124,17 @@ class Context:
         if record:
             self.exchanges.append(exchange)
 
+    def path(self, own: str) -> str:
+        """Where the backend judged by calls mockprock's path ``own`` (the vendor paths)."""
+        return backend_path(self.options.backend, own)
+
     def token(self, fresh: bool = False) -> str:
         """A provider token, fetched as edx-proctoring's OAuth client does and reused
         until shortly before it expires."""
         if fresh or self._token is None or time.time() > self._token_expires - 1:
             response = self.http(
                 "POST",
-                "/oauth2/access_token",
+                self.path(TOKEN_PATH),
                 headers={**shapes.ACCEPT, "Content-Type": "application/x-www-form-urlencoded"},
                 data=shapes.token_form(self.options.client_id, self.options.client_secret),
                 record=fresh,
@@ -136,7 +143,7 @@ class Context:
             if response.status_code != 200 or not answer.get("access_token"):
                 raise TokenUnavailable(
                     f"a token for client {self.options.client_id!r} from POST "
-                    f"/oauth2/access_token (it answered {response.status_code}): without "
+                    f"{self.path(TOKEN_PATH)} (it answered {response.status_code}): without "
                     "one the LMS can call nothing"
                 )
             self._token = str(answer["access_token"])

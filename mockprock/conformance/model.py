@@ -85,6 +85,9 @@ class Result:
     reason: str = ""
     exchanges: list[Exchange] = field(default_factory=list)
     seconds: float = 0.0
+    # The vendor paths it called ("POST /edx/oauth2/access_token"): where the backend judged
+    # (--backend) calls differently from mockprock's own.
+    differs: list[str] = field(default_factory=list)
 
     @property
     def area(self) -> str:
@@ -104,6 +107,7 @@ class Result:
             "reason": self.reason,
             "seconds": round(self.seconds, 3),
             "exchanges": [e.as_dict() for e in self.exchanges],
+            "differs": self.differs,
         }
 
 

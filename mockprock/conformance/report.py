@@ -14,6 +14,8 @@ def text_line(result: Result) -> str:
     line = f"{result.outcome} {result.name}"
     if result.reason:
         line += f": {result.reason}"
+    if result.differs:
+        line += f" [called at the backend's own path: {', '.join(result.differs)}]"
     if result.outcome == FAIL and result.exchanges:
         line += f"\n       sent: {result.sent()}\n       got:  {result.received()}"
     return line

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import requests
 
@@ -14,9 +16,19 @@ from mockprock.conformance import (  # noqa: F401  (each module registers its ch
     checks_security,
 )
 from mockprock.conformance.context import Context, KitRefused, Options
-from mockprock.conformance.model import FAIL, PASS, SKIP, Check, CheckFailed, CheckSkipped, Result
+from mockprock.conformance.model import (
+    FAIL,
+    PASS,
+    SKIP,
+    Check,
+    CheckFailed,
+    CheckSkipped,
+    Exchange,
+    Result,
+)
 from mockprock.conformance.registry import CHECKS, selected
 from mockprock.conformance.standin import StandIn
+from mockprock.dashboard_link import VENDOR_PATHS
 
 
 def run_check(ctx: Context, check: Check) -> Result:
@@ -39,6 +51,34 @@ def run_check(ctx: Context, check: Check) -> Result:
         reason,
         list(ctx.exchanges),
         time.monotonic() - started,
+        vendor_calls(ctx.options.backend, ctx.exchanges),
+    )
+
+
+def vendor_calls(backend: str, exchanges: list[Exchange]) -> list[str]:
+    """The calls among ``exchanges`` that went to one of ``backend``'s vendor paths."""
+    patterns = [
+        re.compile("^" + re.sub(r"<[^>]+>", "[^/]+", path) + "$")
+        for path in VENDOR_PATHS.get(backend, {}).values()
+    ]
+    found = {
+        f"{e.method} {urlsplit(e.url).path}"
+        for e in exchanges
+        if any(p.match(urlsplit(e.url).path) for p in patterns)
+    }
+    return sorted(found)
+
+
+def backend_note(backend: str) -> str | None:
+    """What changes when the kit calls as ``backend``; None for mockprock's own."""
+    paths = VENDOR_PATHS.get(backend)
+    if not paths:
+        return None
+    moved = "; ".join(f"{own} at {vendor}" for own, vendor in paths.items())
+    return (
+        f"calling as the {backend} backend calls: {moved}. The checks that differ from "
+        "mockprock's backend say so ('called at the backend's own path'); every other "
+        "call is the same."
     )
 
 
@@ -58,8 +98,9 @@ def run_conformance(
     try:
         ctx.open()
         on_open(ctx)
-        for note in ctx.notes:
-            on_note(note)
+        for note in [backend_note(options.backend), *ctx.notes]:
+            if note:
+                on_note(note)
         results = []
         for check in checks:
             result = run_check(ctx, check)

@@ -13,6 +13,9 @@ function show(state) {
   detail.textContent = state.ready.detail || '';
   detail.hidden = !state.ready.detail;
   document.getElementById('attempt-status').textContent = state.attempt_status;
+  // The exam's return link is offered once the system check passes.
+  const back = document.getElementById('exam-return');
+  if (back && state.exam_return) back.hidden = !state.exam_return.shown;
   for (const check of state.checks) {
     const item = document.querySelector(`[data-check="${CSS.escape(check.key)}"]`);
     if (item) {

@@ -33,8 +33,8 @@ class AttemptQueries:
             db.execute(
                 "INSERT INTO attempts (id, exam_id, user_id, full_name, email, lms_host, "
                 "time_limit_mins, is_sample_attempt, status, review_policy, "
-                "review_policy_exception, payload, created_at, updated_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "review_policy_exception, exam_return_url, payload, created_at, updated_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     attempt_id,
                     exam_id,
@@ -47,6 +47,7 @@ class AttemptQueries:
                     status,
                     attempt.get("review_policy"),
                     attempt.get("review_policy_exception"),
+                    attempt.get("exam_return_url"),
                     json.dumps(payload),
                     now,
                     now,

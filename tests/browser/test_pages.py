@@ -59,6 +59,24 @@ def test_the_learner_page_follows_the_desktop_application(page, lms_side) -> Non
     expect(page.locator('[data-check="id_photo"]')).to_have_class("pass")
 
 
+def test_the_way_back_to_the_exam_shows_live_once_the_checks_pass(
+    page, lms_side, lms_page_origin
+) -> None:
+    """Proctortrack's exam_return_url on an allowed origin (the MFE's, here a page origin
+    given with --allow-origin): hidden while the application is crashed, then a link."""
+    exam_id = lms_side.exam()
+    return_url = f"{lms_page_origin}/course/{lms_side.course_id}/exam"
+    attempt_id = lms_side.attempt(exam_id, exam_return_url=return_url)
+    lms_side.control.call("PUT", f"/attempts/{attempt_id}/desktop", json={"state": "crashed"})
+    page.goto(lms_side.download_url(exam_id, attempt_id))
+    expect(page.locator("#exam-return")).to_be_hidden()
+    lms_side.control.call("PUT", f"/attempts/{attempt_id}/desktop", json={"state": "running"})
+    expect(page.locator("#exam-return")).to_be_visible(timeout=15_000)
+    link = page.locator("#exam-return a")
+    expect(link).to_have_text("Return to your exam")
+    assert link.get_attribute("href") == return_url
+
+
 def test_an_instructor_walks_the_dashboard_and_records_a_verdict(page, lms_side) -> None:
     exam_id = lms_side.exam("Final Exam")
     lms_side.exam("Other Exam")

@@ -4,11 +4,13 @@ from the contract."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from flask import Flask, jsonify
 
@@ -19,6 +21,8 @@ from tests.conformance.conftest import LMS_CLIENT, PROVIDER_CLIENT
 from tests.conformance.provider_app import create_provider_app
 from tests.helpers import ATTEMPT, EXAM, wait_for
 from tests.helpers import LMS_CLIENT as USER_LMS_CLIENT
+
+pytestmark = pytest.mark.live
 
 MOCKPROCK_CLIENT = ("abcd", "abcdsecret")
 
@@ -203,3 +207,51 @@ def test_the_original_mockprocks_departures_are_named(serve, run_kit) -> None:
     assert "remove_exam_attempt" in delete["reason"]
     assert delete["exchanges"][-1]["method"] == "DELETE"
     assert delete["exchanges"][-1]["status"] == 405
+
+
+def test_as_proctortracks_backend_calls_a_live_mockprock_passes_and_the_differences_are_named(
+    start_mockprock, run_kit
+) -> None:
+    server = start_mockprock("--token-lifetime-seconds", "2")
+    run = run_kit(server.url, "--backend", "proctortrack", client=MOCKPROCK_CLIENT)
+    assert run.exit_code == 0, run.output
+    assert run.named("FAIL") == [] and run.named("SKIP") == [], run.output
+    assert "note: calling as the proctortrack backend calls: /oauth2/access_token at " in (
+        run.output
+    )
+    differs = {r["name"]: r["differs"] for r in run.report["results"] if r["differs"]}
+    assert differs["token.client_credentials"] == ["POST /edx/oauth2/access_token"]
+    # The kit runs as a guest client of mockprock: the link names the guest.
+    [dashboard] = differs["dashboard.lms_jwt"]
+    assert re.fullmatch(r"GET /launch/edx/instructor/[^/]+/", dashboard), dashboard
+    # Those that fetch a token on the record, or open the dashboard; no other check differs.
+    assert set(differs) == {
+        "token.client_credentials",
+        "token.bad_secret",
+        "security.expired_token",
+        "dashboard.lms_jwt",
+        "dashboard.forged_refused",
+    }
+    assert "[called at the backend's own path: POST /edx/oauth2/access_token]" in run.output
+
+
+def test_as_proctortracks_backend_calls_a_server_without_its_paths_fails_at_the_token(
+    serve, run_kit
+) -> None:
+    """A provider serving only the base class's paths: the kit, as Proctortrack's backend,
+    fails where the real backend fails (its first call, the token) and names the path."""
+    url = serve(create_provider_app(PROVIDER_CLIENT, LMS_CLIENT))
+    run = run_kit(url, "--backend", "proctortrack", "--only", "token,dashboard,config")
+    assert run.exit_code == 1
+    failed = run.by_name()["token.client_credentials"]
+    assert failed["outcome"] == "FAIL"
+    assert failed["differs"] == ["POST /edx/oauth2/access_token"]
+    assert failed["exchanges"][-1]["status"] == 404
+    # Without a token nothing else the LMS calls can work.
+    assert run.outcome("config.fields") == "FAIL"
+
+
+def test_an_unknown_backend_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["conformance", "--backend", "rpnow", "--only", "token"])
+    assert result.exit_code == 2
+    assert "one of mockprock, proctortrack" in result.output

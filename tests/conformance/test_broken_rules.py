@@ -8,6 +8,8 @@ import pytest
 from tests.conformance.conftest import LMS_CLIENT, PROVIDER_CLIENT
 from tests.conformance.provider_app import RULES, create_provider_app
 
+pytestmark = pytest.mark.live
+
 
 def test_the_unbroken_provider_passes_every_check(serve, run_kit) -> None:
     url = serve(create_provider_app(PROVIDER_CLIENT, LMS_CLIENT))

@@ -23,6 +23,7 @@ pytest.importorskip(
     reason="needs the real edx-proctoring: install the 'edx' extra (pip install -e '.[edx]')",
 )
 
+from mockprock.dashboard_link import BACKENDS
 from tests.helpers import ServerProcess
 from tests.lms_django import configure_lms, load_backend
 
@@ -31,17 +32,24 @@ __all__ = ["connect", "load_backend"]
 configure_lms()
 
 
+@pytest.fixture(params=BACKENDS)
+def lms_backend(request: pytest.FixtureRequest) -> str:
+    """The LMS backend calling mockprock: its own, then each vendor's real one from PyPI
+    (Proctortrack's), configured only with ``client_id``, ``client_secret``, ``base_url``."""
+    return request.param
+
+
 @pytest.fixture
 def connect(
-    start_mockprock: Callable[..., ServerProcess],
+    lms_backend: str, start_mockprock: Callable[..., ServerProcess]
 ) -> Iterator[Callable[..., tuple[ServerProcess, Any]]]:
     """``connect(*server_args, **backend_options)``: a live mockprock server and the LMS's
-    backend pointed at it with the default client ``abcd`` / ``abcdsecret``."""
+    backend (``lms_backend``) pointed at it with the default client ``abcd``."""
 
     def connect_(*server_args: str, **options: Any) -> tuple[ServerProcess, Any]:
         server = start_mockprock(*server_args)
         options = {"client_id": "abcd", "client_secret": "abcdsecret", **options}
-        return server, load_backend(base_url=server.url, **options)
+        return server, load_backend(lms_backend, base_url=server.url, **options)
 
     yield connect_
     load_backend()  # no test's server stays configured

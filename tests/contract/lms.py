@@ -48,9 +48,10 @@ def save_exam(backend: Any, **changes: Any) -> str:
 
 
 def register(backend: Any, exam_id: str, **changes: Any) -> str:
-    """A learner's attempt registered as the LMS registers it; its external id."""
+    """A learner's attempt registered as the LMS registers it (the exam serialised, as the
+    LMS hands it over: Proctortrack's backend reads its course and block); its external id."""
     return backend.register_exam_attempt(
-        {"id": 1, "external_id": exam_id}, lms_attempt_context(**changes)
+        {**lms_exam(), "external_id": exam_id}, lms_attempt_context(**changes)
     )
 
 

@@ -8,6 +8,7 @@ from edx_proctoring.backends.rest import BaseRestProctoringProvider
 from stevedore.extension import ExtensionManager
 
 from mockprock.backend import MockProckBackend
+from mockprock.dashboard_link import DASHBOARD_PATH, TOKEN_PATH, VENDOR_PATHS
 from tests.contract.lms import EDX_LINE
 from tests.lms_django import load_backend
 
@@ -75,3 +76,29 @@ def test_where_the_backend_finds_the_server(
     backend = load_backend(client_id="abcd", client_secret="abcdsecret", **options)
     assert backend.base_url == expected
     assert backend.config_url == expected + "/api/v1/config/"
+
+
+def test_the_vendor_paths_table_is_where_the_real_proctortrack_backend_calls() -> None:
+    """edx-proctoring-proctortrack-v2 from PyPI: its token and dashboard paths are the
+    table's; every other URL it builds is the base class's, as mockprock's backend's."""
+    from edx_proctoring.backends.rest import BaseRestProctoringProvider
+
+    base = "http://mockprock.test"
+    backend = load_backend("proctortrack", client_id="abcd", client_secret="x", base_url=base)
+    assert type(backend).__module__.startswith("edx_proctoring_proctortrack")
+    table = VENDOR_PATHS["proctortrack"]
+    assert backend.session.oauth_uri == table[TOKEN_PATH]
+    assert (
+        backend.instructor_url
+        == base + table[DASHBOARD_PATH].replace("<client_id>", "{client_id}") + "?jwt={jwt}"
+    )
+    plain = load_backend(client_id="abcd", client_secret="x", base_url=base)  # mockprock's
+    urls = [
+        name
+        for name, member in vars(BaseRestProctoringProvider).items()
+        if name.endswith("_url") and isinstance(member, property)
+    ]
+    assert "create_exam_attempt_url" in urls
+    differ = {n for n in urls if getattr(backend, n) != getattr(plain, n)}
+    assert differ == {"instructor_url"}
+    assert backend.npm_module == "edx-proctoring-proctortrack-v2"

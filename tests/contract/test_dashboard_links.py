@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import subprocess
 import sys
@@ -15,7 +17,7 @@ import requests
 from click.testing import CliRunner
 
 from mockprock.cli import main
-from mockprock.dashboard_link import DEFAULT_INSTRUCTOR
+from mockprock.dashboard_link import DASHBOARD_PATH, DEFAULT_INSTRUCTOR, backend_path
 from tests.contract.lms import lms_attempt_context, lms_exam, register, save_exam
 from tests.lms_django import load_backend
 
@@ -43,10 +45,16 @@ def course(connect):
     return server, backend, exam_id, attempt_id
 
 
-def test_the_course_view(course) -> None:
+def dashboard_prefix(lms_backend: str) -> str:
+    """Where ``lms_backend`` sends the instructor (the vendor paths' table)."""
+    return backend_path(lms_backend, DASHBOARD_PATH).replace("<client_id>", "abcd") + "?jwt="
+
+
+@pytest.mark.live
+def test_the_course_view(course, lms_backend) -> None:
     server, backend, exam_id, _ = course
     url = backend.get_instructor_url(COURSE_ID, STAFF)
-    assert url.startswith(f"{server.url}/api/v1/instructor/abcd/?jwt=")
+    assert url.startswith(server.url + dashboard_prefix(lms_backend))
     page = open_page(url)
     assert 'data-view="course"' in page
     assert COURSE_ID in page
@@ -55,6 +63,8 @@ def test_the_course_view(course) -> None:
     assert STAFF["full_name"] in page
 
 
+@pytest.mark.live
+@pytest.mark.parametrize("lms_backend", ["mockprock"])  # MOCKPROCK_PUBLIC_URL: its own
 def test_a_public_url_setting_sends_the_browser_there(course) -> None:
     """Tutor: the LMS calls http://mockprock:11136, the browser opens the public URL."""
     from django.test import override_settings
@@ -69,6 +79,7 @@ def test_a_public_url_setting_sends_the_browser_there(course) -> None:
     assert backend.get_instructor_url(COURSE_ID, STAFF).startswith(server.url)
 
 
+@pytest.mark.live
 def test_the_exam_view(course) -> None:
     _, backend, exam_id, attempt_id = course
     page = open_page(backend.get_instructor_url(COURSE_ID, STAFF, exam_id=exam_id))
@@ -77,6 +88,7 @@ def test_the_exam_view(course) -> None:
     assert lms_attempt_context()["full_name"] in page
 
 
+@pytest.mark.live
 def test_the_configuration_view(course) -> None:
     _, backend, exam_id, _ = course
     url = backend.get_instructor_url(
@@ -87,14 +99,25 @@ def test_the_configuration_view(course) -> None:
     assert all(rule in page for rule in lms_exam()["rules"])
 
 
-def test_the_attempt_view(course) -> None:
+@pytest.mark.live
+def test_the_attempt_view(course, lms_backend) -> None:
     _, backend, exam_id, attempt_id = course
     page = open_page(backend.get_instructor_url(COURSE_ID, STAFF, exam_id, attempt_id))
     assert 'data-view="attempt"' in page
     assert attempt_id in page
     assert lms_attempt_context()["full_name"] in page
+    # Proctortrack's backend sends the learning MFE's page of the exam with the attempt.
+    shown = re.search(r'id="exam-return-url">Returns to <code>([^<]+)</code>', page)
+    if lms_backend == "proctortrack":
+        exam = lms_exam()
+        assert html.unescape(shown.group(1)) == (
+            f"http://localhost:2000/course/{exam['course_id']}/{exam['content_id']}"
+        )
+    else:
+        assert shown is None
 
 
+@pytest.mark.live
 def test_a_link_signed_with_another_secret_is_refused(connect) -> None:
     server, _ = connect()
     forger = load_backend(base_url=server.url, client_id="abcd", client_secret="not-abcdsecret")
@@ -108,6 +131,8 @@ def claims_without_nonce(url: str, secret: str) -> dict:
     return {k: v for k, v in claims.items() if k not in ("jti", "exp")}
 
 
+@pytest.mark.live
+@pytest.mark.parametrize("lms_backend", ["mockprock"])  # the command builds mockprock's links
 @pytest.mark.parametrize(
     ("flags", "view"),
     [((), "course"), (("--exam",), "exam"), (("--config",), "config"), (("--attempt",), "attempt")],
@@ -155,6 +180,7 @@ def get_dashboard_script() -> str:
     return str(script) if script.exists() else shutil.which("get-dashboard") or "get-dashboard"
 
 
+@pytest.mark.live
 def test_the_get_dashboard_script_still_works(course) -> None:
     """The original's command line: ``get-dashboard [CLIENT_ID CLIENT_SECRET] -c COURSE``."""
     server, _, exam_id, _ = course

@@ -15,6 +15,8 @@ from edx_proctoring.statuses import (
 from tests.contract.lms import lms_attempt_context, lms_exam, register, save_exam
 from tests.helpers import ServerProcess
 
+pytestmark = pytest.mark.live
+
 LEARNER = lms_attempt_context()["user_id"]
 COURSE_ID = lms_exam()["course_id"]
 

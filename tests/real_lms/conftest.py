@@ -47,12 +47,15 @@ from edx_proctoring.models import (  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from mockprock.client import ControlClient  # noqa: E402
+from mockprock.dashboard_link import BACKENDS  # noqa: E402
 from tests.real_lms.oauth import register_application, tokens_issued  # noqa: E402
 from tests.real_lms.services import install_services  # noqa: E402
 
 # The OAuth application the developer creates in the LMS's admin for mockprock.
 LMS_CLIENT = ("mockprock-lms-client", "mockprock-lms-client-secret")
-REVIEWER_GROUP = "mockprock_review"  # edx_proctoring.rules: "<backend>_review"
+# edx_proctoring.rules: a reviewer is in "<backend>_review"; the provider's application
+# reviews under mockprock's backend and under each vendor's.
+REVIEWER_GROUPS = tuple(f"{backend}_review" for backend in BACKENDS)
 COURSE_ID = "course-v1:edX+DemoX+Demo_Course"
 FAST = ("--review-delay", "0", "--ready-delay", "0", "--callback-backoff-seconds", "0.2")
 
@@ -76,7 +79,8 @@ class RealLms:
             username=username, email=f"{username}@lms.example", is_staff=staff
         )
         if reviewer:
-            user.groups.add(Group.objects.get_or_create(name=REVIEWER_GROUP)[0])
+            for group in REVIEWER_GROUPS:
+                user.groups.add(Group.objects.get_or_create(name=group)[0])
         client = client or (f"{username}-client", f"{username}-secret")
         register_application(*client, username=username)
         return client
@@ -129,6 +133,7 @@ class Flow:
     control: ControlClient
     client_id: str = LMS_CLIENT[0]
     course_id: str = COURSE_ID
+    backend: str = "mockprock"  # the LMS backend, by its name in PROCTORING_BACKENDS
     # Earlier tests' servers used the same application.
     tokens_before: int = 0
 
@@ -152,7 +157,7 @@ class Flow:
             time_limit_mins=30,
             is_proctored=True,
             is_practice_exam=practice,
-            backend="mockprock",
+            backend=self.backend,
         )
         return api.get_exam_by_id(exam_id)
 
@@ -210,19 +215,32 @@ class Flow:
         return tokens_issued(self.client_id) - self.tokens_before
 
 
+@pytest.fixture(params=BACKENDS)
+def lms_backend(request: pytest.FixtureRequest) -> str:
+    """The LMS backend calling mockprock: its own, then each vendor's real one from PyPI
+    (Proctortrack's), configured only with ``client_id``, ``client_secret``, ``base_url``."""
+    return request.param
+
+
 @pytest.fixture
 def connect(
-    real_lms: RealLms, start_mockprock: Callable[..., ServerProcess]
+    real_lms: RealLms, lms_backend: str, start_mockprock: Callable[..., ServerProcess]
 ) -> Iterator[Callable[..., Flow]]:
     """``connect(*server_args, client=LMS_CLIENT)``: a mockprock server calling the real LMS
-    back with ``client``'s credentials, and the LMS's backend pointed at it."""
+    back with ``client``'s credentials, and the LMS's backend (``lms_backend``) pointed at
+    it."""
 
     def connect_(*server_args: str, client: tuple[str, str] = LMS_CLIENT) -> Flow:
         server = start_mockprock(*client, "-l", real_lms.url, *FAST, *server_args)
-        load_backend(base_url=server.url, client_id="abcd", client_secret="abcdsecret")
+        load_backend(lms_backend, base_url=server.url, client_id="abcd", client_secret="abcdsecret")
         control = ControlClient(server.url, "abcd", "abcdsecret")
         return Flow(
-            real_lms, server, control, client_id=client[0], tokens_before=tokens_issued(client[0])
+            real_lms,
+            server,
+            control,
+            client_id=client[0],
+            tokens_before=tokens_issued(client[0]),
+            backend=lms_backend,
         )
 
     yield connect_

@@ -128,7 +128,7 @@ def test_a_verdict_queued_through_the_control_api_wins_over_the_learner_keyword(
 
 def test_a_verdict_from_a_named_lms_reviewer_rejects_at_once(flow: Flow) -> None:
     """``reviewed_by`` naming an LMS user: no second review, the attempt is rejected."""
-    reviewer = flow.learner(email="course-reviewer@lms.example")
+    reviewer = flow.learner(email=f"course-reviewer-{flow.backend}@lms.example")
     reviewer.is_staff = True
     reviewer.save()
     exam = flow.exam()
@@ -215,11 +215,13 @@ def test_a_token_the_lms_no_longer_accepts_gets_403_and_mockprock_fetches_a_new_
 
 @pytest.mark.parametrize("staff", [True, False], ids=["staff", "no-role"])
 def test_only_a_staff_or_reviewer_user_may_send_reviews(
-    real_lms: RealLms, connect: Callable[..., Flow], staff: bool
+    real_lms: RealLms, connect: Callable[..., Flow], lms_backend: str, staff: bool
 ) -> None:
     """``ready`` takes any authenticated user; ``reviewed`` needs staff or the group
-    ``mockprock_review`` (edx_proctoring.rules), else 403 even with a fresh token."""
-    client = real_lms.application(f"provider-{'staff' if staff else 'plain'}", staff=staff)
+    ``<backend>_review`` (edx_proctoring.rules), else 403 even with a fresh token."""
+    client = real_lms.application(
+        f"provider-{'staff' if staff else 'plain'}-{lms_backend}", staff=staff
+    )
     flow = connect(client=client)
     exam = flow.exam()
     attempt = flow.register(exam, flow.learner())

@@ -1,6 +1,7 @@
-"""Bounds where input becomes state (issue 10): settings finite and within their documented
-ranges (flags, environment, control API, and a bad value an older version stored), one
-JSON shape for every 500, and the journal never parsing a hostile body into a fault.
+"""Bounds where input becomes state: settings finite and within their documented ranges
+(flags, environment, control API, and a bad value an older version stored), one JSON shape
+for every 500, the journal never parsing a hostile body into a fault, and every integer
+route bounded at SQLite's maximum.
 
 The fuzzing of a live server (``tests/test_fuzz.py``) sends the hostile values to every
 route; these tests pin each promise down where it is kept.
@@ -18,7 +19,17 @@ from mockprock.app import create_app
 from mockprock.config import YEAR_SECONDS, Settings, SettingsError
 from mockprock.payloads import MAX_JSON_DEPTH
 from tests.fuzzing import nested
-from tests.helpers import ATTEMPT, EXAM, get_token, make_settings, mockprock_argv
+from tests.helpers import (
+    ATTEMPT,
+    EXAM,
+    app_on,
+    basic,
+    csrf_of,
+    get_token,
+    make_settings,
+    mockprock_argv,
+    sign_in,
+)
 
 
 def strict_json(data: bytes) -> object:
@@ -187,3 +198,19 @@ def test_the_depth_limit_is_exact(client, auth, depth):
     )
     expected = 200 if depth <= MAX_JSON_DEPTH else 400
     assert response.status_code == expected, response.data
+
+
+@pytest.mark.parametrize("callback_id", [2**63, 2**64 + 5, 10**30])
+def test_the_consoles_retry_route_answers_a_clear_4xx_for_an_id_past_sqlite(
+    tmp_path, callback_id
+) -> None:
+    with app_on(tmp_path) as app:
+        client = app.test_client()
+        sign_in(client)
+        csrf = csrf_of(client.get("/mockprock/").get_data(as_text=True))
+        answer = client.post(f"/mockprock/callbacks/{callback_id}/retry", data={"csrf_token": csrf})
+        assert answer.status_code == 404
+        api = client.post(
+            f"/mockprock/api/callbacks/{callback_id}/retry", headers=basic("abcd", "abcdsecret")
+        )
+        assert api.status_code == 404
