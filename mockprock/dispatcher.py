@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 from mockprock.config import Settings
 from mockprock.lms import LmsClient, LmsCredentials, LmsCredentialsRefused, LmsError
@@ -71,6 +71,37 @@ def answer_outcome(status: int) -> str:
 def out_of_time(first_try_at: float, now: float, next_delay: float, retry_seconds: float) -> bool:
     """True when the next try would fall past the retry window opened by the first try."""
     return now + next_delay - first_try_at > retry_seconds
+
+
+# -- what the dispatcher is handed ------------------------------------------------------
+
+
+class Bodies(Protocol):
+    """What the dispatcher asks of the rules, downward: a callback's body just before it
+    goes (None: as stored), and what follows a delivery. The provider hands it
+    :class:`mockprock.callback_bodies.CallbackBodies`."""
+
+    def body_for(self, row: dict[str, Any], settings: Settings) -> dict[str, Any] | None: ...
+
+    def after_delivery(self, row: dict[str, Any], settings: Settings) -> None: ...
+
+
+class AsStored:
+    """Each callback goes as stored, and nothing follows a delivery (an outbox alone)."""
+
+    def body_for(self, row: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
+        return None
+
+    def after_delivery(self, row: dict[str, Any], settings: Settings) -> None:
+        return None
+
+
+class ClientSettings(Protocol):
+    """The settings of an attempt's own client, where it has them (``guests.Guests``)."""
+
+    def __bool__(self) -> bool: ...
+
+    def settings_for_attempt(self, attempt_id: str, default: Settings) -> Settings: ...
 
 
 # -- the dispatcher ---------------------------------------------------------------------
