@@ -16,6 +16,7 @@ import os
 import sqlite3
 import stat
 import threading
+import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
@@ -156,6 +157,28 @@ def migrate(db: sqlite3.Connection, scripts: list[str], path: str) -> None:
                 raise
 
 
+# How long a new connection waits for another one turning a new file to WAL: as long as
+# a writer waits for another's lock (the connections' busy timeout).
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
+def use_wal(conn: sqlite3.Connection) -> None:
+    """Put the connection's file in WAL mode. While another connection turns a new file
+    to WAL, SQLite answers "database is locked" at once (its busy handler is not asked),
+    so the change is tried again until that one is done."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    pause = 0.001
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
 def is_full(error: BaseException) -> bool:
     """True for SQLite's "database or disk is full" (SQLITE_FULL)."""
     return isinstance(error, sqlite3.OperationalError) and "is full" in str(error)
@@ -259,9 +282,9 @@ class Database:
         held = getattr(self._local, "connection", None)
         if held is None:
             # timeout: how long a writer waits for another process's lock (busy timeout).
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
+            use_wal(conn)
             # WAL with NORMAL: a commit survives a crash of the process; only a power
             # failure may lose the last commits, never corrupt the file.
             conn.execute("PRAGMA synchronous=NORMAL")
