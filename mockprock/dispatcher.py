@@ -75,37 +75,6 @@ class ClientSettings(Protocol):
     def settings_for_attempt(self, attempt_id: str, default: Settings) -> Settings: ...
 
 
-# -- what the dispatcher is handed ------------------------------------------------------
-
-
-class Bodies(Protocol):
-    """What the dispatcher asks of the rules, downward: a callback's body just before it
-    goes (None: as stored), and what follows a delivery. The provider hands it
-    :class:`mockprock.callback_bodies.CallbackBodies`."""
-
-    def body_for(self, row: dict[str, Any], settings: Settings) -> dict[str, Any] | None: ...
-
-    def after_delivery(self, row: dict[str, Any], settings: Settings) -> None: ...
-
-
-class AsStored:
-    """Each callback goes as stored, and nothing follows a delivery (an outbox alone)."""
-
-    def body_for(self, row: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
-        return None
-
-    def after_delivery(self, row: dict[str, Any], settings: Settings) -> None:
-        return None
-
-
-class ClientSettings(Protocol):
-    """The settings of an attempt's own client, where it has them (``guests.Guests``)."""
-
-    def __bool__(self) -> bool: ...
-
-    def settings_for_attempt(self, attempt_id: str, default: Settings) -> Settings: ...
-
-
 # -- the dispatcher ---------------------------------------------------------------------
 
 
