@@ -13,11 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from mockprock.app import create_app
 from mockprock.client import ControlClient, ProviderClient
 from mockprock.config import Settings, SettingsError
 from mockprock.lms_stub import LmsStubClient
 from mockprock.server import banner
+from mockprock.web.app import create_app
 from tests.helpers import ATTEMPT, EXAM, LMS_CLIENT, get_token, make_settings, serving, wait_for
 
 CALLBACK_PATH = "/api/edx_proctoring/v1/proctored_exam/attempt/{}/{}"

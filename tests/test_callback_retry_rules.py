@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from mockprock.callback_states import MAX_BACKOFF_SECONDS, answer_outcome, out_of_time, retry_delay
+from mockprock.callbacks.callback_states import (
+    MAX_BACKOFF_SECONDS,
+    answer_outcome,
+    out_of_time,
+    retry_delay,
+)
 from mockprock.statuses import CALLBACK_DELIVERED, CALLBACK_FAILED
 
 

@@ -7,7 +7,7 @@ import base64
 
 import pytest
 
-from mockprock.app import create_app
+from mockprock.web.app import create_app
 from tests.helpers import ATTEMPT, EXAM, LMS_CLIENT, get_token, make_settings
 
 API = "/mockprock/api"

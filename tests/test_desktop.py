@@ -1,4 +1,4 @@
-"""The desktop application's rules (mockprock.desktop), with an explicit clock: no server."""
+"""The desktop application's rules (mockprock.provider.desktop), with an explicit clock."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mockprock import desktop, desktop_findings, payloads
+from mockprock import payloads
 from mockprock.errors import ProviderError
+from mockprock.provider import desktop, desktop_findings
 from mockprock.store import Store
 from tests.helpers import ATTEMPT, make_settings
 

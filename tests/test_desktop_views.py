@@ -13,9 +13,9 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mockprock import desktop
-from mockprock.app import create_app
 from mockprock.client import ProviderClient
+from mockprock.provider import desktop
+from mockprock.web.app import create_app
 from tests.helpers import ATTEMPT, EXAM, get_token, make_settings
 
 # The learning MFE's origin on devstack: not the LMS's (make_settings: 127.0.0.1:18000).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mockprock.app import create_app
+from mockprock.web.app import create_app
 from tests.helpers import ATTEMPT, EXAM, get_token, make_settings
 
 GUEST_LMS = {

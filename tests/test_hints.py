@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from mockprock.app import create_app
 from mockprock.config import DEFAULT_PORT
 from mockprock.server import banner, listen
-from mockprock.serving import make_server
 from mockprock.trust import callback_refusal
+from mockprock.web.app import create_app
+from mockprock.web.serving import make_server
 from tests.helpers import REPO, make_settings
 
 OPERATOR = ("ops", "a-long-operator-secret")

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from mockprock.app import create_app
 from mockprock.server import banner
 from mockprock.store import Store
+from mockprock.web.app import create_app
 from tests.helpers import basic, get_token, make_settings
 
 API = "/mockprock/api"

@@ -9,9 +9,9 @@ import pytest
 import requests
 import responses
 
+from mockprock.callbacks.outbox import Outbox
 from mockprock.config import Settings
 from mockprock.errors import ProviderError
-from mockprock.outbox import Outbox
 from mockprock.store import Store
 from tests.helpers import wait_for
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from mockprock.callbacks.dispatcher import SENDERS
+from mockprock.callbacks.outbox import Outbox
 from mockprock.config import Settings
-from mockprock.dispatcher import SENDERS
-from mockprock.outbox import Outbox
 from mockprock.store import Store
 from tests.helpers import serving, wait_for
 

@@ -97,7 +97,7 @@ def test_missing_field_is_named(client):
 
 
 def test_configured_clients_replace_the_id_plus_secret_rule(tmp_path):
-    from mockprock.app import create_app
+    from mockprock.web.app import create_app
 
     app = create_app(make_settings(tmp_path, clients=("lms:s3cret",)))
     client = app.test_client()
@@ -188,7 +188,7 @@ def test_bearer_prefix_is_accepted(client, auth):
 
 
 def test_tokens_survive_a_restart(tmp_path):
-    from mockprock.app import create_app
+    from mockprock.web.app import create_app
 
     settings = make_settings(tmp_path)
     first = create_app(settings)
@@ -224,7 +224,7 @@ def test_config_follows_accept_language(client, auth, language, expected):
 
 
 def test_public_url_sets_the_links(tmp_path):
-    from mockprock.app import create_app
+    from mockprock.web.app import create_app
 
     app = create_app(make_settings(tmp_path, public_url="http://mockprock.example:11136/"))
     client = app.test_client()
@@ -342,7 +342,7 @@ def test_malformed_json_is_400(app, client, auth, data, detail):
 
 
 def test_body_over_the_limit_is_413_json(tmp_path):
-    from mockprock.app import create_app
+    from mockprock.web.app import create_app
 
     app = create_app(make_settings(tmp_path, max_body_bytes=1000))
     client = app.test_client()
@@ -613,7 +613,7 @@ def test_journal_keeps_requests_without_secrets(app, client, auth, exam_id):
 
 
 def test_journal_is_trimmed_to_its_size(tmp_path):
-    from mockprock.app import create_app
+    from mockprock.web.app import create_app
 
     app = create_app(make_settings(tmp_path, journal_size=3))
     client = app.test_client()

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from mockprock import payloads, verdicts
+from mockprock import payloads
 from mockprock.errors import ProviderError
+from mockprock.provider import verdicts
 
 FINDING = {"comment": "No heartbeat for 200 s", "status": "suspicious", "start": 60, "stop": 260}
 

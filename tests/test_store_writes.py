@@ -12,8 +12,8 @@ from contextlib import contextmanager
 import jwt
 import pytest
 
-from mockprock import attempts, reviews
-from mockprock.app import create_app
+from mockprock.provider import attempts, reviews
+from mockprock.web.app import create_app
 from tests.helpers import ATTEMPT, EXAM, app_on, basic, make_settings
 
 

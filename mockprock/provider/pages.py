@@ -11,26 +11,22 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from mockprock import (
-    __version__,
-    attempts,
-    exams,
-    forms,
-    learner_page,
-    onboarding,
-    payloads,
-    reviews,
-    runtime_settings,
-    statuses,
-    timeline,
-    trust,
-)
+from mockprock import __version__, forms, payloads, statuses, trust
 from mockprock.auth import AuthError, ClientRegistry, verify_lms_token
+from mockprock.callbacks.lms import LmsError
+from mockprock.callbacks.outbox import Outbox
 from mockprock.config import Settings
 from mockprock.errors import dashboard_refused, not_found
-from mockprock.lms import LmsError
-from mockprock.outbox import Outbox
-from mockprock.provider import Provider
+from mockprock.provider import (
+    attempts,
+    exams,
+    learner_page,
+    onboarding,
+    reviews,
+    runtime_settings,
+    timeline,
+)
+from mockprock.provider.facade import Provider
 from mockprock.store import Store
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 Every route needs HTTP Basic with an accepted provider client's id and secret, or a
 provider token (``Authorization: JWT <token>``); anything else gets a 401. A client sees
 and steers its own exams and attempts only (another's are a 404). The rules
-live behind :class:`mockprock.provider.Provider`; this module only parses and answers.
+live behind :class:`mockprock.provider.facade.Provider`; this module only parses and answers.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, jsonify, request
 
 from mockprock.errors import ProviderError
-from mockprock.views.common import authenticate_provider_token, json_body, pages, provider
+from mockprock.web.views.common import authenticate_provider_token, json_body, pages, provider
 
 bp = Blueprint("control", __name__, url_prefix="/mockprock/api")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, jsonify, request
 
 from mockprock import proctoring_config
-from mockprock.views.common import (
+from mockprock.web.views.common import (
     authenticate_provider_token,
     base_url,
     journal_response,

@@ -34,7 +34,7 @@ from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 
 from mockprock.config import Settings
 from mockprock.redaction import redact_url
-from mockprock.views.common import HOLD_ANSWER
+from mockprock.web.views.common import HOLD_ANSWER
 
 # Worker threads running the app. SQLite takes one writer at a time and the GIL one
 # thread of Python: more threads only queue inside the process, and starve the

@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from mockprock import onboarding, statuses, trust, verdicts
+from mockprock import statuses, trust
 from mockprock.config import Settings
+from mockprock.provider import onboarding, verdicts
 from mockprock.store import Store
 
 CALLBACK_PATH = "/api/edx_proctoring/v1/proctored_exam/attempt/{attempt_id}/{kind}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from mockprock.errors import ProviderError, bad_request
-from mockprock.views.common import json_error, pages
+from mockprock.web.views.common import json_error, pages
 
 bp = Blueprint("pages", __name__)
 

@@ -9,10 +9,10 @@ from flask import Flask
 
 from mockprock.config import Settings
 from mockprock.dashboard_link import VENDOR_PATHS
-from mockprock.provider import Provider
-from mockprock.provider_pages import Pages
-from mockprock.services import Services
+from mockprock.provider.facade import Provider
+from mockprock.provider.pages import Pages
 from mockprock.store import Store
+from mockprock.web.services import Services
 
 __all__ = ["Services", "create_app"]
 
@@ -37,7 +37,7 @@ def create_app(
     provider = Provider(store, settings, explicit)
     app.extensions["mockprock"] = Services(store=store, provider=provider, pages=Pages(provider))
 
-    from mockprock.views import (
+    from mockprock.web.views import (
         common,
         console,
         control,
@@ -48,7 +48,7 @@ def create_app(
         pages,
         provider_api,
     )
-    from mockprock.views.openapi import bp as openapi_bp
+    from mockprock.web.views.openapi import bp as openapi_bp
 
     common.register_converters(app)
     common.register_error_handlers(app)

@@ -6,7 +6,7 @@ attempt has at most one callback in flight, and its callbacks go in the order th
 due. Network errors, timeouts, 429 and 5xx are retried with exponential backoff (capped
 near 60 s) for ``callback_retry_seconds``; a 401/403 the LMS client could not cure with a
 new token holds the callback until credentials change; another 4xx fails it (retryable
-by hand). :class:`mockprock.outbox.Outbox` queues them and holds the dispatcher. No
+by hand). :class:`mockprock.callbacks.outbox.Outbox` queues them and holds the dispatcher. No
 Flask here.
 """
 
@@ -19,10 +19,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
-from mockprock import callback_states
-from mockprock.callback_states import answer_outcome
+from mockprock.callbacks import callback_states
+from mockprock.callbacks.callback_states import answer_outcome
+from mockprock.callbacks.lms import LmsClient, LmsCredentials, LmsCredentialsRefused, LmsError
 from mockprock.config import Settings
-from mockprock.lms import LmsClient, LmsCredentials, LmsCredentialsRefused, LmsError
 from mockprock.statuses import (
     CALLBACK_DELIVERED,
     CALLBACK_FAILED,
@@ -50,7 +50,7 @@ SENDERS = 8
 class Bodies(Protocol):
     """What the dispatcher asks of the rules, downward: a callback's body just before it
     goes (None: as stored), and what follows a delivery. The provider hands it
-    :class:`mockprock.callback_bodies.CallbackBodies`."""
+    :class:`mockprock.provider.callback_bodies.CallbackBodies`."""
 
     def body_for(self, row: dict[str, Any], settings: Settings) -> dict[str, Any] | None: ...
 

@@ -1,7 +1,7 @@
 """The outbox: callbacks to the LMS are rows, queued here and sent when due.
 
 A callback is queued as a row with a due time; the outbox's dispatcher
-(:class:`mockprock.dispatcher.Dispatcher`, ``outbox.dispatcher``) sends it, never a
+(:class:`mockprock.callbacks.dispatcher.Dispatcher`, ``outbox.dispatcher``) sends it, never a
 request thread, so a slow or absent LMS holds nothing up and a restart loses nothing.
 Every change of a callback's state (what the states mean) is in ``callback_states``.
 
@@ -17,12 +17,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from mockprock import callback_states
-from mockprock.callback_states import LIVE, WAITING
+from mockprock.callbacks import callback_states
+from mockprock.callbacks.callback_states import LIVE, WAITING
+from mockprock.callbacks.dispatcher import Bodies, ClientSettings, Dispatcher
+from mockprock.callbacks.lms import LmsClient
 from mockprock.config import Settings
-from mockprock.dispatcher import Bodies, ClientSettings, Dispatcher
 from mockprock.errors import ProviderError, found
-from mockprock.lms import LmsClient
 from mockprock.statuses import (
     CALLBACK_BY_RULE,
     CALLBACK_DELIVERED,

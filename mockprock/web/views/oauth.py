@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, jsonify, request
 
 from mockprock import auth
-from mockprock.views.common import journal_response, json_error, provider
+from mockprock.web.views.common import journal_response, json_error, provider
 
 bp = Blueprint("oauth", __name__, url_prefix="/oauth2")
 bp.after_request(journal_response)

@@ -25,8 +25,8 @@ from flask import (
 
 from mockprock import forms, statuses
 from mockprock.errors import ProviderError
-from mockprock.views.common import pages, provider
-from mockprock.views.html import CSRF_FIELD, check_csrf
+from mockprock.web.views.common import pages, provider
+from mockprock.web.views.html import CSRF_FIELD, check_csrf
 
 bp = Blueprint("console", __name__, url_prefix="/mockprock")
 

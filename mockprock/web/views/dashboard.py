@@ -19,8 +19,8 @@ from flask import Blueprint, Response, redirect, render_template, request, sessi
 from mockprock import forms, statuses
 from mockprock.errors import dashboard_refused
 from mockprock.proctoring_config import PROCTORING_CONFIG
-from mockprock.views.common import pages
-from mockprock.views.html import check_csrf
+from mockprock.web.views.common import pages
+from mockprock.web.views.html import check_csrf
 
 bp = Blueprint("dashboard", __name__, url_prefix="/api/v1/instructor")
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from mockprock.callbacks.outbox import Outbox
 from mockprock.config import Settings
-from mockprock.outbox import Outbox
-from mockprock.provider import Provider
-from mockprock.provider_pages import Pages
+from mockprock.provider.facade import Provider
+from mockprock.provider.pages import Pages
 from mockprock.store import Store
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockprock import desktop_findings, statuses
+from mockprock import statuses
+from mockprock.provider import desktop_findings
 
 STATE_WORDS = {
     statuses.CALLBACK_PENDING: "queued",

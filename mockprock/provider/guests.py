@@ -14,10 +14,11 @@ import secrets
 import threading
 from typing import Any
 
-from mockprock import runtime_settings, trust
+from mockprock import trust
 from mockprock.auth import ClientRegistry
 from mockprock.config import Settings
 from mockprock.errors import ProviderError, bad_request
+from mockprock.provider import runtime_settings
 from mockprock.store import Store
 
 PREFIX = "guest-"

@@ -11,23 +11,22 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from mockprock import (
+from mockprock import payloads, trust
+from mockprock.auth import AuthError, ClientRegistry, issue_token, verify_token
+from mockprock.callbacks.lms import LmsClient
+from mockprock.callbacks.outbox import Outbox
+from mockprock.config import CurrentSettings, Settings
+from mockprock.provider import (
     attempts,
     callback_bodies,
     desktop,
     exams,
     onboarding,
-    payloads,
     reviews,
     runtime_settings,
-    trust,
     verdicts,
 )
-from mockprock.auth import AuthError, ClientRegistry, issue_token, verify_token
-from mockprock.config import CurrentSettings, Settings
-from mockprock.guests import Guests
-from mockprock.lms import LmsClient
-from mockprock.outbox import Outbox
+from mockprock.provider.guests import Guests
 from mockprock.store import Store
 
 log = logging.getLogger(__name__)
@@ -35,7 +34,7 @@ log = logging.getLogger(__name__)
 
 class Provider:
     """The vendor's state and rules behind every route (the pages' facade,
-    :class:`~mockprock.provider_pages.Pages`, holds one and calls it)."""
+    :class:`~mockprock.provider.pages.Pages`, holds one and calls it)."""
 
     def __init__(
         self,

@@ -13,9 +13,9 @@ import logging
 from typing import Any
 
 from mockprock import statuses
-from mockprock.callback_bodies import NOT_COMPOSED, callback_url
+from mockprock.callbacks.outbox import Outbox
 from mockprock.config import Settings
-from mockprock.outbox import Outbox
+from mockprock.provider.callback_bodies import NOT_COMPOSED, callback_url
 from mockprock.store import Store
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from mockprock import desktop_findings, statuses
+from mockprock import statuses
 from mockprock.config import Settings
+from mockprock.provider import desktop_findings
 from mockprock.store import Store
 
 # A keyword in the learner's email or name picks the verdict, so one LMS user per branch

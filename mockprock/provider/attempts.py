@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from mockprock import desktop, exams, onboarding, proctoring_config, reviews, statuses
-from mockprock.callback_bodies import READY_BODY, callback_url
+from mockprock import proctoring_config, statuses
+from mockprock.callbacks.outbox import Outbox
 from mockprock.config import Settings
 from mockprock.errors import ProviderError, found, not_found
-from mockprock.outbox import Outbox
+from mockprock.provider import desktop, exams, onboarding, reviews
+from mockprock.provider.callback_bodies import READY_BODY, callback_url
 from mockprock.store import Store
 
 log = logging.getLogger(__name__)

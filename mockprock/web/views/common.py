@@ -21,7 +21,7 @@ from mockprock import payloads
 from mockprock.auth import AuthError, token_from_header
 from mockprock.errors import ProviderError
 from mockprock.redaction import might_hold_secret, redact, redact_url
-from mockprock.services import pages, provider, services
+from mockprock.web.services import pages, provider, services
 
 log = logging.getLogger(__name__)
 
