@@ -3,7 +3,7 @@
     python benchmarks/scale.py [--sizes 1k,10k,100k] [--per-course 1000]
     python benchmarks/scale.py --sizes 1k,10k,100k,1M      # 1M takes a while to load
 
-Bulk-loads one SQLite store through the store's own functions (``Store.save_exam``,
+Bulk-loads one SQLite store through the store's own functions (``store.exams.save_exam``,
 ``create_attempt``, ``set_attempt_status``, ``add_heartbeat``, ``insert_callback``,
 ``save_onboarding_profile``; one transaction per batch), as a sandbox fills over weeks
 of load tests: each attempt registered, submitted, with 3 heartbeats and both callbacks
@@ -62,7 +62,7 @@ class Loader:
     def __init__(self, path: Path, per_course: int) -> None:
         self.store = Store(str(path))
         self.per_course = per_course
-        self.count = self.store.db.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]
+        self.count = self.store.database.db.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]
         self.exams: dict[tuple[str, int], str] = {}
         self.sample_ids: list[tuple[str, str]] = []  # (exam id, attempt id) to look up
 
@@ -79,7 +79,9 @@ class Loader:
                 "is_proctored": True,
                 "rules": {"allow_notes": True},
             }
-            self.store.save_exam(exam_id, CLIENT[0], exam, {**exam, "id": exam["lms_exam_id"]})
+            self.store.exams.save_exam(
+                exam_id, CLIENT[0], exam, {**exam, "id": exam["lms_exam_id"]}
+            )
             self.exams[key] = exam_id
         return self.exams[key]
 
@@ -87,7 +89,7 @@ class Loader:
         began = time.perf_counter()
         store = self.store
         while self.count < size:
-            with store.transaction():
+            with store.database.transaction():
                 for n in range(self.count, min(size, self.count + BATCH)):
                     course_id, number = course_of(n, self.per_course)
                     exam_id = self.exam_id(course_id, number)
@@ -100,23 +102,25 @@ class Loader:
                         "time_limit_mins": 60,
                         "status": "created",
                     }
-                    attempt_id = store.create_attempt(exam_id, attempt, attempt)
-                    store.set_attempt_status(attempt_id, "started")
+                    attempt_id = store.attempts.create_attempt(exam_id, attempt, attempt)
+                    store.attempts.set_attempt_status(attempt_id, "started")
                     now = time.time()
                     for beat in range(3):
-                        store.add_heartbeat(attempt_id, now + beat, True)
-                    store.set_attempt_status(attempt_id, "submitted")
+                        store.desktop.add_heartbeat(attempt_id, now + beat, True)
+                    store.attempts.set_attempt_status(attempt_id, "submitted")
                     for kind in ("ready", "reviewed"):
                         url = f"{lms_url}/api/edx_proctoring/v1/proctored_exam/attempt/"
-                        store.insert_callback(
+                        store.callbacks.insert_callback(
                             kind, attempt_id, f"{url}{attempt_id}/{kind}", {}, "delivered", now
                         )
                     if n % 10 == 0:
-                        store.save_onboarding_profile(user_id, "verified", course_id, None)
+                        store.onboarding.save_onboarding_profile(
+                            user_id, "verified", course_id, None
+                        )
                     if n % max(1, size // 500) == 0:
                         self.sample_ids.append((exam_id, attempt_id))
                 self.count = n + 1
-        store.release()
+        store.database.release()
         return time.perf_counter() - began
 
     def close(self) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import jwt
 
+from mockprock.errors import ProviderError
 from mockprock.jwt_compat import InsecureKeyLengthWarning
 
 ALGORITHM = "HS256"
@@ -158,3 +159,33 @@ def verify_lms_token(secret: str, token: str, client_id: str) -> dict[str, Any]:
     except jwt.InvalidTokenError as exc:
         raise AuthError(f"the link's token is not valid: {exc}") from None
     return claims
+
+
+# -- the OAuth2 grant -----------------------------------------------------------------
+
+TOKEN_TYPES = ("jwt", "bearer")
+
+
+def token_grant(
+    form: Mapping[str, str], basic: tuple[str | None, str | None] | None
+) -> tuple[str, str]:
+    """The client id and secret of a client-credentials grant (form fields, else HTTP
+    Basic); OAuth2's own error codes for what is wrong."""
+    grant_type = form.get("grant_type")
+    if not grant_type:
+        raise ProviderError(400, "invalid_request", "missing required field 'grant_type'")
+    if grant_type != "client_credentials":
+        raise ProviderError(
+            400, "unsupported_grant_type", f"grant_type {grant_type!r}: only client_credentials"
+        )
+    client_id, client_secret = form.get("client_id"), form.get("client_secret")
+    if basic is not None:
+        client_id = client_id or basic[0]
+        client_secret = client_secret or basic[1]
+    for name, given in (("client_id", client_id), ("client_secret", client_secret)):
+        if not given:
+            raise ProviderError(400, "invalid_request", f"missing required field '{name}'")
+    token_type = (form.get("token_type") or "jwt").lower()
+    if token_type not in TOKEN_TYPES:
+        raise ProviderError(400, "invalid_request", f"token_type {token_type!r}: use jwt")
+    return client_id, client_secret  # type: ignore[return-value]

@@ -6,7 +6,7 @@ from typing import Any
 
 import requests
 
-from mockprock.oauth_client import ClientCredentials
+from mockprock.callbacks.oauth_client import ClientCredentials
 from mockprock.statuses import CREATED
 
 TIMEOUT_SECONDS = 30  # what the LMS gives every provider call

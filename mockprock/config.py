@@ -5,8 +5,7 @@ a command-line flag ``--<flag>``, the environment variable ``MOCKPROCK_<FLAG>`` 
 in capitals, ``-`` as ``_``), the default here. Names the variables had before that rule
 (``MOCKPROCK_<FIELD>``, such as ``MOCKPROCK_DEFAULT_REVIEW_STATUS``) still work, second.
 The click options of ``mockprock serve`` and ``python -m mockprock.server`` are built
-from these fields, so a new setting needs one line here and nothing else.
-"""
+from these fields, so a new setting needs one field here and nothing else."""
 
 from __future__ import annotations
 
@@ -24,16 +23,21 @@ from mockprock.setting_values import (
     origin_of,
     value_of,
 )
-from mockprock.statuses import APP_RUNNING, DESKTOP_STATES, PASSED, REVIEW_STATUSES
+from mockprock.statuses import (
+    APP_RUNNING,
+    DESKTOP_STATES,
+    ONBOARDING_MODES,
+    ONBOARDING_OPTIONAL,
+    PASSED,
+    REVIEW_STATUSES,
+)
 
 ENV_PREFIX = "MOCKPROCK_"
 DEFAULT_PORT = 11136
-# The devstack LMS as the devstack host sees it, where the server runs (README, "Using it
-# with devstack"); it is also the ``lms_host`` devstack registers attempts with, so the
-# callbacks' origin is allowed with no other flag.
+# The devstack LMS as the devstack host sees it (README, "Using it with devstack"), also
+# the ``lms_host`` devstack registers attempts with: its callbacks go with no other flag.
 DEFAULT_LMS_URL = "http://localhost:18000"
 
-ONBOARDING_MODES = ("optional", "required")
 # The URL of a running server, for the commands that talk to one (`mockprock status`...).
 DEFAULT_SERVER_URL = f"http://localhost:{DEFAULT_PORT}"
 SERVER_URL_VARIABLES = (ENV_PREFIX + "URL", ENV_PREFIX + "BASE_URL")  # the second: old name
@@ -47,7 +51,18 @@ YEAR_SECONDS = 366 * 24 * 3600
 
 
 def _setting(default: Any, help: str, **extra: Any) -> Any:
+    """A setting and what is said of it once, here: ``help``; ``flag``, ``short``,
+    ``choices``, ``maximum``, ``repeatable`` (``"pairs"`` or ``"origins"``) and
+    ``secret``; ``runtime`` (the control API may change it while the server runs),
+    ``clearable`` (an empty value clears it), ``routes_secrets`` (it decides where a
+    secret goes: only an operator changes it) and ``releases_held`` (a change may let
+    held callbacks go); the name lists of ``runtime_settings`` and ``trust`` come from it."""
     return field(default=default, metadata={"help": help, **extra})
+
+
+def setting_names(key: str, value: Any = True) -> tuple[str, ...]:
+    """The settings whose metadata says ``key`` is ``value``, in their order here."""
+    return tuple(f.name for f in dataclasses.fields(Settings) if f.metadata.get(key) == value)
 
 
 @dataclass(frozen=True)
@@ -73,11 +88,29 @@ class Settings:
         repeatable="pairs",
     )
     lms_url: str = _setting(
-        DEFAULT_LMS_URL, "LMS base URL (for OAuth tokens and admin links).", short="-l"
+        DEFAULT_LMS_URL,
+        "LMS base URL (for OAuth tokens and admin links).",
+        short="-l",
+        runtime=True,
+        routes_secrets=True,
+        releases_held=True,
     )
-    lms_client_id: str | None = _setting(None, "Client id of the LMS OAuth application.")
+    lms_client_id: str | None = _setting(
+        None,
+        "Client id of the LMS OAuth application.",
+        runtime=True,
+        clearable=True,
+        routes_secrets=True,
+        releases_held=True,
+    )
     lms_client_secret: str | None = _setting(
-        None, "Client secret of the LMS OAuth application.", secret=True
+        None,
+        "Client secret of the LMS OAuth application.",
+        secret=True,
+        runtime=True,
+        clearable=True,
+        routes_secrets=True,
+        releases_held=True,
     )
     allowed_lms_origins: tuple[str, ...] = _setting(
         (),
@@ -85,6 +118,8 @@ class Settings:
         "environment: comma-separated). The origin of --lms-url is always allowed.",
         flag="allow-lms-origin",
         repeatable="origins",
+        runtime=True,
+        routes_secrets=True,
     )
     allowed_origins: tuple[str, ...] = _setting(
         (),
@@ -93,6 +128,8 @@ class Settings:
         "environment: comma-separated). The LMS origins always may.",
         flag="allow-origin",
         repeatable="origins",
+        runtime=True,
+        routes_secrets=True,
     )
     public_url: str | None = _setting(
         None, "Base of the links the server hands out (default: the request's own host)."
@@ -117,38 +154,48 @@ class Settings:
         "Delay between submission and review callback.",
         flag="review-delay",
         maximum=YEAR_SECONDS,
+        runtime=True,
     )
     ready_delay_seconds: float = _setting(
         2.0,
         "Delay between download page and ready callback.",
         flag="ready-delay",
         maximum=YEAR_SECONDS,
+        runtime=True,
     )
     upload_delay_seconds: float = _setting(
         5.0,
         "Time the desktop app takes to upload after stop.",
         flag="upload-delay",
         maximum=YEAR_SECONDS,
+        runtime=True,
     )
     default_review_status: str = _setting(
         PASSED,
         "Verdict when nothing else decides one.",
         choices=REVIEW_STATUSES,
         flag="review-status",
+        runtime=True,
     )
     onboarding: str = _setting(
-        "optional", "Onboarding gate for proctored exams.", choices=ONBOARDING_MODES
+        ONBOARDING_OPTIONAL,
+        "Onboarding gate for proctored exams.",
+        choices=ONBOARDING_MODES,
+        runtime=True,
     )
     onboarding_valid_days: int = _setting(
-        730,
-        "How long an approved onboarding profile stays valid.",
-        maximum=36_600,
+        730, "How long an approved onboarding profile stays valid.", maximum=36_600, runtime=True
     )
     verdict_from_session: bool = _setting(
-        False, "A crash or a long heartbeat gap makes the default verdict 'suspicious'."
+        False,
+        "A crash or a long heartbeat gap makes the default verdict 'suspicious'.",
+        runtime=True,
     )
     desktop_default: str = _setting(
-        APP_RUNNING, "Desktop application state for new attempts.", choices=DESKTOP_STATES
+        APP_RUNNING,
+        "Desktop application state for new attempts.",
+        choices=DESKTOP_STATES,
+        runtime=True,
     )
     ping_interval_seconds: int = _setting(
         60,
@@ -160,11 +207,13 @@ class Settings:
         24 * 3600.0,
         "How long a callback is retried before it is marked failed.",
         maximum=YEAR_SECONDS,
+        runtime=True,
     )
     callback_backoff_seconds: float = _setting(
         1.0,
         "First retry delay of a callback; it doubles on each try, up to 60 s.",
         maximum=YEAR_SECONDS,
+        runtime=True,
     )
 
     # -- derived values -------------------------------------------------------------
@@ -259,6 +308,17 @@ class Settings:
         out["admins"] = [client_id for client_id, _ in self.admins]
         out["lms_origins"] = list(self.lms_origins)
         return out
+
+
+class CurrentSettings:
+    """The server's settings now (changed at run time), held by the provider and read by
+    the dispatcher through :meth:`get`: neither calls the other for them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.value = settings
+
+    def get(self) -> Settings:
+        return self.value
 
 
 def _given_values(

@@ -10,11 +10,13 @@ T = TypeVar("T")
 class ProviderError(Exception):
     """A refused request: HTTP status, a short machine code and a sentence for people."""
 
-    def __init__(self, status: int, error: str, detail: str) -> None:
+    def __init__(self, status: int, error: str, detail: str, title: str | None = None) -> None:
         super().__init__(detail)
         self.status = status
         self.error = error
         self.detail = detail
+        # The heading of the error page an HTML route shows (default: from ``error``).
+        self.title = title
 
     def to_dict(self) -> dict[str, str]:
         return {"error": self.error, "detail": self.detail}
@@ -52,3 +54,8 @@ def found(row: T | None, what: str, ident: str) -> T:
 
 def bad_request(detail: str, error: str = "invalid_request") -> ProviderError:
     return ProviderError(400, error, detail)
+
+
+def dashboard_refused(detail: str) -> ProviderError:
+    """A dashboard link this browser may not open (a 403 page saying why)."""
+    return ProviderError(403, "forbidden", detail, title="This dashboard link cannot be opened")

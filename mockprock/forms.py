@@ -44,6 +44,45 @@ def exam_rules(rules: Mapping[str, Any]) -> dict[str, bool]:
     return dict(rules)
 
 
+def rules_form(form: Mapping[str, str]) -> dict[str, bool]:
+    """The configuration view's checkboxes (``rule-<name>``): every rule, on or off."""
+    return {name: form.get(f"rule-{name}") == "on" for name in EXAM_RULES}
+
+
+def desktop_fault_form(form: Mapping[str, str]) -> dict[str, Any]:
+    """The console's desktop fault: a state, and a latency when one is typed."""
+    body: dict[str, Any] = {"state": form.get("state", "")}
+    if (form.get("latency_ms") or "").strip():
+        body["latency_ms"] = int(number_field(form, "latency_ms"))
+    return body
+
+
+def onboarding_form(form: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
+    """The console's onboarding profile: the learner, and the body the control API takes."""
+    user_id = (form.get("user_id") or "").strip()
+    if not user_id:
+        raise bad_request("name the learner (user id)")
+    body = {"status": form.get("status", "")}
+    if (form.get("course_id") or "").strip():
+        body["course_id"] = form["course_id"].strip()
+    return user_id, body
+
+
+def dashboard_view(
+    source: Mapping[str, str], course_id: str, user: dict[str, Any]
+) -> dict[str, Any]:
+    """The dashboard view a session's link names (``exam``, then ``attempt`` or
+    ``config``), inside the session's course, as the claims a signed link would carry."""
+    claims: dict[str, Any] = {"course_id": course_id, "user": user}
+    if source.get("exam"):
+        claims["exam_id"] = source["exam"]
+        if source.get("attempt"):
+            claims["attempt_id"] = source["attempt"]
+        elif source.get("config"):
+            claims["config"] = True
+    return claims
+
+
 def number_field(form: Mapping[str, str], name: str, default: float = 0) -> float:
     """A number typed into a form field (``default`` when empty)."""
     text = (form.get(name) or "").strip()

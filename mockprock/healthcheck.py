@@ -15,9 +15,9 @@ from collections.abc import Mapping
 
 import requests
 
+from mockprock.callbacks.oauth_client import TokenUnavailable
 from mockprock.client import ProviderClient
 from mockprock.config import Settings
-from mockprock.oauth_client import TokenUnavailable
 
 DEFAULT_CLIENT = ("abcd", "abcdsecret")
 

@@ -30,8 +30,6 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from mockprock import statuses as st
 from mockprock.processes import command_help, serve_until_stopped
 
-# Statuses after which the LMS counts the attempt as submitted (completed_at or timed out).
-SUBMITTED = st.DONE
 CALLBACK_PREFIX = "/api/edx_proctoring/v1/proctored_exam/attempt"
 
 
@@ -209,7 +207,7 @@ def add_attempt() -> tuple[Response, int]:
         "id": data["id"],
         "status": status,
         "is_sample_attempt": bool(data.get("is_sample_attempt")),
-        "submitted": status in SUBMITTED,
+        "submitted": status in st.DONE,
         "reviews": [],
     }
     with state().lock:
@@ -225,7 +223,7 @@ def set_attempt_status(attempt_id: str) -> Response | tuple[Response, int]:
         if attempt is None:
             return jsonify({"detail": "unknown attempt"}), 404
         attempt["status"] = status
-        attempt["submitted"] = attempt["submitted"] or status in SUBMITTED
+        attempt["submitted"] = attempt["submitted"] or status in st.DONE
         return jsonify(attempt)
 
 

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockprock import statuses
+from mockprock.config import YEAR_SECONDS
 from mockprock.errors import ProviderError, bad_request
 
-# The largest page the onboarding statuses endpoint gives, and the one it gives unasked.
+# The largest page a list gives (the onboarding statuses, the control API's attempts),
+# and the one the onboarding statuses endpoint gives unasked.
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 # The longest injected desktop latency: longer than any timeout the LMS gives the worker.
@@ -29,8 +31,6 @@ MIN_SQL_INT, MAX_SQL_INT = -(2**63), 2**63 - 1
 # A body nested deeper is refused before it is parsed: no request of the LMS or the control
 # API nests more than 4 levels, and parsing (or redacting) 1,000 levels would recurse.
 MAX_JSON_DEPTH = 32
-# The longest delay a review or a setting may ask for (a year): a due time stays a date.
-MAX_DELAY_SECONDS = 366 * 24 * 3600
 # The longest URL and the largest header block the app answers; beyond, a JSON 414 or 431
 # (a server's own limit, 64 KB and more, answers before the app sees anything).
 MAX_URL_BYTES = 16 * 1024
@@ -195,9 +195,9 @@ def _not_negative(number: Any) -> str | None:
 
 
 def _delay(number: Any) -> str | None:
-    if 0 <= number <= MAX_DELAY_SECONDS:
+    if 0 <= number <= YEAR_SECONDS:
         return None
-    return f"must be a number of seconds from 0 to {MAX_DELAY_SECONDS}"
+    return f"must be a number of seconds from 0 to {YEAR_SECONDS}"
 
 
 def _url_length(text: Any) -> str | None:
@@ -295,36 +295,6 @@ def onboarding_filter(args: Mapping[str, str]) -> dict[str, Any]:
     return found
 
 
-# -- OAuth ---------------------------------------------------------------------------
-
-TOKEN_TYPES = ("jwt", "bearer")
-
-
-def token_grant(
-    form: Mapping[str, str], basic: tuple[str | None, str | None] | None
-) -> tuple[str, str]:
-    """The client id and secret of a client-credentials grant (form fields, else HTTP
-    Basic); OAuth2's own error codes for what is wrong."""
-    grant_type = form.get("grant_type")
-    if not grant_type:
-        raise ProviderError(400, "invalid_request", "missing required field 'grant_type'")
-    if grant_type != "client_credentials":
-        raise ProviderError(
-            400, "unsupported_grant_type", f"grant_type {grant_type!r}: only client_credentials"
-        )
-    client_id, client_secret = form.get("client_id"), form.get("client_secret")
-    if basic is not None:
-        client_id = client_id or basic[0]
-        client_secret = client_secret or basic[1]
-    for name, given in (("client_id", client_id), ("client_secret", client_secret)):
-        if not given:
-            raise ProviderError(400, "invalid_request", f"missing required field '{name}'")
-    token_type = (form.get("token_type") or "jwt").lower()
-    if token_type not in TOKEN_TYPES:
-        raise ProviderError(400, "invalid_request", f"token_type {token_type!r}: use jwt")
-    return client_id, client_secret  # type: ignore[return-value]
-
-
 # -- the control API ---------------------------------------------------------------
 
 
@@ -342,10 +312,10 @@ def decision(payload: Mapping[str, Any]) -> dict[str, Any]:
         Field("comments", (list,)),
         Field("reviewed_by", (str,)),
         Field("delay_seconds", NUMBER, check=_delay),
+        Field("source", (str,), choices=statuses.DECISION_SOURCES),
     )
     found["comments"] = comments(found["comments"], found["status"])
-    source = payload.get("source")
-    found["source"] = source if isinstance(source, str) else "control API"
+    found["source"] = found["source"] or statuses.DECISION_BY_CONTROL_API
     return found
 
 

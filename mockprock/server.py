@@ -33,11 +33,11 @@ try:
     import click
     from flask import Flask
 
-    from mockprock.app import create_app
     from mockprock.processes import command_help, serve_until_stopped
-    from mockprock.serving import make_server
     from mockprock.store.database import is_read_only
     from mockprock.trust import exposure_warning, run_time_route
+    from mockprock.web.app import create_app
+    from mockprock.web.serving import make_server
 except ModuleNotFoundError as exc:  # the wheel installed without its `server` extra
     raise missing_extra(exc, "python -m mockprock.server") from None
 
@@ -78,7 +78,7 @@ def serve(settings: Settings, explicit: Iterable[str] = (), command: str = MODUL
     click.echo(
         banner(services.settings, server.port, command, services.provider.start_notes), nl=False
     )
-    services.outbox.start()  # the callback dispatcher; services.close() stops it
+    services.outbox.dispatcher.start()  # the callback dispatcher; services.close() stops it
 
     def stopped() -> None:
         services.close()

@@ -56,6 +56,35 @@ BEFORE_SUBMISSION = frozenset(
 READY_FROM = (CREATED, DOWNLOAD_SOFTWARE_CLICKED)
 DONE = (SUBMITTED, TIMED_OUT)
 
+# What may follow what: edx-proctoring's own rule (``is_state_transition_legal`` and
+# ``ProctoredExamStudentAttemptStatus``): a completed attempt never goes back to an
+# incomplete status (the way back is a new attempt). The LMS never sends more than its
+# own rule allows: ``started`` only the first time, ``submitted`` and ``error`` from any.
+COMPLETED = frozenset(
+    {
+        DECLINED,
+        TIMED_OUT,
+        SUBMITTED,
+        SECOND_REVIEW_REQUIRED,
+        VERIFIED,
+        REJECTED,
+        ERROR,
+        ONBOARDING_MISSING,
+        ONBOARDING_PENDING_ATTEMPT,
+        ONBOARDING_FAILED,
+        ONBOARDING_EXPIRED_ATTEMPT,
+    }
+)
+INCOMPLETE = frozenset(
+    {ELIGIBLE, CREATED, DOWNLOAD_SOFTWARE_CLICKED, READY_TO_START, STARTED, READY_TO_SUBMIT}
+)
+
+
+def may_follow(from_status: str, to_status: str) -> bool:
+    """Whether an attempt in ``from_status`` may move to ``to_status``."""
+    return not (from_status in COMPLETED and to_status in INCOMPLETE)
+
+
 # -- review verdicts (edx-proctoring's SoftwareSecureReviewStatus) ---------------------
 PASSED = "passed"
 VIOLATION = "violation"
@@ -122,3 +151,44 @@ CALLBACK_STATES = (
     CALLBACK_DELIVERED,
     CALLBACK_FAILED,
 )
+
+# -- what an attempt's timeline records (attempt_events.kind) ----------------------------
+EVENT_REGISTERED = "registered"
+EVENT_STATUS = "status"
+EVENT_CALLBACK = "callback"
+EVENT_DECISION = "decision"
+EVENT_ONBOARDING_PROFILE = "onboarding_profile"
+# The desktop application's story (see ``desktop``).
+EVENT_DESKTOP_STARTED = "desktop_started"
+EVENT_DESKTOP_START_FAILED = "desktop_start_failed"
+EVENT_DESKTOP_PING_FAILED = "desktop_ping_failed"
+EVENT_DESKTOP_CRASHED = "desktop_crashed"
+EVENT_DESKTOP_RECOVERED = "desktop_recovered"
+EVENT_DESKTOP_STOPPED = "desktop_stopped"
+EVENT_DESKTOP_FAULT = "desktop_fault"
+EVENT_DESKTOP_UPLOAD_DONE = "desktop_upload_done"
+EVENT_DESKTOP_ATTEMPT_INFERRED = "desktop_attempt_inferred"
+
+# -- who queued a callback (callbacks.source) ---------------------------------------------
+CALLBACK_BY_RULE = "auto"  # the rules: a download page, a desktop start, a submission
+CALLBACK_BY_DECISION = "decision"  # a verdict queued by hand
+CALLBACK_BY_CONTROL = "control"  # the ready callback sent by hand
+CALLBACK_SOURCES = (CALLBACK_BY_RULE, CALLBACK_BY_DECISION, CALLBACK_BY_CONTROL)
+
+# -- where a verdict queued by hand came from (review_decisions.source) -------------------
+DECISION_BY_CONTROL_API = "control API"
+DECISION_BY_CONSOLE = "console"
+DECISION_BY_DASHBOARD = "dashboard"
+DECISION_SOURCES = (DECISION_BY_CONTROL_API, DECISION_BY_CONSOLE, DECISION_BY_DASHBOARD)
+
+# -- the reviewer's dashboard views --------------------------------------------------------
+DASHBOARD_COURSE = "course"
+DASHBOARD_EXAM = "exam"
+DASHBOARD_ATTEMPT = "attempt"
+DASHBOARD_CONFIG = "config"
+DASHBOARD_VIEWS = (DASHBOARD_COURSE, DASHBOARD_EXAM, DASHBOARD_ATTEMPT, DASHBOARD_CONFIG)
+
+# -- the onboarding gate (the ``onboarding`` setting) --------------------------------------
+ONBOARDING_OPTIONAL = "optional"
+ONBOARDING_REQUIRED = "required"
+ONBOARDING_MODES = (ONBOARDING_OPTIONAL, ONBOARDING_REQUIRED)

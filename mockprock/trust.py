@@ -12,19 +12,14 @@ import secrets
 import threading
 from collections import OrderedDict
 
-from mockprock.config import Settings
+from mockprock.config import Settings, setting_names
 from mockprock.errors import ProviderError
 from mockprock.setting_values import origin_of
 
-# The settings that decide where secrets go: the LMS token request carries the LMS
-# client secret to ``lms_url``, and callbacks carry the LMS token to the allowed origins.
-SECRET_ROUTING = (
-    "lms_url",
-    "lms_client_id",
-    "lms_client_secret",
-    "allowed_lms_origins",
-    "allowed_origins",
-)
+# The settings that decide where secrets go (``routes_secrets`` in their metadata): the
+# LMS token request carries the LMS client secret to ``lms_url``, and callbacks carry the
+# LMS token to the allowed origins.
+SECRET_ROUTING = setting_names("routes_secrets")
 LOOPBACK_NAMES = ("localhost",)
 
 

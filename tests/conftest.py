@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mockprock.app import create_app
 from mockprock.config import Settings
+from mockprock.web.app import create_app
 from tests.helpers import (
     ATTEMPT,
     EXAM,

@@ -17,10 +17,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from mockprock.app import create_app
 from mockprock.config import Settings
 from mockprock.conformance import shapes
 from mockprock.processes import ServerProcess, mockprock_argv, wait_for
+from mockprock.web.app import create_app
 
 __all__ = [
     "ATTEMPT",

@@ -13,11 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from mockprock.app import create_app
 from mockprock.client import ControlClient, ProviderClient
 from mockprock.config import Settings, SettingsError
 from mockprock.lms_stub import LmsStubClient
 from mockprock.server import banner
+from mockprock.web.app import create_app
 from tests.helpers import ATTEMPT, EXAM, LMS_CLIENT, get_token, make_settings, serving, wait_for
 
 CALLBACK_PATH = "/api/edx_proctoring/v1/proctored_exam/attempt/{}/{}"
@@ -68,12 +68,12 @@ def test_a_callback_to_another_origin_fails_at_once_and_says_why(lms_app, caplog
     for where in (
         row["last_error"],
         caplog.text,
-        str(lms_app.extensions["mockprock"].store.list_events(row["attempt_id"])),
+        str(lms_app.extensions["mockprock"].store.attempts.list_events(row["attempt_id"])),
     ):
         assert FOREIGN in where
         assert f"--allow-lms-origin {FOREIGN}" in where
     # Nothing is due: the dispatcher tries nothing (and so asks no LMS for a token).
-    assert lms_app.extensions["mockprock"].outbox.run_due() == 0
+    assert lms_app.extensions["mockprock"].outbox.dispatcher.run_due() == 0
 
 
 def test_a_callback_whose_origin_stopped_being_allowed_is_not_sent(tmp_path) -> None:
@@ -90,9 +90,9 @@ def test_a_callback_whose_origin_stopped_being_allowed_is_not_sent(tmp_path) -> 
         provider = app.extensions["mockprock"].provider
         provider.change_settings("abcd", {"allowed_lms_origins": []})
         outbox = app.extensions["mockprock"].outbox
-        outbox.clock = lambda: row["due_at"] + 1
-        assert outbox.run_due() == 1
-        after = outbox.store.get_callback(row["id"])
+        outbox.dispatcher.clock = lambda: row["due_at"] + 1
+        assert outbox.dispatcher.run_due() == 1
+        after = outbox.store.callbacks.get_callback(row["id"])
         # Refused before any request: an attempt to send would have found no listener
         # on port 9 and been retried (pending), not failed with this reason.
         assert after["state"] == "failed"

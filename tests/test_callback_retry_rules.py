@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from mockprock.dispatcher import (
-    DELIVERED,
-    FAILED,
+from mockprock.callbacks.callback_states import (
     MAX_BACKOFF_SECONDS,
     answer_outcome,
     out_of_time,
     retry_delay,
 )
+from mockprock.statuses import CALLBACK_DELIVERED, CALLBACK_FAILED
 
 
 def test_backoff_doubles_from_the_first_delay_and_is_capped_near_a_minute() -> None:
@@ -27,17 +26,17 @@ def test_backoff_doubles_from_the_first_delay_and_is_capped_near_a_minute() -> N
 @pytest.mark.parametrize(
     ("status", "outcome"),
     [
-        (200, DELIVERED),
-        (204, DELIVERED),
+        (200, CALLBACK_DELIVERED),
+        (204, CALLBACK_DELIVERED),
         (429, "retry"),
         (500, "retry"),
         (502, "retry"),
         (503, "retry"),
-        (400, FAILED),
-        (403, FAILED),  # after the one retry with a new token
-        (404, FAILED),
-        (412, FAILED),
-        (301, FAILED),
+        (400, CALLBACK_FAILED),
+        (403, CALLBACK_FAILED),  # after the one retry with a new token
+        (404, CALLBACK_FAILED),
+        (412, CALLBACK_FAILED),
+        (301, CALLBACK_FAILED),
     ],
 )
 def test_answer_outcome(status, outcome) -> None:

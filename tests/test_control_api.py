@@ -7,7 +7,7 @@ import base64
 
 import pytest
 
-from mockprock.app import create_app
+from mockprock.web.app import create_app
 from tests.helpers import ATTEMPT, EXAM, LMS_CLIENT, get_token, make_settings
 
 API = "/mockprock/api"
@@ -202,7 +202,7 @@ def test_reset_wipes_the_state_and_the_stored_changes(client, app, auth, attempt
     assert client.post(f"{API}/reset", headers=BASIC).get_json() == {"status": "reset"}
     assert client.get(f"{API}/attempts", headers=BASIC).get_json() == []
     assert app.extensions["mockprock"].settings.onboarding == "optional"
-    assert app.extensions["mockprock"].store.settings_overrides() == {}
+    assert app.extensions["mockprock"].store.settings.settings_overrides() == {}
 
 
 # -- attempts, reviews, ready -----------------------------------------------------------
@@ -259,7 +259,7 @@ def test_a_review_is_composed_when_it_is_sent_not_when_it_is_queued(app, client,
     patch_status(client, auth, exam_id, attempt_id, "submitted")
     (review,) = callbacks(client, attempt=attempt_id)
     store = app.extensions["mockprock"].store
-    assert store.get_callback(review["id"])["payload"] == {}  # queued, not composed
+    assert store.callbacks.get_callback(review["id"])["payload"] == {}  # queued, not composed
     assert review["payload"]["status"] == "passed"  # shown as it would go now
     # A setting changed before it goes counts: the body is composed at send time.
     client.patch(f"{API}/settings", json={"default_review_status": "suspicious"}, headers=BASIC)
@@ -289,6 +289,20 @@ def test_a_decision_before_submission_waits_for_it(client, auth, exam_id, attemp
     assert review["payload"]["status"] == "violation"
     assert review["payload"]["comments"][0]["comment"] == "Phone in view"
     assert review["due_at"] - review["created_at"] == pytest.approx(3.0, abs=0.01)
+
+
+@pytest.mark.parametrize(("source", "status"), [("console", 200), ("my script", 400)])
+def test_a_decision_names_a_known_source(client, attempt_id, source, status) -> None:
+    response = client.post(
+        f"{API}/attempts/{attempt_id}/review",
+        json={"status": "passed", "source": source},
+        headers=BASIC,
+    )
+    assert response.status_code == status
+    if status == 400:
+        assert "source" in response.get_json()["detail"]
+    else:
+        assert response.get_json()["decision"]["source"] == source
 
 
 def test_a_decision_after_submission_replaces_the_review_not_yet_sent(
@@ -328,7 +342,7 @@ def test_a_bad_decision_is_refused_and_queues_nothing(
     response = client.post(f"{API}/attempts/{attempt_id}/review", json=body, headers=BASIC)
     assert response.status_code == status
     assert set(response.get_json()) == {"error", "detail"}
-    assert app.extensions["mockprock"].store.get_review_decision(attempt_id) is None
+    assert app.extensions["mockprock"].store.callbacks.get_review_decision(attempt_id) is None
 
 
 def test_a_decision_for_an_unknown_attempt_is_a_404(client) -> None:
@@ -383,7 +397,7 @@ def test_profiles_set_here_are_what_the_lms_reads(client, auth) -> None:
 def test_a_bad_profile_is_refused(client, app, body) -> None:
     response = client.put(f"{API}/users/u1/onboarding", json=body, headers=BASIC)
     assert response.status_code == 400
-    assert app.extensions["mockprock"].store.get_onboarding_profile("abcd", "u1") is None
+    assert app.extensions["mockprock"].store.onboarding.get_onboarding_profile("abcd", "u1") is None
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The desktop application's rules (mockprock.desktop), with an explicit clock: no server."""
+"""The desktop application's rules (mockprock.provider.desktop), with an explicit clock."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mockprock import desktop, payloads
+from mockprock import payloads
 from mockprock.errors import ProviderError
+from mockprock.provider import desktop, desktop_findings
 from mockprock.store import Store
 from tests.helpers import ATTEMPT, make_settings
 
@@ -24,8 +25,8 @@ def store(tmp_path: Path) -> Store:
 
 def register(store: Store) -> str:
     exam = {"lms_exam_id": 1, "course_id": "course-v1:a+b+c", "content_id": "block", "rules": {}}
-    store.save_exam("exam1", "abcd", exam, {})
-    return store.create_attempt("exam1", ATTEMPT, ATTEMPT)
+    store.exams.save_exam("exam1", "abcd", exam, {})
+    return store.attempts.create_attempt("exam1", ATTEMPT, ATTEMPT)
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def attempt(store: Store) -> str:
 
 
 def kinds(store: Store, attempt_id: str) -> list[str]:
-    return [e["kind"] for e in store.list_events(attempt_id)]
+    return [e["kind"] for e in store.attempts.list_events(attempt_id)]
 
 
 # -- pure rules -------------------------------------------------------------------------
@@ -43,19 +44,19 @@ def kinds(store: Store, attempt_id: str) -> list[str]:
 def test_gap_longer_than_two_and_a_half_intervals_is_found() -> None:
     beats = [T0 + 60, T0 + 120, T0 + 270, T0 + 421]
     # 120 -> 270 is exactly 2.5 intervals (not a gap); 270 -> 421 is one second more.
-    assert desktop.heartbeat_gaps(T0, beats, None, INTERVAL) == [(T0 + 270, T0 + 421)]
+    assert desktop_findings.heartbeat_gaps(T0, beats, None, INTERVAL) == [(T0 + 270, T0 + 421)]
 
 
 def test_gap_up_to_the_stop_counts_but_not_after_the_last_beat_of_a_running_session() -> None:
     beats = [T0 + 60]
-    assert desktop.heartbeat_gaps(T0, beats, T0 + 400, INTERVAL) == [(T0 + 60, T0 + 400)]
-    assert desktop.heartbeat_gaps(T0, beats, None, INTERVAL) == []
+    assert desktop_findings.heartbeat_gaps(T0, beats, T0 + 400, INTERVAL) == [(T0 + 60, T0 + 400)]
+    assert desktop_findings.heartbeat_gaps(T0, beats, None, INTERVAL) == []
 
 
 def test_gap_bound_follows_the_ping_interval() -> None:
     beats = [T0 + 100]
-    assert desktop.heartbeat_gaps(T0, beats, None, 30) == [(T0, T0 + 100)]
-    assert desktop.heartbeat_gaps(T0, beats, None, 60) == []
+    assert desktop_findings.heartbeat_gaps(T0, beats, None, 30) == [(T0, T0 + 100)]
+    assert desktop_findings.heartbeat_gaps(T0, beats, None, 60) == []
 
 
 def session(**fields: object) -> dict:
@@ -74,7 +75,7 @@ def session(**fields: object) -> dict:
 
 def test_findings_are_comments_in_session_seconds() -> None:
     beats = [{"at": T0 + s, "ok": True} for s in (60, 120, 400, 460)]
-    comments = desktop.findings(session(stopped_at=T0 + 500), beats, INTERVAL)
+    comments = desktop_findings.findings(session(stopped_at=T0 + 500), beats, INTERVAL)
     assert comments == [
         {
             "comment": "No heartbeat from the proctoring application for 280 s.",
@@ -93,7 +94,7 @@ def test_a_crash_is_a_comment_and_explains_the_gap_it_overlaps() -> None:
         {"at": T0 + 180, "ok": False},
     ]
     crashed = session(crashes=[[T0 + 100, None]])
-    comments = desktop.findings(crashed, beats, INTERVAL)
+    comments = desktop_findings.findings(crashed, beats, INTERVAL)
     # Open crash: it lasts until the last thing seen of the session (the failed ping at 180).
     assert [(c["comment"], c["start"], c["stop"]) for c in comments] == [
         ("The proctoring application crashed.", 100, 180)
@@ -102,9 +103,9 @@ def test_a_crash_is_a_comment_and_explains_the_gap_it_overlaps() -> None:
 
 def test_no_findings_for_a_clean_session_or_one_never_started() -> None:
     beats = [{"at": T0 + s, "ok": True} for s in range(60, 600, 60)]
-    assert desktop.findings(session(stopped_at=T0 + 600), beats, INTERVAL) == []
-    assert desktop.findings(session(started_at=None), [], INTERVAL) == []
-    assert desktop.findings(None, [], INTERVAL) == []
+    assert desktop_findings.findings(session(stopped_at=T0 + 600), beats, INTERVAL) == []
+    assert desktop_findings.findings(session(started_at=None), [], INTERVAL) == []
+    assert desktop_findings.findings(None, [], INTERVAL) == []
 
 
 def test_app_status_after_a_stop_follows_the_upload_due_time() -> None:
@@ -126,7 +127,9 @@ def test_a_whole_session_records_heartbeats_with_their_times(store: Store, attem
     assert (answer.http_status, answer.status) == (200, "running")
     for seconds in (60, 120, 180):
         assert desktop.ping(store, attempt, now=T0 + seconds).body()["status"] == "running"
-    assert store.list_heartbeats(attempt) == [{"at": T0 + s, "ok": True} for s in (60, 120, 180)]
+    assert store.desktop.list_heartbeats(attempt) == [
+        {"at": T0 + s, "ok": True} for s in (60, 120, 180)
+    ]
     stopped = desktop.stop(store, attempt, upload_delay_seconds=5, now=T0 + 200)
     assert (stopped.http_status, stopped.status) == (200, "uploading")
     assert kinds(store, attempt) == ["registered", "desktop_started", "desktop_stopped"]
@@ -143,7 +146,7 @@ def test_a_whole_session_records_heartbeats_with_their_times(store: Store, attem
     desktop.ping(store, attempt, now=T0 + 300)
     assert kinds(store, attempt).count("desktop_upload_done") == 1
     assert desktop.upload_events(store, attempt, now=T0 + 300) == []
-    assert desktop.session_findings(store, attempt, INTERVAL) == []
+    assert desktop_findings.session_findings(store, attempt, INTERVAL) == []
 
 
 def test_a_long_gap_becomes_a_finding(store: Store, attempt: str) -> None:
@@ -151,10 +154,10 @@ def test_a_long_gap_becomes_a_finding(store: Store, attempt: str) -> None:
     desktop.ping(store, attempt, now=T0 + 60)
     desktop.ping(store, attempt, now=T0 + 400)
     desktop.stop(store, attempt, 0, now=T0 + 420)
-    findings = desktop.session_findings(store, attempt, INTERVAL)
+    findings = desktop_findings.session_findings(store, attempt, INTERVAL)
     assert [(f["start"], f["stop"]) for f in findings] == [(60, 400)]
     # With a longer ping interval the same session is clean.
-    assert desktop.session_findings(store, attempt, 200) == []
+    assert desktop_findings.session_findings(store, attempt, 200) == []
 
 
 def test_not_installed_cannot_start_and_changes_nothing(store: Store, attempt: str) -> None:
@@ -167,18 +170,18 @@ def test_not_installed_cannot_start_and_changes_nothing(store: Store, attempt: s
         "detail": answer.detail,
     }
     assert desktop.ping(store, attempt, now=T0 + 60).http_status == 503
-    assert store.list_heartbeats(attempt) == []
-    assert store.get_desktop_session(attempt)["started_at"] is None
-    assert desktop.session_findings(store, attempt, INTERVAL) == []
+    assert store.desktop.list_heartbeats(attempt) == []
+    assert store.desktop.get_desktop_session(attempt)["started_at"] is None
+    assert desktop_findings.session_findings(store, attempt, INTERVAL) == []
 
 
 def test_crashed_app_launches_then_every_ping_fails(store: Store, attempt: str) -> None:
     assert desktop.start(store, attempt, "crashed", now=T0).status == "running"
     failed = desktop.ping(store, attempt, now=T0 + 60)
     assert (failed.http_status, failed.status, failed.error) == (503, "crashed", "app_crashed")
-    assert store.list_heartbeats(attempt) == [{"at": T0 + 60, "ok": False}]
+    assert store.desktop.list_heartbeats(attempt) == [{"at": T0 + 60, "ok": False}]
     assert desktop.stop(store, attempt, 0, now=T0 + 70).http_status == 503
-    findings = desktop.session_findings(store, attempt, INTERVAL)
+    findings = desktop_findings.session_findings(store, attempt, INTERVAL)
     assert [(f["comment"], f["start"], f["stop"]) for f in findings] == [
         ("The proctoring application crashed.", 0, 60)
     ]
@@ -194,7 +197,7 @@ def test_a_crash_mid_session_and_a_recovery(store: Store, attempt: str) -> None:
     assert view["status"] == "running"
     assert desktop.ping(store, attempt, now=T0 + 180).status == "running"
     desktop.stop(store, attempt, 0, now=T0 + 200)
-    findings = desktop.session_findings(store, attempt, INTERVAL)
+    findings = desktop_findings.session_findings(store, attempt, INTERVAL)
     assert [(f["start"], f["stop"]) for f in findings] == [(90, 150)]
     assert kinds(store, attempt) == [
         "registered",
@@ -218,18 +221,18 @@ def test_stop_is_idempotent_and_keeps_the_first_due_time(store: Store, attempt: 
     assert desktop.stop(store, attempt, 30, now=T0 + 40).status == "uploaded"
     # A ping after the stop gets an answer, but the app is no longer proctoring.
     assert desktop.ping(store, attempt, now=T0 + 41).status == "uploaded"
-    assert store.list_heartbeats(attempt) == []
+    assert store.desktop.list_heartbeats(attempt) == []
 
 
 def test_ping_and_stop_before_start_are_refused(store: Store, attempt: str) -> None:
     for answer in (desktop.ping(store, attempt, now=T0), desktop.stop(store, attempt, 0, now=T0)):
         assert (answer.http_status, answer.error) == (409, "app_not_started")
-    assert store.get_desktop_session(attempt) is None
+    assert store.desktop.get_desktop_session(attempt) is None
 
 
 def test_faults_are_validated_and_a_refusal_changes_nothing(store: Store, attempt: str) -> None:
     desktop.start(store, attempt, "running", now=T0)
-    before = store.get_desktop_session(attempt)
+    before = store.desktop.get_desktop_session(attempt)
     bad = [
         ("exploded", None),
         ("crashed", -1),
@@ -248,7 +251,7 @@ def test_faults_are_validated_and_a_refusal_changes_nothing(store: Store, attemp
     with pytest.raises(ProviderError) as missing:
         desktop.set_fault(store, "nope", "crashed", None, "running")
     assert missing.value.status == 404
-    assert store.get_desktop_session(attempt) == before
+    assert store.desktop.get_desktop_session(attempt) == before
     assert "desktop_fault" not in kinds(store, attempt)
 
 
@@ -295,6 +298,6 @@ def test_deleting_the_attempt_removes_its_session_and_heartbeats(
 ) -> None:
     desktop.start(store, attempt, "running", now=T0)
     desktop.ping(store, attempt, now=T0 + 60)
-    store.delete_attempt(attempt)
-    assert store.get_desktop_session(attempt) is None
-    assert store.list_heartbeats(attempt) == []
+    store.attempts.delete_attempt(attempt)
+    assert store.desktop.get_desktop_session(attempt) is None
+    assert store.desktop.list_heartbeats(attempt) == []

@@ -13,9 +13,9 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mockprock import desktop
-from mockprock.app import create_app
 from mockprock.client import ProviderClient
+from mockprock.provider import desktop
+from mockprock.web.app import create_app
 from tests.helpers import ATTEMPT, EXAM, get_token, make_settings
 
 # The learning MFE's origin on devstack: not the LMS's (make_settings: 127.0.0.1:18000).
@@ -101,19 +101,19 @@ def test_refusals_are_json_with_cors_and_change_nothing(
     assert wrong_method.status_code == 405
     assert wrong_method.is_json
     store = services(app).store
-    assert store.get_desktop_session(attempt_id) is None
-    assert store.list_heartbeats(attempt_id) == []
-    assert store.list_callbacks(attempt_id, "ready") == []
+    assert store.desktop.get_desktop_session(attempt_id) is None
+    assert store.desktop.list_heartbeats(attempt_id) == []
+    assert store.callbacks.list_callbacks(attempt_id, "ready") == []
 
 
 def test_starting_the_app_queues_the_ready_callback_once(
     app: Flask, client: FlaskClient, attempt_id: str
 ) -> None:
     store = services(app).store
-    assert store.list_callbacks(attempt_id, "ready") == []
+    assert store.callbacks.list_callbacks(attempt_id, "ready") == []
     client.post(f"/desktop/start?attempt={attempt_id}")
     client.post(f"/desktop/start?attempt={attempt_id}")
-    ready = store.list_callbacks(attempt_id, "ready")
+    ready = store.callbacks.list_callbacks(attempt_id, "ready")
     assert len(ready) == 1
     assert ready[0]["payload"] == {"status": "ready"}
 
@@ -125,7 +125,7 @@ def test_an_app_that_cannot_start_queues_no_ready_callback(
     refused = client.post(f"/desktop/start?attempt={attempt_id}")
     assert refused.status_code == 503
     assert refused.get_json()["status"] == "not_installed"
-    assert services(app).store.list_callbacks(attempt_id, "ready") == []
+    assert services(app).store.callbacks.list_callbacks(attempt_id, "ready") == []
 
 
 def test_requests_without_an_attempt_from_the_lms_act_on_the_latest(
@@ -139,9 +139,11 @@ def test_requests_without_an_attempt_from_the_lms_act_on_the_latest(
     client.post(f"/desktop/start?attempt={first}")
     assert client.get("/desktop/ping", headers=lms).get_json()["attempt"] == first
     store = services(app).store
-    assert len(store.list_heartbeats(first)) == 1
-    assert len(store.list_heartbeats(second)) == 1
-    inferred = [e for e in store.list_events(second) if e["kind"] == "desktop_attempt_inferred"]
+    assert len(store.desktop.list_heartbeats(first)) == 1
+    assert len(store.desktop.list_heartbeats(second)) == 1
+    inferred = [
+        e for e in store.attempts.list_events(second) if e["kind"] == "desktop_attempt_inferred"
+    ]
     assert [e["detail"] for e in inferred] == [
         {"action": "start", "origin": LMS_ORIGIN},
         {"action": "ping", "origin": LMS_ORIGIN},
@@ -165,7 +167,7 @@ def test_without_an_attempt_a_foreign_origin_is_refused_and_nothing_changes(
 ) -> None:
     attempt_id = register(client, auth, exam_id)
     store = services(app).store
-    events = store.list_events(attempt_id)
+    events = store.attempts.list_events(attempt_id)
     for headers in ({"Origin": "https://evil.example"}, {"Origin": ORIGIN}, {}):
         for method, path in (("POST", "start"), ("GET", "ping"), ("POST", "stop")):
             refused = client.open(f"/desktop/{path}", method=method, headers=headers)
@@ -173,9 +175,9 @@ def test_without_an_attempt_a_foreign_origin_is_refused_and_nothing_changes(
             assert refused.get_json()["error"] == "origin_not_allowed"
             assert "--allow-origin" in refused.get_json()["detail"]
             assert attempt_id not in refused.get_data(as_text=True)
-    assert store.get_desktop_session(attempt_id) is None
-    assert store.list_callbacks(attempt_id) == []
-    assert store.list_events(attempt_id) == events
+    assert store.desktop.get_desktop_session(attempt_id) is None
+    assert store.callbacks.list_callbacks(attempt_id) == []
+    assert store.attempts.list_events(attempt_id) == events
 
 
 def test_allow_origin_lets_another_page_drive_the_app_without_an_attempt(
@@ -220,10 +222,10 @@ def test_findings_make_the_default_verdict_suspicious(tmp_path: Path) -> None:
         desktop.set_fault(store, crashed, "crashed", None, "running")
         assert client.get(f"/desktop/ping?attempt={crashed}").status_code == 503
 
-        review = provider.compose_review(store.get_attempt(crashed))
+        review = provider.compose_review(store.attempts.get_attempt(crashed))
         assert review["status"] == "suspicious"
         assert [c["comment"] for c in review["comments"]] == ["The proctoring application crashed."]
-        assert provider.compose_review(store.get_attempt(clean))["status"] == "passed"
+        assert provider.compose_review(store.attempts.get_attempt(clean))["status"] == "passed"
 
 
 @pytest.mark.live
@@ -275,7 +277,7 @@ def test_control_api_refuses_bad_faults_and_changes_nothing(
 ) -> None:
     url = f"/mockprock/api/attempts/{attempt_id}/desktop"
     client.post(f"/desktop/start?attempt={attempt_id}")
-    before = services(app).store.get_desktop_session(attempt_id)
+    before = services(app).store.desktop.get_desktop_session(attempt_id)
     refusals = [
         (client.put(url, json={"state": "melted"}, headers=BASIC), 400),
         (client.put(url, json={"latency_ms": 10}, headers=BASIC), 400),
@@ -293,5 +295,5 @@ def test_control_api_refuses_bad_faults_and_changes_nothing(
     for response, status in refusals:
         assert response.status_code == status, response.get_json()
         assert set(response.get_json()) >= {"error", "detail"}
-    assert services(app).store.get_desktop_session(attempt_id) == before
+    assert services(app).store.desktop.get_desktop_session(attempt_id) == before
     assert client.get(f"/desktop/ping?attempt={attempt_id}").status_code == 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mockprock.app import create_app
+from mockprock.web.app import create_app
 from tests.helpers import ATTEMPT, EXAM, get_token, make_settings
 
 GUEST_LMS = {
@@ -81,7 +81,7 @@ def test_a_guests_callbacks_go_only_to_its_own_lms_origin(served):
     ).get_json()["id"]
     queued = client.post(f"/mockprock/api/attempts/{mine}/ready", auth=guest).get_json()
     assert queued["state"] == "pending"  # not held: the dispatcher (not started here) sends it
-    assert app.extensions["mockprock"].provider.outbox.credentials() is None
+    assert app.extensions["mockprock"].provider.outbox.dispatcher.credentials() is None
 
 
 def test_only_an_operator_makes_or_removes_a_guest(served):
@@ -109,10 +109,10 @@ def test_a_guest_needs_its_lms_and_removing_it_wipes_what_it_made(served):
     auth = {"Authorization": f"JWT {get_token(client, *guest)}"}
     client.post("/api/v1/exam/", json=EXAM, headers=auth)
     store = app.extensions["mockprock"].store
-    assert len(store.list_exams(guest[0])) == 1
+    assert len(store.exams.list_exams(guest[0])) == 1
     # The guest removes itself (the kit does, at the end of a run).
     assert client.delete(f"/mockprock/api/guests/{guest[0]}", auth=guest).status_code == 200
-    assert store.list_exams(guest[0]) == []
+    assert store.exams.list_exams(guest[0]) == []
     assert client.get("/mockprock/api/settings", auth=guest).status_code == 401
 
 
@@ -133,13 +133,13 @@ def test_while_a_guest_exists_each_callback_goes_with_its_own_clients_credential
         client.post(f"/mockprock/api/attempts/{ids[who[0]]}/ready", auth=who)
     outbox = app.extensions["mockprock"].provider.outbox
     store = app.extensions["mockprock"].store
-    (user_row,) = store.list_callbacks(ids["abcd"])
+    (user_row,) = store.callbacks.list_callbacks(ids["abcd"])
     assert user_row["state"] == "held"
     # Made due as if released: the dispatcher holds it again, and sends only the guest's.
-    store.update_callback(user_row["id"], state="pending")
-    outbox.run_due()
-    (user_row,) = store.list_callbacks(ids["abcd"])
-    (guest_row,) = store.list_callbacks(ids[guest[0]])
+    store.callbacks.update_callback(user_row["id"], state="pending")
+    outbox.dispatcher.run_due()
+    (user_row,) = store.callbacks.list_callbacks(ids["abcd"])
+    (guest_row,) = store.callbacks.list_callbacks(ids[guest[0]])
     assert (user_row["state"], user_row["tries"]) == ("held", 0)
     # Nothing listens at the guest's LMS: it was tried there, and waits to be tried again.
     assert (guest_row["state"], guest_row["tries"]) == ("pending", 1)

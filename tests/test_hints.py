@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from mockprock.app import create_app
 from mockprock.config import DEFAULT_PORT
 from mockprock.server import banner, listen
-from mockprock.serving import make_server
 from mockprock.trust import callback_refusal
+from mockprock.web.app import create_app
+from mockprock.web.serving import make_server
 from tests.helpers import REPO, make_settings
 
 OPERATOR = ("ops", "a-long-operator-secret")
@@ -73,7 +73,7 @@ def test_a_refused_callback_names_what_works(tmp_path, mode):
 def test_the_landing_pages_lms_hint_names_what_works(tmp_path, mode):
     app = create_app(mode_settings(tmp_path, mode))
     try:
-        said = app.extensions["mockprock"].provider.overview()["lms"]["said"]
+        said = app.extensions["mockprock"].pages.overview()["lms"]["said"]
     finally:
         app.extensions["mockprock"].close()
     assert "restart it with --lms-client-id and --lms-client-secret" in said

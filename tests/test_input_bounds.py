@@ -15,9 +15,9 @@ import subprocess
 
 import pytest
 
-from mockprock.app import create_app
 from mockprock.config import YEAR_SECONDS, Settings, SettingsError
 from mockprock.payloads import MAX_JSON_DEPTH
+from mockprock.web.app import create_app
 from tests.fuzzing import nested
 from tests.helpers import (
     ATTEMPT,

@@ -3,7 +3,7 @@ client's own share of the journal, which anonymous traffic cannot evict."""
 
 from __future__ import annotations
 
-from mockprock.journal import REDACTED, redact, redact_url
+from mockprock.redaction import REDACTED, redact, redact_url
 from tests.helpers import app_on, get_token
 
 
@@ -43,10 +43,10 @@ def test_anonymous_requests_cannot_evict_a_clients_journal(tmp_path) -> None:
                 },
             )
         store = app.extensions["mockprock"].store
-        kept = store.list_journal(100, client_id="abcd")
+        kept = store.journal.list_journal(100, client_id="abcd")
         assert len(kept) == 6  # its token request and its five calls
-        store.flush_journal()
-        anonymous = store.db.execute(
+        store.journal.flush_journal()
+        anonymous = store.database.db.execute(
             "SELECT count(*) FROM journal WHERE client_id IS NULL"
         ).fetchone()[0]
         assert anonymous == 20  # anonymous traffic has its own bounded share

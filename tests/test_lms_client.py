@@ -10,13 +10,13 @@ import pytest
 import requests
 import responses
 
-from mockprock.config import Settings
-from mockprock.lms import (
+from mockprock.callbacks.lms import (
     LmsClient,
     LmsCredentials,
     LmsCredentialsRefused,
     LmsUnreachable,
 )
+from mockprock.config import Settings
 
 LMS = "http://lms.test:18000"
 TOKEN_URL = f"{LMS}/oauth2/access_token"

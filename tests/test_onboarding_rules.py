@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from mockprock import onboarding
-from mockprock.onboarding import gate_refusal, onboarding_status
 from mockprock.proctoring_config import pick_language
+from mockprock.provider import onboarding
+from mockprock.provider.onboarding import gate_refusal, onboarding_status
 
 NOW = datetime(2026, 11, 26, tzinfo=timezone.utc)
 COURSE = "course-v1:edX+DemoX+Demo_Course"

@@ -15,8 +15,8 @@ import pytest
 import requests
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
-from mockprock.app import create_app
 from mockprock.dashboard_link import VENDOR_PATHS
+from mockprock.web.app import create_app
 from tests.conftest import ATTEMPT, EXAM, make_settings
 from tests.helpers import ServerProcess, mockprock_argv, wire_requests
 from tests.spec import (

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from mockprock.app import create_app
 from mockprock.server import banner
 from mockprock.store import Store
+from mockprock.web.app import create_app
 from tests.helpers import basic, get_token, make_settings
 
 API = "/mockprock/api"
@@ -36,7 +36,7 @@ def test_off_loopback_without_an_operator_nobody_changes_where_secrets_go(tmp_pa
         assert response.get_json()["error"] == "operator_only"
         assert "--admin" in response.get_json()["detail"]
         assert app.extensions["mockprock"].settings == before
-        assert app.extensions["mockprock"].store.settings_overrides() == {}
+        assert app.extensions["mockprock"].store.settings.settings_overrides() == {}
         # The simulation knobs stay anyone's.
         knob = client.patch(
             f"{API}/settings", json={"review_delay_seconds": 1}, headers=basic("zz")
@@ -79,7 +79,7 @@ def test_with_an_operator_named_only_the_operator_may(tmp_path) -> None:
         # A reset by another client leaves the operator's settings as they are.
         assert client.post(f"{API}/reset", headers=basic("abcd")).status_code == 200
         assert app.extensions["mockprock"].settings.lms_url == "http://127.0.0.1:8001"
-        assert app.extensions["mockprock"].store.settings_overrides()["lms_url"] == (
+        assert app.extensions["mockprock"].store.settings.settings_overrides()["lms_url"] == (
             "http://127.0.0.1:8001"
         )
     finally:
@@ -120,7 +120,7 @@ def test_a_stored_lms_url_from_an_older_store_does_not_override_a_hardened_start
     tmp_path,
 ) -> None:
     store = Store(str(tmp_path / "mockprock.sqlite"))
-    store.save_settings_overrides({"lms_url": STORED_LMS})  # as an older server kept it
+    store.settings.save_settings_overrides({"lms_url": STORED_LMS})  # as an older server kept it
     store.close()
     app, services, text = started(tmp_path, **HARDENED)
     assert services.settings.lms_url == "http://127.0.0.1:18000"  # not the stored one

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from mockprock.callbacks.dispatcher import SENDERS
+from mockprock.callbacks.outbox import Outbox
 from mockprock.config import Settings
-from mockprock.dispatcher import SENDERS
-from mockprock.outbox import Outbox
 from mockprock.store import Store
 from tests.helpers import serving, wait_for
 
@@ -84,7 +84,7 @@ def test_callbacks_go_concurrently_once_each_and_in_order_per_attempt(
         for attempt in attempts:
             url = f"{lms}/api/edx_proctoring/v1/proctored_exam/attempt/{attempt}/reviewed"
             outbox.enqueue("reviewed", attempt, url, {"n": n}, 0)
-    outbox.start()
+    outbox.dispatcher.start()
     try:
         wait_for(
             lambda: len(outbox.list(states=("delivered",))) == 60,
@@ -92,7 +92,7 @@ def test_callbacks_go_concurrently_once_each_and_in_order_per_attempt(
             what="60 callbacks delivered",
         )
     finally:
-        outbox.stop()
+        outbox.dispatcher.stop()
         store.close()
     got: dict[str, list[int]] = {a: [] for a in attempts}
     for attempt, n in SlowLms.arrivals:

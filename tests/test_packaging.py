@@ -17,7 +17,7 @@ from tests.helpers import REPO
 
 PACKAGE_DATA = sorted(
     str(path.relative_to(REPO))
-    for folder, pattern in (("templates", "*"), ("static", "*"), ("store", "*.sql"))
+    for folder, pattern in (("web/templates", "*"), ("web/static", "*"), ("store", "*.sql"))
     for path in (REPO / "mockprock" / folder).rglob(pattern)
     if path.is_file()
 )
@@ -171,7 +171,7 @@ def test_unpacked_wheel_serves_its_pages(artefacts, tmp_path):
     script = (
         "import mockprock, sys\n"
         f"assert mockprock.__file__.startswith({str(site)!r}), mockprock.__file__\n"
-        "from mockprock.app import create_app\n"
+        "from mockprock.web.app import create_app\n"
         "from mockprock.config import Settings\n"
         f"app = create_app(Settings.load({{'db': {db!r}}}, environ={{}}))\n"
         "client = app.test_client()\n"
@@ -179,7 +179,7 @@ def test_unpacked_wheel_serves_its_pages(artefacts, tmp_path):
         "assert page.status_code == 403 and b'<html' in page.data, page.data\n"
         "assert client.get('/static/mockprock.css').status_code == 200\n"
         "from mockprock.store import Store\n"
-        f"assert Store({db!r}).list_exams() == []\n"
+        f"assert Store({db!r}).exams.list_exams() == []\n"
         "assert client.get('/openapi.json').get_json()['openapi'].startswith('3.1')\n"
         "print('ok')\n"
     )

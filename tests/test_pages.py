@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from mockprock.views.html import CONTENT_SECURITY_POLICY
+from mockprock.web.views.html import CONTENT_SECURITY_POLICY
 from tests.helpers import ATTEMPT, EXAM
 from tests.test_dashboard import link
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "mockprock" / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "mockprock" / "web" / "templates"
 BASIC = {"Authorization": "Basic YWJjZDphYmNkc2VjcmV0"}  # abcd:abcdsecret
 
 
@@ -185,7 +185,7 @@ def test_the_exam_return_url_is_kept_and_shown_as_text_until_its_origin_is_allow
 def test_the_exam_return_link_goes_to_an_allowed_origin_once_the_checks_pass(
     tmp_path, auth
 ) -> None:
-    from mockprock.app import create_app
+    from mockprock.web.app import create_app
     from tests.helpers import get_token, make_settings
 
     app = create_app(make_settings(tmp_path, allowed_origins=("http://localhost:2000",)))
@@ -432,7 +432,7 @@ def test_the_console_pages_attempts_newest_first_and_filters(client, auth, exam_
 
 
 def test_the_session_key_is_kept_in_the_store(settings) -> None:
-    from mockprock.app import create_app
+    from mockprock.web.app import create_app
 
     first = create_app(settings)
     second = create_app(settings)
@@ -446,7 +446,7 @@ def test_the_session_key_is_kept_in_the_store(settings) -> None:
 def test_the_console_applies_the_operator_rule_to_where_secrets_go(tmp_path) -> None:
     """The console calls the control API's facade: a client that is not the operator
     changes the simulation but not where secrets go (refused, nothing changed)."""
-    from mockprock.app import create_app
+    from mockprock.web.app import create_app
     from tests.helpers import make_settings
 
     app = create_app(make_settings(tmp_path, admins=(("ops", "opssecret"),)))

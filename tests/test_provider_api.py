@@ -8,6 +8,7 @@ import time
 import jwt
 import pytest
 
+from mockprock import proctoring_config
 from mockprock.config import Settings
 from tests.helpers import ATTEMPT, EXAM, get_token, make_settings
 
@@ -19,7 +20,7 @@ def token_for(client, client_id="abcd"):
 
 
 def counts(app) -> tuple[int, int]:
-    db = app.extensions["mockprock"].store.db
+    db = app.extensions["mockprock"].store.database.db
     return (
         db.execute("SELECT COUNT(*) FROM exams").fetchone()[0],
         db.execute("SELECT COUNT(*) FROM attempts").fetchone()[0],
@@ -96,7 +97,7 @@ def test_missing_field_is_named(client):
 
 
 def test_configured_clients_replace_the_id_plus_secret_rule(tmp_path):
-    from mockprock.app import create_app
+    from mockprock.web.app import create_app
 
     app = create_app(make_settings(tmp_path, clients=("lms:s3cret",)))
     client = app.test_client()
@@ -173,7 +174,7 @@ def test_bad_tokens_get_401_json(client, header, detail):
 
 
 def test_expired_token_gets_401(client, app):
-    key = app.extensions["mockprock"].store.signing_key()
+    key = app.extensions["mockprock"].store.settings.signing_key()
     now = int(time.time())
     expired = jwt.encode(valid_claims(iat=now - 100, exp=now - 10), key, algorithm="HS256")
     response = client.get("/api/v1/config/", headers={"Authorization": f"JWT {expired}"})
@@ -187,7 +188,7 @@ def test_bearer_prefix_is_accepted(client, auth):
 
 
 def test_tokens_survive_a_restart(tmp_path):
-    from mockprock.app import create_app
+    from mockprock.web.app import create_app
 
     settings = make_settings(tmp_path)
     first = create_app(settings)
@@ -223,7 +224,7 @@ def test_config_follows_accept_language(client, auth, language, expected):
 
 
 def test_public_url_sets_the_links(tmp_path):
-    from mockprock.app import create_app
+    from mockprock.web.app import create_app
 
     app = create_app(make_settings(tmp_path, public_url="http://mockprock.example:11136/"))
     client = app.test_client()
@@ -294,7 +295,7 @@ def test_documented_field_names_are_accepted(client, auth):
 def test_exam_keeps_the_raw_payload(app, client, auth):
     extra = {**EXAM, "something_new": {"nested": [1, 2]}}
     exam_id = client.post("/api/v1/exam/", json=extra, headers=auth).get_json()["id"]
-    stored = app.extensions["mockprock"].store.get_exam(exam_id)
+    stored = app.extensions["mockprock"].store.exams.get_exam(exam_id)
     assert stored["payload"]["something_new"] == {"nested": [1, 2]}
 
 
@@ -341,7 +342,7 @@ def test_malformed_json_is_400(app, client, auth, data, detail):
 
 
 def test_body_over_the_limit_is_413_json(tmp_path):
-    from mockprock.app import create_app
+    from mockprock.web.app import create_app
 
     app = create_app(make_settings(tmp_path, max_body_bytes=1000))
     client = app.test_client()
@@ -369,7 +370,7 @@ def test_register_attempt(client, auth, exam_id, app):
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "created"
-    stored = app.extensions["mockprock"].store.get_attempt(body["id"])
+    stored = app.extensions["mockprock"].store.attempts.get_attempt(body["id"])
     assert stored["payload"] == ATTEMPT
     assert stored["lms_host"] == ATTEMPT["lms_host"]
 
@@ -435,6 +436,31 @@ def test_patch_refuses_unknown_or_missing_status(client, auth, exam_id, attempt_
     assert client.get(url, headers=auth).get_json()["status"] == "created"
 
 
+@pytest.mark.parametrize(
+    ("first", "then", "allowed"),
+    [
+        ("started", "submitted", True),
+        ("error", "submitted", True),  # completed to completed: edx-proctoring allows it
+        ("submitted", "error", True),
+        ("submitted", "started", False),  # completed never goes back to incomplete
+        ("error", "started", False),
+    ],
+)
+def test_patch_follows_edx_proctorings_transitions(
+    client, auth, exam_id, attempt_id, first, then, allowed
+):
+    url = f"/api/v1/exam/{exam_id}/attempt/{attempt_id}/"
+    client.patch(url, json={"status": first}, headers=auth)
+    response = client.patch(url, json={"status": then}, headers=auth)
+    if allowed:
+        assert response.get_json() == {"id": attempt_id, "status": then}
+        return
+    assert response.status_code == 409
+    assert response.get_json()["error"] == "illegal_transition"
+    assert then in response.get_json()["detail"]
+    assert client.get(url, headers=auth).get_json()["status"] == first  # nothing changed
+
+
 def test_patch_unknown_attempt_is_404(client, auth, exam_id):
     response = client.patch(
         f"/api/v1/exam/{exam_id}/attempt/nope/", json={"status": "started"}, headers=auth
@@ -451,12 +477,12 @@ def test_delete_attempt(client, auth, exam_id, attempt_id):
 
 def test_retire_user_removes_attempts_and_profile(app, client, auth, exam_id, attempt_id):
     store = app.extensions["mockprock"].store
-    store.save_onboarding_profile("abcd", ATTEMPT["user_id"], "approved", COURSE, None)
+    store.onboarding.save_onboarding_profile("abcd", ATTEMPT["user_id"], "approved", COURSE, None)
     response = client.delete(f"/api/v1/user/{ATTEMPT['user_id']}/", headers=auth)
     assert response.get_json() is True
-    assert store.get_attempt(attempt_id) is None
-    assert store.get_onboarding_profile("abcd", ATTEMPT["user_id"]) is None
-    assert store.list_events(attempt_id) == []
+    assert store.attempts.get_attempt(attempt_id) is None
+    assert store.onboarding.get_onboarding_profile("abcd", ATTEMPT["user_id"]) is None
+    assert store.attempts.list_events(attempt_id) == []
     again = client.delete(f"/api/v1/user/{ATTEMPT['user_id']}/", headers=auth)
     assert again.get_json() is False
 
@@ -479,9 +505,15 @@ def test_onboarding_status_of_a_learner_without_profile(client, auth):
 
 def test_onboarding_status_of_approved_learners(app, client, auth):
     store = app.extensions["mockprock"].store
-    store.save_onboarding_profile("abcd", "here", "approved", COURSE, "2999-01-01T00:00:00+00:00")
-    store.save_onboarding_profile("abcd", "elsewhere", "approved", "course-v1:Other+X+Y", None)
-    store.save_onboarding_profile("abcd", "lapsed", "approved", COURSE, "2000-01-01T00:00:00+00:00")
+    store.onboarding.save_onboarding_profile(
+        "abcd", "here", "approved", COURSE, "2999-01-01T00:00:00+00:00"
+    )
+    store.onboarding.save_onboarding_profile(
+        "abcd", "elsewhere", "approved", "course-v1:Other+X+Y", None
+    )
+    store.onboarding.save_onboarding_profile(
+        "abcd", "lapsed", "approved", COURSE, "2000-01-01T00:00:00+00:00"
+    )
     base = f"/api/v1/courses/{COURSE}/onboarding_statuses?user_id="
     assert client.get(base + "here", headers=auth).get_json() == {
         "user_id": "here",
@@ -497,9 +529,9 @@ def test_onboarding_status_of_approved_learners(app, client, auth):
 def test_onboarding_list_filters_and_pages(app, client, auth, exam_id):
     store = app.extensions["mockprock"].store
     for n in range(5):
-        store.save_onboarding_profile("abcd", f"ok{n}", "approved", COURSE, None)
-    store.save_onboarding_profile("abcd", "bad", "rejected", COURSE, None)
-    store.save_onboarding_profile("abcd", "wait", "pending", COURSE, None)
+        store.onboarding.save_onboarding_profile("abcd", f"ok{n}", "approved", COURSE, None)
+    store.onboarding.save_onboarding_profile("abcd", "bad", "rejected", COURSE, None)
+    store.onboarding.save_onboarding_profile("abcd", "wait", "pending", COURSE, None)
     client.post(
         f"/api/v1/exam/{exam_id}/attempt/", json={**ATTEMPT, "user_id": "fresh"}, headers=auth
     )
@@ -559,7 +591,7 @@ def test_unexpected_error_is_500_json_without_traceback(app, client, auth, monke
     def explode(*args, **kwargs):
         raise RuntimeError("internal detail that must not leak")
 
-    monkeypatch.setattr(app.extensions["mockprock"].provider, "config", explode)
+    monkeypatch.setattr(proctoring_config, "config", explode)
     response = client.get("/api/v1/config/", headers=auth)
     assert response.status_code == 500
     assert response.get_json() == {
@@ -570,7 +602,7 @@ def test_unexpected_error_is_500_json_without_traceback(app, client, auth, monke
 
 
 def test_journal_keeps_requests_without_secrets(app, client, auth, exam_id):
-    journal = app.extensions["mockprock"].store.list_journal()
+    journal = app.extensions["mockprock"].store.journal.list_journal()
     token_entry = journal[0]
     assert token_entry["path"] == "/oauth2/access_token"
     assert token_entry["request"]["form"]["client_secret"] == "<redacted>"
@@ -581,14 +613,14 @@ def test_journal_keeps_requests_without_secrets(app, client, auth, exam_id):
 
 
 def test_journal_is_trimmed_to_its_size(tmp_path):
-    from mockprock.app import create_app
+    from mockprock.web.app import create_app
 
     app = create_app(make_settings(tmp_path, journal_size=3))
     client = app.test_client()
     headers = {"Authorization": f"JWT {get_token(client)}"}
     for _ in range(5):
         client.get("/api/v1/config/", headers=headers)
-    assert len(app.extensions["mockprock"].store.list_journal()) == 3
+    assert len(app.extensions["mockprock"].store.journal.list_journal()) == 3
     app.extensions["mockprock"].close()
 
 
@@ -611,4 +643,4 @@ def test_request_threads_do_not_leave_connections_behind(app, client, auth):
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(app.extensions["mockprock"].store._connections) <= 1
+    assert len(app.extensions["mockprock"].store.database._connections) <= 1

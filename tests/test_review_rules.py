@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from mockprock import payloads, reviews
+from mockprock import payloads
 from mockprock.errors import ProviderError
+from mockprock.provider import verdicts
 
 FINDING = {"comment": "No heartbeat for 200 s", "status": "suspicious", "start": 60, "stop": 260}
 
@@ -26,34 +27,34 @@ FINDING = {"comment": "No heartbeat for 200 s", "status": "suspicious", "start":
     ],
 )
 def test_keyword_verdict(email, name, expected) -> None:
-    assert reviews.keyword_verdict(email, name) == expected
+    assert verdicts.keyword_verdict(email, name) == expected
 
 
 def test_a_queued_decision_wins_over_everything() -> None:
-    verdict = reviews.choose_verdict(
+    verdict = verdicts.choose_verdict(
         "not_reviewed", "a+violation@example.com", "A", "suspicious", [FINDING], True
     )
     assert verdict == ("not_reviewed", "decision")
 
 
 def test_a_keyword_wins_over_the_session_and_the_default() -> None:
-    verdict = reviews.choose_verdict(
+    verdict = verdicts.choose_verdict(
         None, "a+passed@example.com", "A", "violation", [FINDING], True
     )
     assert verdict == ("passed", "keyword")
 
 
 def test_session_findings_make_the_default_suspicious_only_when_switched_on() -> None:
-    on = reviews.choose_verdict(None, "a@example.com", "A", "passed", [FINDING], True)
-    off = reviews.choose_verdict(None, "a@example.com", "A", "passed", [FINDING], False)
-    clean = reviews.choose_verdict(None, "a@example.com", "A", "passed", [], True)
+    on = verdicts.choose_verdict(None, "a@example.com", "A", "passed", [FINDING], True)
+    off = verdicts.choose_verdict(None, "a@example.com", "A", "passed", [FINDING], False)
+    clean = verdicts.choose_verdict(None, "a@example.com", "A", "passed", [], True)
     assert on == ("suspicious", "session")
     assert off == ("passed", "default")
     assert clean == ("passed", "default")
 
 
 def test_the_default_verdict_is_the_servers() -> None:
-    assert reviews.choose_verdict(None, None, None, "violation", [], False) == (
+    assert verdicts.choose_verdict(None, None, None, "violation", [], False) == (
         "violation",
         "default",
     )
@@ -61,12 +62,12 @@ def test_the_default_verdict_is_the_servers() -> None:
 
 def test_review_comments_prefer_the_decision_then_the_session() -> None:
     given = [{"comment": "Phone in view", "status": "violation", "start": 5, "stop": 9}]
-    assert reviews.review_comments("violation", "decision", given, [FINDING], 600) == given
-    assert reviews.review_comments("suspicious", "session", [], [FINDING], 600) == [FINDING]
+    assert verdicts.review_comments("violation", "decision", given, [FINDING], 600) == given
+    assert verdicts.review_comments("suspicious", "session", [], [FINDING], 600) == [FINDING]
 
 
 def test_without_comments_the_review_gets_a_summary_the_lms_can_store() -> None:
-    (summary,) = reviews.review_comments("passed", "keyword", [], [], 612.4)
+    (summary,) = verdicts.review_comments("passed", "keyword", [], [], 612.4)
     assert summary["status"] == "passed"
     assert "keyword" in summary["comment"]
     assert (summary["start"], summary["stop"]) == (0, 612)

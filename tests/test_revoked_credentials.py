@@ -15,7 +15,7 @@ def test_a_token_of_a_client_no_longer_accepted_is_refused_after_a_restart(tmp_p
             "/api/v1/exam/", json=EXAM, headers={"Authorization": f"JWT {token}"}
         )
         assert answer.status_code == 401
-        assert second.extensions["mockprock"].store.list_exams() == []
+        assert second.extensions["mockprock"].store.exams.list_exams() == []
 
 
 def test_a_default_rule_token_is_refused_once_the_server_names_its_clients(tmp_path) -> None:

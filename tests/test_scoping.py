@@ -41,7 +41,9 @@ def submitted(client, auth, exam_id, attempt_id) -> str:
 def snapshot(app) -> dict:
     store = app.extensions["mockprock"].store
     tables = ("exams", "attempts", "attempt_events", "callbacks", "onboarding_profiles")
-    return {t: store.db.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
+    return {
+        t: store.database.db.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables
+    }
 
 
 def test_another_clients_provider_calls_are_404_and_change_nothing(
@@ -61,7 +63,7 @@ def test_another_clients_provider_calls_are_404_and_change_nothing(
         response = client.open(path, method=method, json=body, headers=theirs)
         assert response.status_code == 404, (method, path, response.get_json())
     assert snapshot(app) == before
-    exam = app.extensions["mockprock"].store.get_exam(exam_id)
+    exam = app.extensions["mockprock"].store.exams.get_exam(exam_id)
     assert (exam["client_id"], exam["exam_name"]) == ("abcd", EXAM["exam_name"])
 
 
@@ -69,9 +71,9 @@ def test_retiring_a_learner_removes_only_what_that_client_holds(
     app, client, auth, theirs, attempt_id
 ) -> None:
     assert client.delete(f"/api/v1/user/{ATTEMPT['user_id']}/", headers=theirs).get_json() is False
-    assert app.extensions["mockprock"].store.get_attempt(attempt_id) is not None
+    assert app.extensions["mockprock"].store.attempts.get_attempt(attempt_id) is not None
     assert client.delete(f"/api/v1/user/{ATTEMPT['user_id']}/", headers=auth).get_json() is True
-    assert app.extensions["mockprock"].store.get_attempt(attempt_id) is None
+    assert app.extensions["mockprock"].store.attempts.get_attempt(attempt_id) is None
 
 
 def test_onboarding_profiles_belong_to_the_client_whose_lms_set_them(
@@ -137,8 +139,8 @@ def test_a_reset_wipes_only_the_clients_own_state(app, client, theirs, attempt_i
     client.post(f"/api/v1/exam/{other}/attempt/", json=ATTEMPT, headers=theirs)
     assert client.post(f"{API}/reset", headers=basic("zz")).status_code == 200
     store = app.extensions["mockprock"].store
-    assert store.get_exam(other) is None
-    assert [a["id"] for a in store.list_attempts()] == [attempt_id]
+    assert store.exams.get_exam(other) is None
+    assert [a["id"] for a in store.attempts.list_attempts()] == [attempt_id]
 
 
 def dashboard_link(client_id: str, **claims: object) -> str:

@@ -102,35 +102,41 @@ def test_a_2_0_store_migrates_with_its_data_kept_for_its_client(tmp_path):
     path = store_2_0(tmp_path / "old.sqlite")
     store = Store(str(path))
     try:
-        assert store.schema_version == len(MIGRATIONS) == 4
-        assert store.signing_key() == "fixture-key-not-a-secret"
-        exam = store.get_exam("exam1")
+        assert store.database.schema_version == len(MIGRATIONS) == 4
+        assert store.settings.signing_key() == "fixture-key-not-a-secret"
+        exam = store.exams.get_exam("exam1")
         assert (exam["exam_name"], exam["rules"], exam["is_proctored"]) == (
             "Final",
             {"allow_grok": False},
             True,
         )
-        assert store.find_exam_id("abcd", 7, "block-v1:x") == "exam1"
-        assert store.get_attempt("attempt1", client_id="abcd")["status"] == "submitted"
-        assert store.get_attempt("attempt1", client_id="other") is None
-        assert [e["kind"] for e in store.list_events("attempt1")] == ["registered", "status"]
+        assert store.exams.find_exam_id("abcd", 7, "block-v1:x") == "exam1"
+        assert store.attempts.get_attempt("attempt1", client_id="abcd")["status"] == "submitted"
+        assert store.attempts.get_attempt("attempt1", client_id="other") is None
+        assert [e["kind"] for e in store.attempts.list_events("attempt1")] == [
+            "registered",
+            "status",
+        ]
         # The learner's profile is the client's whose exam the learner took.
-        assert store.get_onboarding_profile("abcd", "42")["status"] == "verified"
-        assert store.get_onboarding_profile("other", "42") is None
-        assert store.get_callback(1)["payload"] == {"status": "passed"}
-        assert store.get_review_decision("attempt1")["callback_id"] == 1
-        session = store.get_desktop_session("attempt1")
+        assert store.onboarding.get_onboarding_profile("abcd", "42")["status"] == "verified"
+        assert store.onboarding.get_onboarding_profile("other", "42") is None
+        assert store.callbacks.get_callback(1)["payload"] == {"status": "passed"}
+        assert store.callbacks.get_review_decision("attempt1")["callback_id"] == 1
+        session = store.desktop.get_desktop_session("attempt1")
         assert session["crashes"] == [[1000000002.0, 1000000003.0]]
         assert session["upload_noted"] is True
-        assert store.list_heartbeats("attempt1") == [
+        assert store.desktop.list_heartbeats("attempt1") == [
             {"at": 1000000002.0, "ok": True},
             {"at": 1000000003.0, "ok": False},
         ]
-        assert store.settings_overrides() == {"review_delay_seconds": 5}
-        assert store.list_journal(client_id="abcd")[0]["request"] == {"user_id": 42}
+        assert store.settings.settings_overrides() == {"review_delay_seconds": 5}
+        assert store.journal.list_journal(client_id="abcd")[0]["request"] == {"user_id": 42}
         # And it takes new writes where 2.0 left off.
         assert (
-            store.insert_callback("ready", "attempt1", "http://x", {}, CALLBACK_PENDING, 0.0) == 2
+            store.callbacks.insert_callback(
+                "ready", "attempt1", "http://x", {}, CALLBACK_PENDING, 0.0
+            )
+            == 2
         )
     finally:
         store.close()
@@ -151,9 +157,10 @@ def test_an_older_store_keeps_the_exam_return_url_its_attempts_were_registered_w
     store = Store(str(path))
     try:
         assert (
-            store.get_attempt("attempt2")["exam_return_url"] == "http://localhost:2000/course/c/b"
+            store.attempts.get_attempt("attempt2")["exam_return_url"]
+            == "http://localhost:2000/course/c/b"
         )
-        assert store.get_attempt("attempt1")["exam_return_url"] is None
+        assert store.attempts.get_attempt("attempt1")["exam_return_url"] is None
     finally:
         store.close()
 
@@ -257,11 +264,11 @@ def test_2_0_profiles_go_to_the_clients_that_know_the_learner_or_the_course(tmp_
     try:
         # 42 took abcd's exam; 7 was onboarded in efgh's course; 8 is tied to nobody,
         # and 2.0 showed such a profile to every client, so every client keeps it.
-        assert store.get_onboarding_profile("abcd", "42")["status"] == "verified"
-        assert store.get_onboarding_profile("efgh", "42") is None
-        assert store.get_onboarding_profile("efgh", "7")["status"] == "approved"
-        assert store.get_onboarding_profile("abcd", "7") is None
-        assert store.get_onboarding_profile("abcd", "8")["status"] == "rejected"
-        assert store.get_onboarding_profile("efgh", "8")["status"] == "rejected"
+        assert store.onboarding.get_onboarding_profile("abcd", "42")["status"] == "verified"
+        assert store.onboarding.get_onboarding_profile("efgh", "42") is None
+        assert store.onboarding.get_onboarding_profile("efgh", "7")["status"] == "approved"
+        assert store.onboarding.get_onboarding_profile("abcd", "7") is None
+        assert store.onboarding.get_onboarding_profile("abcd", "8")["status"] == "rejected"
+        assert store.onboarding.get_onboarding_profile("efgh", "8")["status"] == "rejected"
     finally:
         store.close()

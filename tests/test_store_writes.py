@@ -12,8 +12,8 @@ from contextlib import contextmanager
 import jwt
 import pytest
 
-from mockprock import attempts, reviews
-from mockprock.app import create_app
+from mockprock.provider import attempts, reviews
+from mockprock.web.app import create_app
 from tests.helpers import ATTEMPT, EXAM, app_on, basic, make_settings
 
 
@@ -62,7 +62,7 @@ def test_parallel_changes_of_different_settings_are_all_kept(tmp_path) -> None:
                 thread.join()
             shown = app.test_client().get("/mockprock/api/settings", headers=auth).get_json()
             assert {name: shown[name] for name in changes} == changes
-            stored = app.extensions["mockprock"].store.settings_overrides()
+            stored = app.extensions["mockprock"].store.settings.settings_overrides()
             assert {name: stored[name] for name in changes} == changes
 
 
@@ -85,7 +85,7 @@ def test_two_concurrent_submissions_run_the_post_submission_rules_once(
     )
     second_done = threading.Event()
     first_read = threading.Event()
-    real_get = store.get_attempt
+    real_get = store.attempts.get_attempt
 
     def get_attempt(*args, **kwargs):
         row = real_get(*args, **kwargs)
@@ -96,7 +96,7 @@ def test_two_concurrent_submissions_run_the_post_submission_rules_once(
             second_done.wait(timeout=2)
         return row
 
-    monkeypatch.setattr(store, "get_attempt", get_attempt)
+    monkeypatch.setattr(store.attempts, "get_attempt", get_attempt)
     provider = app.extensions["mockprock"].provider
 
     def submit() -> None:
@@ -119,17 +119,17 @@ def test_two_concurrent_submissions_run_the_post_submission_rules_once(
 @contextmanager
 def no_write_transaction(store) -> Iterator[list[str]]:
     opened: list[str] = []
-    real = store.transaction
+    real = store.database.transaction
 
     def spy(*args, **kwargs):
         opened.append("transaction")
         return real(*args, **kwargs)
 
-    store.transaction = spy
+    store.database.transaction = spy
     try:
         yield opened
     finally:
-        del store.transaction
+        del store.database.transaction
 
 
 def test_the_session_view_and_the_journal_search_open_no_write_transaction(
@@ -140,7 +140,7 @@ def test_the_session_view_and_the_journal_search_open_no_write_transaction(
     client.post(f"/desktop/start?attempt={attempt_id}")
     client.post(f"/desktop/stop?attempt={attempt_id}")
     # The upload is done (its due time has passed) but not yet on the timeline.
-    with store.transaction() as db:
+    with store.database.transaction() as db:
         db.execute(
             "UPDATE desktop_sessions SET upload_done_at = ? WHERE attempt_id = ?",
             (time.time() - 1, attempt_id),
@@ -166,16 +166,18 @@ def test_the_session_view_and_the_journal_search_open_no_write_transaction(
 
 def test_a_full_store_answers_507_saying_so_and_changes_nothing(app, client, auth) -> None:
     store = app.extensions["mockprock"].store
-    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    pages = store.database.db.execute("PRAGMA page_count").fetchone()[0]
     # This thread's connection (the test client serves here) may not grow the file.
-    store.db.execute(f"PRAGMA max_page_count = {pages}")
+    store.database.db.execute(f"PRAGMA max_page_count = {pages}")
     exams = [{**EXAM, "id": n, "exam_name": "x" * 2000} for n in range(2, 40)]
     answers = [client.post("/api/v1/exam/", json=exam, headers=auth) for exam in exams]
     full = [a for a in answers if a.status_code != 200]
     assert full, "the store never filled"
     assert {a.status_code for a in full} == {507}
     assert all("the store is full" in a.get_json()["detail"] for a in full)
-    assert len(store.list_exams()) == len(answers) - len(full)  # the refused ones left nothing
+    assert len(store.exams.list_exams()) == len(answers) - len(
+        full
+    )  # the refused ones left nothing
 
 
 def test_a_store_that_cannot_be_written_is_the_clear_db_error(tmp_path, monkeypatch) -> None:

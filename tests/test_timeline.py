@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from mockprock import learner_page, statuses, timeline
+from mockprock import statuses
+from mockprock.provider import learner_page, timeline
 
 
 def test_heartbeats_become_runs_split_by_the_gaps_a_review_would_name() -> None:

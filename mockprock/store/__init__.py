@@ -7,52 +7,67 @@ the queries of one family of tables. ``Store`` is all of them together.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+
+from mockprock.errors import StoreFull
 from mockprock.store.attempts import AttemptQueries
 from mockprock.store.callbacks import CallbackQueries
 from mockprock.store.database import MIGRATIONS, Database, new_id
 from mockprock.store.desktop_sessions import DesktopQueries
 from mockprock.store.exams import ExamQueries
-from mockprock.store.journal import JournalQueries
+from mockprock.store.journal import JournalQueries, WaitingEntries
 from mockprock.store.onboarding import OnboardingQueries
 from mockprock.store.settings import SettingsQueries
 
 __all__ = ["MIGRATIONS", "Database", "Store", "new_id"]
 
 
-class Store(
-    ExamQueries,
-    AttemptQueries,
-    DesktopQueries,
-    OnboardingQueries,
-    CallbackQueries,
-    JournalQueries,
-    SettingsQueries,
-):
-    """All of the provider's state, in one SQLite file."""
+class Store:
+    """All of the provider's state, in one SQLite file: the database (connections,
+    transactions, the schema's version) and the queries of each family of tables, held
+    side by side (``store.exams``, ``store.attempts``, ...)."""
+
+    def __init__(self, path: str, migrations: list[str] | None = None) -> None:
+        self.waiting_journal = WaitingEntries()
+        self.database = Database(path, migrations, before_commit=self.waiting_journal.write)
+        self.exams = ExamQueries(self.database)
+        self.attempts = AttemptQueries(self.database)
+        self.desktop = DesktopQueries(self.database)
+        self.onboarding = OnboardingQueries(self.database)
+        self.callbacks = CallbackQueries(self.database)
+        self.journal = JournalQueries(self.database, self.waiting_journal)
+        self.settings = SettingsQueries(self.database)
+
+    def close(self) -> None:
+        """Write the journal's waiting entries (when the store still can), then close."""
+        with contextlib.suppress(sqlite3.Error, StoreFull):
+            self.journal.flush_journal()
+        self.database.close()
 
     def delete_user(self, client_id: str, user_id: str) -> bool:
         """Remove everything a client holds about a learner (attempts, their timelines,
         the onboarding profile); True when anything was there."""
-        with self.transaction():
-            attempts = self.list_attempts(user_id=user_id, client_id=client_id)
+        with self.database.transaction():
+            attempts = self.attempts.list_attempts(user_id=user_id, client_id=client_id)
             for attempt in attempts:
-                self.delete_attempt(attempt["id"])
-            profile = self.delete_onboarding_profile(client_id, user_id)
+                self.attempts.delete_attempt(attempt["id"])
+            profile = self.onboarding.delete_onboarding_profile(client_id, user_id)
         return bool(attempts) or profile
 
     def reset_client(self, client_id: str) -> None:
         """Wipe one client's state: its exams, their attempts (with everything that hangs
         off them), its onboarding profiles and its journal entries."""
-        with self.transaction() as db:
-            for attempt in self.list_attempts(client_id=client_id):
-                self.delete_attempt(attempt["id"])
+        with self.database.transaction() as db:
+            for attempt in self.attempts.list_attempts(client_id=client_id):
+                self.attempts.delete_attempt(attempt["id"])
             db.execute("DELETE FROM exams WHERE client_id = ?", (client_id,))
             db.execute("DELETE FROM onboarding_profiles WHERE client_id = ?", (client_id,))
             db.execute("DELETE FROM journal WHERE client_id = ?", (client_id,))
 
     def reset(self) -> None:
         """Wipe the simulation's state; the signing key stays so issued tokens keep working."""
-        with self.transaction() as db:
+        with self.database.transaction() as db:
             # Tables go in any order; the references are checked once all are empty.
             db.execute("PRAGMA defer_foreign_keys = ON")
             for (table,) in db.execute(

@@ -7,28 +7,29 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from mockprock.statuses import CREATED
-from mockprock.store.database import Database, decode, decode_all, new_id
+from mockprock.statuses import CREATED, EVENT_REGISTERED, EVENT_STATUS
+from mockprock.store.database import Database, decode, decode_all, new_id, where
 
-# Tables whose rows belong to one attempt: they go when the attempt goes.
-ATTEMPT_TABLES = (
-    "attempt_events",
-    "callbacks",
-    "review_decisions",
-    "desktop_sessions",
-    "heartbeats",
+# Tables whose rows belong to one attempt (those with an ``attempt_id`` column, read from
+# the schema itself, so a new table is never forgotten): they go when the attempt goes.
+ATTEMPT_TABLES_SQL = (
+    "SELECT m.name FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS c "
+    "WHERE m.type = 'table' AND c.name = 'attempt_id' ORDER BY m.name"
 )
 
 # An attempt belongs to the client whose exam holds it (the parameter: the client's id).
 CLIENT_OWNS_ATTEMPT = "exam_id IN (SELECT id FROM exams WHERE client_id = ?)"
 
 
-class AttemptQueries(Database):
+class AttemptQueries:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
     def create_attempt(self, exam_id: str, attempt: dict[str, Any], payload: dict) -> str:
         attempt_id = new_id()
         now = time.time()
         status = attempt.get("status") or CREATED
-        with self.transaction() as db:
+        with self.database.transaction() as db:
             db.execute(
                 "INSERT INTO attempts (id, exam_id, user_id, full_name, email, lms_host, "
                 "time_limit_mins, is_sample_attempt, status, review_policy, "
@@ -52,7 +53,7 @@ class AttemptQueries(Database):
                     now,
                 ),
             )
-            self.add_event(attempt_id, "registered", {"status": status})
+            self.add_event(attempt_id, EVENT_REGISTERED, {"status": status})
         return attempt_id
 
     def get_attempt(
@@ -60,14 +61,10 @@ class AttemptQueries(Database):
     ) -> dict[str, Any] | None:
         """The attempt; with ``exam_id``, only if it belongs to that exam; with
         ``client_id``, only if that client's exam holds it."""
-        clauses, args = ["id = ?"], [attempt_id]
-        if exam_id is not None:
-            clauses.append("exam_id = ?")
-            args.append(exam_id)
-        if client_id is not None:
-            clauses.append(CLIENT_OWNS_ATTEMPT)
-            args.append(client_id)
-        row = self.db.execute(f"SELECT * FROM attempts WHERE {' AND '.join(clauses)}", args)
+        clause, args = where(
+            ("id = ?", attempt_id), ("exam_id = ?", exam_id), (CLIENT_OWNS_ATTEMPT, client_id)
+        )
+        row = self.database.db.execute(f"SELECT * FROM attempts {clause}", args)
         return decode(row.fetchone())
 
     def list_attempts(
@@ -79,41 +76,32 @@ class AttemptQueries(Database):
         offset: int = 0,
     ) -> list[dict[str, Any]]:
         """Attempts, oldest first; ``limit`` and ``offset`` select a page in SQL."""
-        clauses, args = [], []
-        if exam_id is not None:
-            clauses.append("exam_id = ?")
-            args.append(exam_id)
-        if user_id is not None:
-            clauses.append("user_id = ?")
-            args.append(user_id)
-        if client_id is not None:
-            clauses.append(CLIENT_OWNS_ATTEMPT)
-            args.append(client_id)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        clause, args = where(
+            ("exam_id = ?", exam_id), ("user_id = ?", user_id), (CLIENT_OWNS_ATTEMPT, client_id)
+        )
         page = ""
         if limit is not None:
             page = " LIMIT ? OFFSET ?"
             args += [limit, offset]
         return decode_all(
-            self.db.execute(
-                f"SELECT * FROM attempts {where} ORDER BY created_at, rowid{page}", args
+            self.database.db.execute(
+                f"SELECT * FROM attempts {clause} ORDER BY created_at, rowid{page}", args
             ).fetchall()
         )
 
     def latest_attempt_id(self, statuses: Iterable[str] = ()) -> str | None:
         """The attempt registered last (in one of ``statuses``, when given): where a
         desktop start without an id goes."""
-        statuses = tuple(statuses)
-        where = f"WHERE status IN ({','.join('?' * len(statuses))})" if statuses else ""
-        row = self.db.execute(
-            f"SELECT id FROM attempts {where} ORDER BY created_at DESC, rowid DESC LIMIT 1",
-            statuses,
+        clause, args = where(("status IN ?", tuple(statuses)))
+        row = self.database.db.execute(
+            f"SELECT id FROM attempts {clause} ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            args,
         ).fetchone()
         return row[0] if row else None
 
     def learners_in_course(self, client_id: str, course_id: str) -> list[str]:
         """Every learner with an attempt on one of the client's exams of the course."""
-        rows = self.db.execute(
+        rows = self.database.db.execute(
             "SELECT DISTINCT a.user_id FROM attempts a JOIN exams e ON e.id = a.exam_id "
             "WHERE e.client_id = ? AND e.course_id = ? AND a.user_id != '' ORDER BY a.user_id",
             (client_id, course_id),
@@ -121,31 +109,31 @@ class AttemptQueries(Database):
         return [r[0] for r in rows]
 
     def set_attempt_status(self, attempt_id: str, status: str) -> None:
-        with self.transaction() as db:
+        with self.database.transaction() as db:
             db.execute(
                 "UPDATE attempts SET status = ?, updated_at = ? WHERE id = ?",
                 (status, time.time(), attempt_id),
             )
-            self.add_event(attempt_id, "status", {"status": status})
+            self.add_event(attempt_id, EVENT_STATUS, {"status": status})
 
     def delete_attempt(self, attempt_id: str) -> bool:
-        with self.transaction() as db:
+        with self.database.transaction() as db:
             deleted = db.execute("DELETE FROM attempts WHERE id = ?", (attempt_id,)).rowcount
-            for table in ATTEMPT_TABLES:
+            for (table,) in db.execute(ATTEMPT_TABLES_SQL).fetchall():
                 db.execute(f"DELETE FROM {table} WHERE attempt_id = ?", (attempt_id,))
         return bool(deleted)
 
     # -- the timeline ---------------------------------------------------------------
 
     def add_event(self, attempt_id: str, kind: str, detail: dict[str, Any] | None = None) -> None:
-        self.db.execute(
+        self.database.db.execute(
             "INSERT INTO attempt_events (attempt_id, at, kind, detail) VALUES (?, ?, ?, ?)",
             (attempt_id, time.time(), kind, json.dumps(detail or {})),
         )
 
     def list_events(self, attempt_id: str) -> list[dict[str, Any]]:
         return decode_all(
-            self.db.execute(
+            self.database.db.execute(
                 "SELECT at, kind, detail FROM attempt_events WHERE attempt_id = ? ORDER BY id",
                 (attempt_id,),
             ).fetchall()

@@ -8,12 +8,15 @@ import json
 import time
 from typing import Any
 
-from mockprock.statuses import CALLBACK_PENDING
+from mockprock.statuses import CALLBACK_BY_RULE, CALLBACK_PENDING
 from mockprock.store.attempts import CLIENT_OWNS_ATTEMPT
-from mockprock.store.database import Database, decode, decode_all
+from mockprock.store.database import Database, decode, decode_all, where
 
 
-class CallbackQueries(Database):
+class CallbackQueries:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
     def insert_callback(
         self,
         kind: str,
@@ -22,10 +25,10 @@ class CallbackQueries(Database):
         payload: dict[str, Any],
         state: str,
         due_at: float,
-        source: str = "auto",
+        source: str = CALLBACK_BY_RULE,
     ) -> int:
         now = time.time()
-        cursor = self.db.execute(
+        cursor = self.database.db.execute(
             "INSERT INTO callbacks (kind, attempt_id, url, payload, state, due_at, source, "
             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (kind, attempt_id, url, json.dumps(payload), state, due_at, source, now, now),
@@ -34,7 +37,9 @@ class CallbackQueries(Database):
 
     def get_callback(self, callback_id: int) -> dict[str, Any] | None:
         return decode(
-            self.db.execute("SELECT * FROM callbacks WHERE id = ?", (callback_id,)).fetchone()
+            self.database.db.execute(
+                "SELECT * FROM callbacks WHERE id = ?", (callback_id,)
+            ).fetchone()
         )
 
     def list_callbacks(
@@ -46,34 +51,26 @@ class CallbackQueries(Database):
         client_id: str | None = None,
     ) -> list[dict[str, Any]]:
         """The callbacks, oldest first; with ``client_id``, only those of its attempts."""
-        clauses, args = [], []
-        if client_id is not None:
-            clauses.append(f"attempt_id IN (SELECT id FROM attempts WHERE {CLIENT_OWNS_ATTEMPT})")
-            args.append(client_id)
-        if attempt_id is not None:
-            clauses.append("attempt_id = ?")
-            args.append(attempt_id)
-        if kind is not None:
-            clauses.append("kind = ?")
-            args.append(kind)
-        if states:
-            clauses.append(f"state IN ({','.join('?' * len(states))})")
-            args.extend(states)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self.db.execute(
-            f"SELECT * FROM callbacks {where} ORDER BY id DESC LIMIT ?", (*args, limit)
+        clause, args = where(
+            (f"attempt_id IN (SELECT id FROM attempts WHERE {CLIENT_OWNS_ATTEMPT})", client_id),
+            ("attempt_id = ?", attempt_id),
+            ("kind = ?", kind),
+            ("state IN ?", tuple(states)),
+        )
+        rows = self.database.db.execute(
+            f"SELECT * FROM callbacks {clause} ORDER BY id DESC LIMIT ?", (*args, limit)
         ).fetchall()
         return decode_all(rows)[::-1]
 
     def due_callbacks(self, now: float, limit: int = 50) -> list[dict[str, Any]]:
-        rows = self.db.execute(
+        rows = self.database.db.execute(
             "SELECT * FROM callbacks WHERE state = ? AND due_at <= ? ORDER BY due_at, id LIMIT ?",
             (CALLBACK_PENDING, now, limit),
         ).fetchall()
         return decode_all(rows)
 
     def next_callback_due_at(self) -> float | None:
-        row = self.db.execute(
+        row = self.database.db.execute(
             "SELECT MIN(due_at) FROM callbacks WHERE state = ?", (CALLBACK_PENDING,)
         )
         return row.fetchone()[0]
@@ -93,11 +90,11 @@ class CallbackQueries(Database):
         if only_if_state:
             sql += f" AND state IN ({','.join('?' * len(only_if_state))})"
             args.extend(only_if_state)
-        return bool(self.db.execute(sql, args).rowcount)
+        return bool(self.database.db.execute(sql, args).rowcount)
 
     def move_callbacks(self, from_state: str, to_state: str) -> int:
         """Move every callback in ``from_state`` to ``to_state``; how many moved."""
-        return self.db.execute(
+        return self.database.db.execute(
             "UPDATE callbacks SET state = ?, updated_at = ? WHERE state = ?",
             (to_state, time.time(), from_state),
         ).rowcount
@@ -106,7 +103,7 @@ class CallbackQueries(Database):
 
     def get_review_decision(self, attempt_id: str) -> dict[str, Any] | None:
         return decode(
-            self.db.execute(
+            self.database.db.execute(
                 "SELECT * FROM review_decisions WHERE attempt_id = ?", (attempt_id,)
             ).fetchone()
         )
@@ -121,7 +118,7 @@ class CallbackQueries(Database):
         source: str,
     ) -> None:
         """Queue a verdict for an attempt, replacing any earlier one."""
-        self.db.execute(
+        self.database.db.execute(
             "INSERT OR REPLACE INTO review_decisions (attempt_id, status, comments, reviewed_by, "
             "delay_seconds, source, callback_id, created_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
             (
@@ -136,7 +133,7 @@ class CallbackQueries(Database):
         )
 
     def link_review_decision(self, attempt_id: str, callback_id: int) -> None:
-        self.db.execute(
+        self.database.db.execute(
             "UPDATE review_decisions SET callback_id = ? WHERE attempt_id = ?",
             (callback_id, attempt_id),
         )

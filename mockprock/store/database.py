@@ -67,6 +67,24 @@ def decode_all(rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
     return [decode(r) for r in rows]  # type: ignore[misc]
 
 
+def where(*conditions: tuple[str, Any]) -> tuple[str, list[Any]]:
+    """The one WHERE builder: ``(sql, value)`` pairs joined by AND, each with its ``?``;
+    a pair whose value is None (or an empty tuple) is left out, and ``IN ?`` with a tuple
+    gets one placeholder per item. ``("", [])`` when nothing is left."""
+    clauses: list[str] = []
+    args: list[Any] = []
+    for sql, value in conditions:
+        if value is None or value == ():
+            continue
+        if isinstance(value, tuple):
+            sql = sql.replace("IN ?", f"IN ({','.join('?' * len(value))})")
+            args.extend(value)
+        else:
+            args.append(value)
+        clauses.append(sql)
+    return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), args
+
+
 # -- the schema ----------------------------------------------------------------------
 
 
@@ -236,8 +254,16 @@ class Database:
     request's time (issue 11's profile); a lock hands the turn over at once. The busy
     timeout still covers another process writing the same file."""
 
-    def __init__(self, path: str, migrations: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        migrations: list[str] | None = None,
+        before_commit: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> None:
         self.path = path
+        # Runs last in every write transaction, just before its COMMIT (the journal
+        # writes what waits, so its entries cost no commit of their own).
+        self.before_commit = before_commit
         self.migrations = MIGRATIONS if migrations is None else migrations
         self._local = threading.local()
         self._connections: weakref.WeakSet[_ThreadConnection] = weakref.WeakSet()
@@ -292,8 +318,9 @@ class Database:
             db.execute("BEGIN IMMEDIATE")
             self._local.hooks = hooks
             try:
-                self.before_commit(db)
                 yield db
+                if self.before_commit is not None:
+                    self.before_commit(db)
                 db.execute("COMMIT")
             except BaseException as error:
                 if db.in_transaction:
@@ -310,10 +337,6 @@ class Database:
                 # The change is committed; a hook only tells others about it, and its
                 # failure must not report the change itself as failed.
                 log.exception("after-commit hook %r failed", hook)
-
-    def before_commit(self, db: sqlite3.Connection) -> None:
-        """Runs first in every write transaction (the journal writes what waits, so its
-        entries cost no commit of their own)."""
 
     def release(self) -> None:
         """Close this thread's connection now (a thread about to end or idle for long)."""

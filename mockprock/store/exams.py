@@ -7,12 +7,15 @@ import time
 from typing import Any
 
 from mockprock.errors import Conflict
-from mockprock.store.database import Database, decode, decode_all
+from mockprock.store.database import Database, decode, decode_all, where
 
 
-class ExamQueries(Database):
+class ExamQueries:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
     def find_exam_id(self, client_id: str, lms_exam_id: Any, content_id: str) -> str | None:
-        row = self.db.execute(
+        row = self.database.db.execute(
             "SELECT id FROM exams WHERE client_id = ? AND lms_exam_id IS ? AND content_id = ?",
             (client_id, lms_exam_id, content_id),
         ).fetchone()
@@ -23,7 +26,7 @@ class ExamQueries(Database):
 
         Raises Conflict when another exam holds the same (client, LMS exam, content)."""
         now = time.time()
-        with self.transaction() as db:
+        with self.database.transaction() as db:
             # Checked under the write lock, so no other writer can take the key meanwhile.
             # "=" as the unique index compares: two exams without an LMS id do not clash.
             holder = db.execute(
@@ -70,34 +73,24 @@ class ExamQueries(Database):
 
     def get_exam(self, exam_id: str, client_id: str | None = None) -> dict[str, Any] | None:
         """The exam; with ``client_id``, only if that client created it."""
-        if client_id is None:
-            row = self.db.execute("SELECT * FROM exams WHERE id = ?", (exam_id,))
-        else:
-            row = self.db.execute(
-                "SELECT * FROM exams WHERE id = ? AND client_id = ?", (exam_id, client_id)
-            )
-        return decode(row.fetchone())
+        clause, args = where(("id = ?", exam_id), ("client_id = ?", client_id))
+        return decode(self.database.db.execute(f"SELECT * FROM exams {clause}", args).fetchone())
 
     def list_exams(
         self, client_id: str | None = None, course_id: str | None = None
     ) -> list[dict[str, Any]]:
         """The exams (of one client, of one course, when given), oldest first."""
-        clauses, args = [], []
-        if client_id is not None:
-            clauses.append("client_id = ?")
-            args.append(client_id)
-        if course_id is not None:
-            clauses.append("course_id = ?")
-            args.append(course_id)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        clause, args = where(("client_id = ?", client_id), ("course_id = ?", course_id))
         return decode_all(
-            self.db.execute(f"SELECT * FROM exams {where} ORDER BY created_at", args).fetchall()
+            self.database.db.execute(
+                f"SELECT * FROM exams {clause} ORDER BY created_at", args
+            ).fetchall()
         )
 
     def attempt_counts_by_exam(self, client_id: str, course_id: str) -> dict[str, int]:
         """How many attempts each of the client's exams of the course has (exams without
         any are absent)."""
-        rows = self.db.execute(
+        rows = self.database.db.execute(
             "SELECT a.exam_id, COUNT(*) FROM attempts a JOIN exams e ON e.id = a.exam_id "
             "WHERE e.client_id = ? AND e.course_id = ? GROUP BY a.exam_id",
             (client_id, course_id),

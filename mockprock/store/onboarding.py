@@ -8,10 +8,13 @@ from typing import Any
 from mockprock.store.database import Database, decode, decode_all
 
 
-class OnboardingQueries(Database):
+class OnboardingQueries:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
     def get_onboarding_profile(self, client_id: str, user_id: str) -> dict[str, Any] | None:
         return decode(
-            self.db.execute(
+            self.database.db.execute(
                 "SELECT * FROM onboarding_profiles WHERE client_id = ? AND user_id = ?",
                 (client_id, user_id),
             ).fetchone()
@@ -25,7 +28,7 @@ class OnboardingQueries(Database):
         course_id: str | None,
         expiration_date: str | None,
     ) -> None:
-        self.db.execute(
+        self.database.db.execute(
             "INSERT INTO onboarding_profiles (client_id, user_id, status, course_id, "
             "expiration_date, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (client_id, user_id) DO UPDATE SET "
@@ -36,7 +39,7 @@ class OnboardingQueries(Database):
 
     def delete_onboarding_profile(self, client_id: str, user_id: str) -> bool:
         return bool(
-            self.db.execute(
+            self.database.db.execute(
                 "DELETE FROM onboarding_profiles WHERE client_id = ? AND user_id = ?",
                 (client_id, user_id),
             ).rowcount
@@ -44,7 +47,7 @@ class OnboardingQueries(Database):
 
     def list_onboarding_profiles(self, client_id: str) -> list[dict[str, Any]]:
         return decode_all(
-            self.db.execute(
+            self.database.db.execute(
                 "SELECT * FROM onboarding_profiles WHERE client_id = ? ORDER BY user_id",
                 (client_id,),
             ).fetchall()

@@ -80,7 +80,8 @@ CREATE TABLE callbacks (
     last_status INTEGER,
     last_body TEXT,
     last_error TEXT,
-    -- 'auto' (the server decided it) or 'decision' (a verdict someone queued).
+    -- statuses.CALLBACK_SOURCES: 'auto' (the rules queued it), 'decision' (a verdict
+    -- someone queued) or 'control' (a ready callback sent by hand).
     source TEXT NOT NULL DEFAULT 'auto',
     delivered_at REAL,
     created_at REAL NOT NULL,

@@ -11,16 +11,19 @@ from typing import Any
 from mockprock.store.database import Database
 
 
-class SettingsQueries(Database):
+class SettingsQueries:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
     # Read once per store (see signing_key).
     _signing_key: str | None = None
 
     def get_meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        row = self.database.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self.db.execute(
+        self.database.db.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
@@ -32,7 +35,7 @@ class SettingsQueries(Database):
         Every authenticated request needs it, and it never changes (a reset keeps it), so
         it is read once rather than under a write lock per request."""
         if self._signing_key is None:
-            with self.transaction():
+            with self.database.transaction():
                 key = self.get_meta("signing_key")
                 if key is None:
                     key = secrets.token_urlsafe(48)
@@ -44,7 +47,7 @@ class SettingsQueries(Database):
         """The key signing the pages' session cookies, made once and kept (a dashboard
         opened from the LMS survives a restart; console sign-ins are held by the server
         and do not). Never logged or shown."""
-        with self.transaction():
+        with self.database.transaction():
             key = self.get_meta("session_secret")
             if key is None:
                 key = secrets.token_urlsafe(48)
@@ -55,7 +58,7 @@ class SettingsQueries(Database):
 
     def settings_overrides(self) -> dict[str, Any]:
         """The stored changes; one whose text is not JSON is left out (and left alone)."""
-        rows = self.db.execute("SELECT name, value FROM settings_overrides").fetchall()
+        rows = self.database.db.execute("SELECT name, value FROM settings_overrides").fetchall()
         found = {}
         for name, value in rows:
             with contextlib.suppress(ValueError, TypeError):
@@ -74,7 +77,7 @@ class SettingsQueries(Database):
         """Keep ``values``; ``by_operator`` names those a named operator changed (the
         others are remembered as not set by one)."""
         by_operator = set(by_operator)
-        with self.transaction() as db:
+        with self.database.transaction() as db:
             kept = (self.operator_settings() - set(values)) | (by_operator & set(values))
             self.set_meta("operator_settings", json.dumps(sorted(kept)))
             for name, value in values.items():
@@ -86,7 +89,7 @@ class SettingsQueries(Database):
 
     def clear_settings_overrides(self, names: list[str] | None = None) -> None:
         """Forget the run-time settings changes (only ``names``, when given)."""
-        with self.transaction() as db:
+        with self.database.transaction() as db:
             if names is None:
                 db.execute("DELETE FROM settings_overrides")
             else:

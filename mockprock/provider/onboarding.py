@@ -26,7 +26,6 @@ GATE_REFUSALS = {
     st.ONBOARDING_REJECTED: st.ONBOARDING_FAILED,
     st.ONBOARDING_EXPIRED: st.ONBOARDING_EXPIRED_ATTEMPT,
 }
-REQUIRED = "required"
 
 
 def parse_time(text: str | None) -> datetime | None:
@@ -63,7 +62,7 @@ def gate_refusal(
     Only proctored, non-practice exams are gated, and only when onboarding is required;
     onboarding attempts themselves are how a learner opens the gate.
     """
-    if onboarding_mode != REQUIRED or is_sample_attempt:
+    if onboarding_mode != st.ONBOARDING_REQUIRED or is_sample_attempt:
         return None
     if exam.get("is_practice_exam") or not exam.get("is_proctored", True):
         return None
@@ -130,13 +129,15 @@ def profile_from_setting(
 def status_of(store: Store, client_id: str, user_id: str, course_id: str, now: datetime) -> str:
     """The learner's status as the client's course sees it: a profile is the client's
     (the tenant whose LMS onboarded the learner); another client's counts for nothing."""
-    return onboarding_status(store.get_onboarding_profile(client_id, user_id), course_id, now)
+    return onboarding_status(
+        store.onboarding.get_onboarding_profile(client_id, user_id), course_id, now
+    )
 
 
 def learner_status(
     store: Store, client_id: str, course_id: str, user_id: str, now: datetime
 ) -> dict[str, Any]:
-    profile = store.get_onboarding_profile(client_id, user_id)
+    profile = store.onboarding.get_onboarding_profile(client_id, user_id)
     return {
         "user_id": user_id,
         "status": onboarding_status(profile, course_id, now),
@@ -156,13 +157,13 @@ def course_statuses(
 ) -> dict[str, Any]:
     """Every learner the client knows, as seen from the course, filtered and paged."""
     learners: dict[str, dict[str, Any]] = {}
-    for profile in store.list_onboarding_profiles(client_id):
+    for profile in store.onboarding.list_onboarding_profiles(client_id):
         learners[profile["user_id"]] = {
             "user_id": profile["user_id"],
             "status": onboarding_status(profile, course_id, now),
             "expiration_date": profile.get("expiration_date"),
         }
-    for user_id in store.learners_in_course(client_id, course_id):
+    for user_id in store.attempts.learners_in_course(client_id, course_id):
         learners.setdefault(
             user_id,
             {"user_id": user_id, "status": st.ONBOARDING_NO_PROFILE, "expiration_date": None},
@@ -199,28 +200,28 @@ def after_submission(
         return
     client_id = exam["client_id"]
     profile = profile_after_submission(
-        store.get_onboarding_profile(client_id, attempt["user_id"]),
+        store.onboarding.get_onboarding_profile(client_id, attempt["user_id"]),
         exam.get("course_id", ""),
         now,
     )
     if profile is not None:
-        store.save_onboarding_profile(client_id, attempt["user_id"], **profile)
+        store.onboarding.save_onboarding_profile(client_id, attempt["user_id"], **profile)
 
 
 def after_review(
     store: Store, attempt_id: str, verdict: str, now: datetime, valid_days: int
 ) -> None:
     """A delivered review of an onboarding attempt sets the learner's profile."""
-    attempt = store.get_attempt(attempt_id)
-    exam = store.get_exam(attempt["exam_id"]) if attempt else None
+    attempt = store.attempts.get_attempt(attempt_id)
+    exam = store.exams.get_exam(attempt["exam_id"]) if attempt else None
     if not attempt or not exam or not is_onboarding_attempt(exam, attempt):
         return
     profile = profile_after_verdict(verdict, exam["course_id"], now, valid_days)
     if profile is None:
         return
-    with store.transaction():
-        store.save_onboarding_profile(exam["client_id"], attempt["user_id"], **profile)
-        store.add_event(attempt["id"], "onboarding_profile", profile)
+    with store.database.transaction():
+        store.onboarding.save_onboarding_profile(exam["client_id"], attempt["user_id"], **profile)
+        store.attempts.add_event(attempt["id"], st.EVENT_ONBOARDING_PROFILE, profile)
     log.info("onboarding profile of %s: %s", attempt["user_id"], profile["status"])
 
 
@@ -235,17 +236,17 @@ def set_profile(
 ) -> dict[str, Any]:
     """Set a learner's onboarding profile with the client by hand (``none`` removes it)."""
     profile = profile_from_setting(status, course_id, now, valid_days)
-    with store.transaction():
+    with store.database.transaction():
         if profile is None:
-            store.delete_onboarding_profile(client_id, user_id)
+            store.onboarding.delete_onboarding_profile(client_id, user_id)
         else:
-            store.save_onboarding_profile(client_id, user_id, **profile)
+            store.onboarding.save_onboarding_profile(client_id, user_id, **profile)
     log.info("onboarding profile of %s with %s set to %s", user_id, client_id, status)
     return profile_view(store, client_id, user_id, now)
 
 
 def profile_view(store: Store, client_id: str, user_id: str, now: datetime) -> dict[str, Any]:
-    profile = store.get_onboarding_profile(client_id, user_id)
+    profile = store.onboarding.get_onboarding_profile(client_id, user_id)
     course_id = (profile or {}).get("course_id") or ""
     return {
         "user_id": user_id,

@@ -1,6 +1,6 @@
 """The facade's pages half: what the landing page, the learner page, the reviewer's
 dashboard and the operator console show and change, over the same rules and the same
-client scoping as the API (no HTTP here). :class:`mockprock.provider.Provider` extends it.
+client scoping as the API (no HTTP here). :class:`Pages` holds the provider and calls it.
 """
 
 from __future__ import annotations
@@ -8,40 +8,44 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from mockprock import (
-    __version__,
+from mockprock import __version__, forms, payloads, statuses, trust
+from mockprock.auth import AuthError, ClientRegistry, verify_lms_token
+from mockprock.callbacks.lms import LmsError
+from mockprock.callbacks.outbox import Outbox
+from mockprock.config import Settings
+from mockprock.errors import dashboard_refused, not_found
+from mockprock.provider import (
     attempts,
     exams,
-    forms,
     learner_page,
     onboarding,
+    reviews,
     runtime_settings,
-    statuses,
     timeline,
-    trust,
 )
-from mockprock.auth import AuthError, ClientRegistry, verify_lms_token
-from mockprock.config import Settings
-from mockprock.lms import LmsError
-from mockprock.outbox import Outbox
+from mockprock.provider.facade import Provider
 from mockprock.store import Store
 
 log = logging.getLogger(__name__)
 
 
-class PagesFacade:
-    """The pages' calls; mixed into :class:`~mockprock.provider.Provider`, whose store,
-    settings, clients and outbox (and API methods) they use."""
+class Pages:
+    """The pages' calls, over the provider (its store, settings, clients and outbox)."""
 
-    store: Store
-    settings: Settings
-    clients: ClientRegistry
-    outbox: Outbox
-    sign_ins: trust.SignIns
-    is_admin: Callable[[str], bool]
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+        self.store: Store = provider.store
+        self.clients: ClientRegistry = provider.clients
+        self.outbox: Outbox = provider.outbox
+        self.sign_ins = trust.SignIns()
+
+    @property
+    def settings(self) -> Settings:
+        """The server's settings now (they change at run time)."""
+        return self.provider.settings
 
     # -- pages -------------------------------------------------------------------------
 
@@ -49,17 +53,17 @@ class PagesFacade:
         """Opening the learner page is when a vendor's software would start: it queues
         the ``ready`` callback (once per attempt), then shows the attempt's state."""
         attempts.get(self.store, attempt_id, exam_id)
-        self.schedule_ready(attempt_id)
+        self.provider.schedule_ready(attempt_id)
         return self.learner_view(attempt_id, exam_id)
 
     def learner_view(self, attempt_id: str, exam_id: str | None = None) -> dict[str, Any]:
         """What the learner page shows (and its live refresh polls), changing nothing."""
         attempt = attempts.get(self.store, attempt_id, exam_id)
-        session = self.store.get_desktop_session(attempt_id)
+        session = self.store.desktop.get_desktop_session(attempt_id)
         ready = self.outbox.list(attempt_id, statuses.READY)
         return learner_page.view(
             attempt,
-            self.store.get_exam(attempt["exam_id"]),
+            self.store.exams.get_exam(attempt["exam_id"]),
             session["state"] if session else self.settings.desktop_default,
             ready[-1] if ready else None,
             time.time(),
@@ -74,7 +78,7 @@ class PagesFacade:
         return {"version": __version__, "lms": self._lms_missing()}
 
     def _lms_missing(self) -> dict[str, Any] | None:
-        if self.outbox.credentials() is not None:
+        if self.outbox.dispatcher.credentials() is not None:
             return None
         at_run_time = trust.run_time_route(self.settings)
         return {
@@ -90,7 +94,7 @@ class PagesFacade:
         missing = self._lms_missing()
         if missing is not None:
             return missing
-        known = self.outbox.lms.last_check
+        known = self.outbox.dispatcher.lms.last_check
         if known is None:
             return {
                 "ok": None,
@@ -102,50 +106,90 @@ class PagesFacade:
         """Ask the LMS for a token now (an operator's request; it sends the LMS secret to
         ``lms_url``): ``ok`` and a sentence saying why."""
         refusal = trust.operator_refusal(
-            self.settings, self.is_admin(client_id), [], action="asking the LMS for a token now"
+            self.settings,
+            self.clients.is_admin(client_id),
+            [],
+            action="asking the LMS for a token now",
         )
         if refusal is not None:
             raise refusal
-        credentials = self.outbox.credentials()
+        credentials = self.outbox.dispatcher.credentials()
         if credentials is not None:
             # The outcome, refused or not, is kept as the last check.
             with contextlib.suppress(LmsError):
-                self.outbox.lms.token(credentials, fresh=True)
+                self.outbox.dispatcher.lms.token(credentials, fresh=True)
         return self.lms_status()
 
-    def dashboard_claims(self, client_id: str, token: str) -> dict[str, Any]:
-        """The claims of a dashboard link the LMS signed with the client's secret
-        (AuthError saying what is wrong when it does not verify)."""
+    def verify_dashboard_link(self, client_id: str, token: str) -> dict[str, Any]:
+        """The claims of a dashboard link the LMS signed with the client's secret (a 403
+        saying what is wrong when it does not verify)."""
         secret = self.clients.secret_for(client_id)
-        if secret is None:
-            raise AuthError(f"{client_id!r} is not a client this server accepts")
-        return verify_lms_token(secret, token, client_id)
+        try:
+            if secret is None:
+                raise AuthError(f"{client_id!r} is not a client this server accepts")
+            return verify_lms_token(secret, token, client_id)
+        except AuthError as exc:
+            raise dashboard_refused(str(exc).capitalize() + ".") from exc
 
     def dashboard(self, client_id: str, claims: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The instructor dashboard's view and context for verified claims, kept inside
         their course and client (404 otherwise). The attempt view carries its timeline."""
         view, context = attempts.dashboard(self.store, client_id, claims)
-        if view == "attempt":
+        if view == statuses.DASHBOARD_ATTEMPT:
             attempt_id = context["attempt"]["id"]
-            detail = self.attempt_detail(client_id, attempt_id)
+            detail = self.provider.attempt_detail(client_id, attempt_id)
             context["callbacks"] = detail["callbacks"]
             context["decision"] = detail["decision"]
             context["timeline"] = timeline.entries(
                 detail["timeline"],
                 detail["callbacks"],
                 detail["requests"],
-                self.store.get_desktop_session(attempt_id),
-                self.store.list_heartbeats(attempt_id),
+                self.store.desktop.get_desktop_session(attempt_id),
+                self.store.desktop.list_heartbeats(attempt_id),
                 self.settings.ping_interval_seconds,
             )
-            context["review"] = self.compose_review(context["attempt"])
+            context["review"] = self.provider.compose_review(context["attempt"])
         return view, context
 
-    def set_exam_rules(
-        self, client_id: str, exam_id: str, rules: Mapping[str, bool]
+    def _course_exam(self, client_id: str, claims: dict[str, Any], refusal: str) -> dict[str, Any]:
+        """The exam the claims name, inside their course and client (404 otherwise); a 403
+        saying ``refusal`` when they name none."""
+        if not claims.get("exam_id"):
+            raise dashboard_refused(refusal)
+        exam = exams.get(self.store, claims["exam_id"], client_id)
+        if exam["course_id"] != claims["course_id"]:
+            raise not_found("exam", claims["exam_id"])  # links stay inside the token's course
+        return exam
+
+    def record_verdict(
+        self, client_id: str, claims: dict[str, Any], body: dict[str, Any]
     ) -> dict[str, Any]:
-        """The reviewer's configuration view: switch the exam's rules on or off."""
-        exam = exams.get(self.store, exam_id, client_id)
+        """The reviewer's verdict for the attempt this dashboard session may see (a 403
+        when the claims name none): the attempt is read once, nothing is composed, and
+        only the verdict is written. The attempt, for the page to go back to."""
+        refusal = "A verdict needs an attempt of this course."
+        exam = self._course_exam(client_id, claims, refusal)
+        if not claims.get("attempt_id"):
+            raise dashboard_refused(refusal)
+        attempt = attempts.get(self.store, claims["attempt_id"], exam["id"])
+        reviews.queue_decision(
+            self.store,
+            self.outbox,
+            self.provider.settings_of(client_id),
+            attempt,
+            payloads.decision(body),
+        )
+        return attempt
+
+    def set_exam_rules(
+        self, client_id: str, claims: dict[str, Any], rules: Mapping[str, bool]
+    ) -> dict[str, Any]:
+        """The reviewer's configuration view: switch the rules of the exam this dashboard
+        session may see (a 403 when the claims name none) on or off."""
+        refusal = "Rules belong to an exam of this course."
+        exam = self._course_exam(client_id, claims, refusal)
+        if claims.get("attempt_id"):
+            raise dashboard_refused(refusal)
         return exams.view(exams.set_rules(self.store, exam, forms.exam_rules(rules)))
 
     # -- the operator console ------------------------------------------------------------
@@ -154,7 +198,7 @@ class PagesFacade:
         """A new console session for an accepted client (its id), or None."""
         if not self.clients.check(client_id, secret):
             return None
-        key = self.store.signing_key()
+        key = self.store.settings.signing_key()
         return self.sign_ins.open(client_id, trust.credential_fingerprint(key, client_id, secret))
 
     def console_client(self, session_id: str | None) -> str | None:
@@ -163,7 +207,7 @@ class PagesFacade:
         if live is None:
             return None
         client_id, fingerprint = live
-        key = self.store.signing_key()
+        key = self.store.settings.signing_key()
         if not trust.still_accepted(
             key, client_id, self.clients.secret_for(client_id), fingerprint
         ):
@@ -177,22 +221,33 @@ class PagesFacade:
     def attempts_page(self, client_id: str, query: Mapping[str, str]) -> dict[str, Any]:
         """The client's attempts for the console: filtered, newest first, one page."""
         wanted = forms.attempt_filter(query)
-        exams_by_id = {e["id"]: e for e in self.store.list_exams(client_id)}
-        return attempts.page(self.list_attempts(client_id, {}), exams_by_id, **wanted)
+        exams_by_id = {e["id"]: e for e in self.store.exams.list_exams(client_id)}
+        return attempts.page(self.provider.list_attempts(client_id, {}), exams_by_id, **wanted)
 
-    def settings_form(self, client_id: str) -> list[dict[str, Any]]:
-        return runtime_settings.form_fields(self.settings, self.clients.is_admin(client_id))
+    def console(self, client_id: str, query: Mapping[str, str]) -> dict[str, Any]:
+        """Everything the console's page shows its signed-in client, in one call."""
+        return {
+            "client_id": client_id,
+            "settings_fields": runtime_settings.form_fields(
+                self.settings, self.clients.is_admin(client_id)
+            ),
+            "listing": self.attempts_page(client_id, query),
+            "profiles": self.onboarding_profiles(client_id),
+            "callbacks": self.provider.callbacks(client_id, {"limit": "50"})[::-1],
+            "journal": self.provider.requests(client_id, {"limit": "50"})[::-1],
+            "lms": self.lms_status(),
+        }
 
     def change_settings_from_form(self, client_id: str, form: Mapping[str, str]) -> list[str]:
         """The console's settings form: change what differs (as the control API would,
         the operator rule included); the names changed."""
         changes = runtime_settings.changes_from_form(self.settings, form)
         if changes:
-            self.change_settings(client_id, changes)
+            self.provider.change_settings(client_id, changes)
         return sorted(changes)
 
     def onboarding_profiles(self, client_id: str) -> list[dict[str, Any]]:
         return [
-            onboarding.profile_view(self.store, client_id, row["user_id"], self.now())
-            for row in self.store.list_onboarding_profiles(client_id)
+            onboarding.profile_view(self.store, client_id, row["user_id"], self.provider.now())
+            for row in self.store.onboarding.list_onboarding_profiles(client_id)
         ]

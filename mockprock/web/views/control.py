@@ -3,7 +3,7 @@
 Every route needs HTTP Basic with an accepted provider client's id and secret, or a
 provider token (``Authorization: JWT <token>``); anything else gets a 401. A client sees
 and steers its own exams and attempts only (another's are a 404). The rules
-live behind :class:`mockprock.provider.Provider`; this module only parses and answers.
+live behind :class:`mockprock.provider.facade.Provider`; this module only parses and answers.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, jsonify, request
 
 from mockprock.errors import ProviderError
-from mockprock.views.common import authenticate_provider_token, json_body, provider
+from mockprock.web.views.common import authenticate_provider_token, json_body, pages, provider
 
 bp = Blueprint("control", __name__, url_prefix="/mockprock/api")
 
@@ -22,7 +22,7 @@ def require_credentials() -> None:
     credentials = request.authorization
     if credentials is not None and credentials.type == "basic":
         client_id, secret = credentials.username or "", credentials.password or ""
-        if not provider().check_client(client_id, secret):
+        if not provider().clients.check(client_id, secret):
             raise ProviderError(401, "invalid_client", "unknown client or wrong secret")
         g.client_id = client_id
         return
@@ -60,13 +60,13 @@ def remove_guest(guest_id: str) -> Response:
 @bp.get("/lms-check")
 def lms_status() -> Response:
     """What is known of the LMS without calling it (the last token request's outcome)."""
-    return jsonify(provider().lms_status())
+    return jsonify(pages().lms_status())
 
 
 @bp.post("/lms-check")
 def check_lms() -> Response:
     """Ask the LMS for a token now (operators only)."""
-    return jsonify(provider().check_lms(g.client_id))
+    return jsonify(pages().check_lms(g.client_id))
 
 
 # -- attempts -------------------------------------------------------------------------

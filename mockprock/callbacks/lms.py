@@ -17,8 +17,13 @@ from typing import Any
 
 import requests
 
+from mockprock.callbacks.oauth_client import (
+    ClientCredentials,
+    TokenRefused,
+    TokenUnavailable,
+    body_excerpt,
+)
 from mockprock.config import Settings
-from mockprock.oauth_client import ClientCredentials, TokenRefused, TokenUnavailable, body_excerpt
 from mockprock.trust import redirect_refusal
 
 log = logging.getLogger(__name__)

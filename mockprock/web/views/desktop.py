@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from mockprock.trust import cors_origin
-from mockprock.views.common import answer_late, provider
+from mockprock.web.views.common import answer_late, provider
 
 bp = Blueprint("desktop", __name__, url_prefix="/desktop")
 

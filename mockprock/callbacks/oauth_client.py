@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import requests
 
-from mockprock.journal import redact
+from mockprock.redaction import redact
 from mockprock.trust import redirect_refusal
 
 # Fetch a new token this long before the old one expires, so none expires in flight.

@@ -33,8 +33,8 @@ from waitress.server import TcpWSGIServer
 from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 
 from mockprock.config import Settings
-from mockprock.journal import redact_url
-from mockprock.views.common import HOLD_ANSWER
+from mockprock.redaction import redact_url
+from mockprock.web.views.common import HOLD_ANSWER
 
 # Worker threads running the app. SQLite takes one writer at a time and the GIL one
 # thread of Python: more threads only queue inside the process, and starve the

@@ -11,14 +11,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from mockprock.errors import ProviderError, bad_request
-from mockprock.views.common import json_error, provider
+from mockprock.web.views.common import json_error, pages
 
 bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")
 def landing() -> str:
-    return render_template("landing.html", **provider().overview())
+    return render_template("landing.html", **pages().overview())
 
 
 def _attempt_query() -> tuple[str, str | None]:
@@ -30,13 +30,13 @@ def _attempt_query() -> tuple[str, str | None]:
 
 @bp.get("/download")
 def download() -> str:
-    page = provider().download_page(*_attempt_query())
+    page = pages().download_page(*_attempt_query())
     return render_template("download.html", **page)
 
 
 @bp.get("/download/status")
 def download_status() -> Response:
     try:
-        return jsonify(provider().learner_view(*_attempt_query()))
+        return jsonify(pages().learner_view(*_attempt_query()))
     except ProviderError as exc:
         return json_error(exc.status, exc.error, exc.detail)

@@ -12,36 +12,19 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mockprock import forms, payloads, trust
-from mockprock.config import Settings, SettingsError, flag_of
+from mockprock.config import Settings, SettingsError, flag_of, setting_names
 from mockprock.errors import ProviderError, bad_request
 from mockprock.store import Store
 
 log = logging.getLogger(__name__)
 
-# The simulation knobs, plus the outbox's retry timing.
-RUNTIME_SETTINGS = (
-    "review_delay_seconds",
-    "ready_delay_seconds",
-    "upload_delay_seconds",
-    "default_review_status",
-    "onboarding",
-    "onboarding_valid_days",
-    "verdict_from_session",
-    "desktop_default",
-    "lms_url",
-    "lms_client_id",
-    "lms_client_secret",
-    "callback_retry_seconds",
-    "callback_backoff_seconds",
-    "allowed_lms_origins",
-    "allowed_origins",
-)
-# Given as a list of origins (or one comma-separated string).
-ORIGIN_LISTS = ("allowed_lms_origins", "allowed_origins")
-# A change of any of these may let held callbacks go.
-LMS_SETTINGS = ("lms_url", "lms_client_id", "lms_client_secret")
-# An empty value clears these.
-CLEARABLE = ("lms_client_id", "lms_client_secret")
+# Read from the settings' own metadata (``config._setting``): what the control API may
+# change, what is a list of origins, what may let held callbacks go, what an empty value
+# clears.
+RUNTIME_SETTINGS = setting_names("runtime")
+ORIGIN_LISTS = setting_names("repeatable", "origins")
+LMS_SETTINGS = setting_names("releases_held")
+CLEARABLE = setting_names("clearable")
 
 
 def with_stored_overrides(
@@ -55,10 +38,10 @@ def with_stored_overrides(
     A stored value the server cannot use (NaN or Infinity kept by an older version, a
     name it no longer knows) is skipped with a warning: it never stops the server."""
     explicit = frozenset(explicit)
-    by_operator = store.operator_settings()
+    by_operator = store.settings.operator_settings()
     start = settings
     notes = []
-    for name, value in store.settings_overrides().items():
+    for name, value in store.settings.settings_overrides().items():
         if name not in RUNTIME_SETTINGS or name in explicit:
             continue
         if name in trust.SECRET_ROUTING:
@@ -116,8 +99,6 @@ def changed(
                 )
             except ProviderError as exc:
                 raise bad_request(f"{name} must be a string", error="invalid_setting") from exc
-    if "lms_url" in changes and not changes["lms_url"].startswith(("http://", "https://")):
-        raise bad_request("lms_url must start with http:// or https://", error="invalid_setting")
     try:
         new = current.replace(**changes)
     except SettingsError as exc:

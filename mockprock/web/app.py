@@ -9,9 +9,10 @@ from flask import Flask
 
 from mockprock.config import Settings
 from mockprock.dashboard_link import VENDOR_PATHS
-from mockprock.provider import Provider
-from mockprock.services import Services
+from mockprock.provider.facade import Provider
+from mockprock.provider.pages import Pages
 from mockprock.store import Store
+from mockprock.web.services import Services
 
 __all__ = ["Services", "create_app"]
 
@@ -33,11 +34,10 @@ def create_app(
     # The LMS calls some routes with a trailing slash and some without; answer both
     # without a redirect (a redirected POST is one more thing to go wrong).
     app.url_map.strict_slashes = False
-    app.extensions["mockprock"] = Services(
-        store=store, provider=Provider(store, settings, explicit)
-    )
+    provider = Provider(store, settings, explicit)
+    app.extensions["mockprock"] = Services(store=store, provider=provider, pages=Pages(provider))
 
-    from mockprock.views import (
+    from mockprock.web.views import (
         common,
         console,
         control,
@@ -48,11 +48,11 @@ def create_app(
         pages,
         provider_api,
     )
-    from mockprock.views.openapi import bp as openapi_bp
+    from mockprock.web.views.openapi import bp as openapi_bp
 
     common.register_converters(app)
     common.register_error_handlers(app)
-    html.init_app(app, store.session_secret())
+    html.init_app(app, store.settings.session_secret())
     app.register_blueprint(oauth.bp)
     app.register_blueprint(provider_api.bp)
     app.register_blueprint(dashboard.bp)

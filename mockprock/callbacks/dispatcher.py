@@ -6,7 +6,8 @@ attempt has at most one callback in flight, and its callbacks go in the order th
 due. Network errors, timeouts, 429 and 5xx are retried with exponential backoff (capped
 near 60 s) for ``callback_retry_seconds``; a 401/403 the LMS client could not cure with a
 new token holds the callback until credentials change; another 4xx fails it (retryable
-by hand). :class:`mockprock.outbox.Outbox` adds the queueing on top. No Flask here.
+by hand). :class:`mockprock.callbacks.outbox.Outbox` queues them and holds the dispatcher. No
+Flask here.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
+from mockprock.callbacks import callback_states
+from mockprock.callbacks.callback_states import answer_outcome
+from mockprock.callbacks.lms import LmsClient, LmsCredentials, LmsCredentialsRefused, LmsError
 from mockprock.config import Settings
-from mockprock.lms import LmsClient, LmsCredentials, LmsCredentialsRefused, LmsError
 from mockprock.statuses import (
     CALLBACK_DELIVERED,
     CALLBACK_FAILED,
@@ -32,14 +35,6 @@ from mockprock.trust import callback_refusal
 
 log = logging.getLogger(__name__)
 
-PENDING, HELD, SENDING, DELIVERED, FAILED = (
-    CALLBACK_PENDING,
-    CALLBACK_HELD,
-    CALLBACK_SENDING,
-    CALLBACK_DELIVERED,
-    CALLBACK_FAILED,
-)
-MAX_BACKOFF_SECONDS = 60.0
 # The dispatcher wakes at least this often even with nothing due (a safety net: every
 # change that makes something due also wakes it at once).
 IDLE_WAIT_SECONDS = 30.0
@@ -49,37 +44,13 @@ BATCH = 50
 SENDERS = 8
 
 
-# -- the rules, as plain functions ------------------------------------------------------
-
-
-def retry_delay(tries: int, first_delay: float, cap: float = MAX_BACKOFF_SECONDS) -> float:
-    """How long to wait after ``tries`` failed tries: ``first_delay``, doubling, capped."""
-    if tries < 1:
-        return 0.0
-    return min(cap, first_delay * 2 ** min(tries - 1, 32))
-
-
-def answer_outcome(status: int) -> str:
-    """What an LMS answer means for the callback: ``delivered``, ``retry`` or ``failed``."""
-    if 200 <= status < 300:
-        return DELIVERED
-    if status == 429 or status >= 500:
-        return "retry"
-    return FAILED
-
-
-def out_of_time(first_try_at: float, now: float, next_delay: float, retry_seconds: float) -> bool:
-    """True when the next try would fall past the retry window opened by the first try."""
-    return now + next_delay - first_try_at > retry_seconds
-
-
 # -- what the dispatcher is handed ------------------------------------------------------
 
 
 class Bodies(Protocol):
     """What the dispatcher asks of the rules, downward: a callback's body just before it
     goes (None: as stored), and what follows a delivery. The provider hands it
-    :class:`mockprock.callback_bodies.CallbackBodies`."""
+    :class:`mockprock.provider.callback_bodies.CallbackBodies`."""
 
     def body_for(self, row: dict[str, Any], settings: Settings) -> dict[str, Any] | None: ...
 
@@ -110,11 +81,11 @@ class ClientSettings(Protocol):
 class Dispatcher:
     """Sends due callbacks; ``start()`` runs the dispatcher thread and its senders.
 
-    ``settings`` is called for the current settings at each use (they change at run
-    time). ``prepare(row)`` may return a fresh payload just before a row is sent (the
-    review is composed as late as possible); ``on_delivered(row)`` runs after a 2xx.
-    ``attempt_settings(attempt_id)`` gives the settings an attempt's callbacks go by (a
-    guest client's own LMS, see ``guests``) while ``has_guests()`` says any exist.
+    ``settings`` is called for the server's current settings at each use (they change at
+    run time); ``guests`` gives a guest client's attempts their client's own (its LMS).
+    ``bodies`` is asked for a callback's body just before it goes (a review is composed
+    as late as possible) and told of each delivery: the dispatcher calls down into it,
+    never back up into the provider.
     """
 
     def __init__(
@@ -122,18 +93,14 @@ class Dispatcher:
         store: Store,
         settings: Callable[[], Settings],
         lms: LmsClient | None = None,
-        prepare: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
-        on_delivered: Callable[[dict[str, Any]], None] | None = None,
-        attempt_settings: Callable[[str], Settings] | None = None,
-        has_guests: Callable[[], bool] = lambda: False,
+        bodies: Bodies | None = None,
+        guests: ClientSettings | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
-        self._attempt_settings = attempt_settings
-        self.has_guests = has_guests
+        self.guests = guests
         self.lms = lms or LmsClient()
-        self.prepare = prepare
-        self.on_delivered = on_delivered
+        self.bodies = bodies or AsStored()
         # Wall-clock seconds: due times are stored, so they must survive a restart.
         self.clock: Callable[[], float] = time.time
         self._wake = threading.Event()
@@ -144,11 +111,14 @@ class Dispatcher:
         self._in_flight: set[str] = set()
         self._in_flight_lock = threading.Lock()
 
+    def has_guests(self) -> bool:
+        return bool(self.guests)
+
     def settings_for(self, attempt_id: str) -> Settings:
-        """The settings the attempt's callbacks go by."""
-        if self._attempt_settings is None:
+        """The settings the attempt's callbacks go by (its guest client's, if any)."""
+        if not self.guests:
             return self.settings()
-        return self._attempt_settings(attempt_id)
+        return self.guests.settings_for_attempt(attempt_id, self.settings())
 
     def credentials(self, attempt_id: str | None = None) -> LmsCredentials | None:
         """The server's LMS credentials, or those an attempt's callbacks go with."""
@@ -160,8 +130,8 @@ class Dispatcher:
         one whose attempt still has none is held again when it falls due)."""
         if not self.credentials() and not self.has_guests():
             return 0
-        with self.store.transaction(on_commit=self.wake):
-            released = self.store.move_callbacks(HELD, PENDING)
+        with self.store.database.transaction(on_commit=self.wake):
+            released = callback_states.move_all(self.store, CALLBACK_HELD, CALLBACK_PENDING)
         if released:
             log.info("%d held callback(s) released: the server has LMS credentials", released)
         return released
@@ -178,14 +148,14 @@ class Dispatcher:
         credentials = self.credentials()
         if credentials is None and not self.has_guests():
             # Credentials were taken away at run time: make the wait visible.
-            with self.store.transaction():
-                self.store.move_callbacks(PENDING, HELD)
+            with self.store.database.transaction():
+                callback_states.move_all(self.store, CALLBACK_PENDING, CALLBACK_HELD)
             return 0
         with self._in_flight_lock:
             busy = set(self._in_flight)
         room = SENDERS - len(busy) if senders is not None else BATCH
         chosen: list[dict[str, Any]] = []
-        for row in self.store.due_callbacks(now, BATCH):
+        for row in self.store.callbacks.due_callbacks(now, BATCH):
             if len(chosen) >= room or self._stop.is_set():
                 break
             if row["attempt_id"] in busy:
@@ -199,16 +169,14 @@ class Dispatcher:
             row["id"]: credentials if not self.has_guests() else self.credentials(row["attempt_id"])
             for row in chosen
         }
-        with self.store.transaction():
+        with self.store.database.transaction():
             # Claimed once, here: a request thread may have changed a row since it was read.
             # A row whose attempt has no credentials waits for them (held).
             claimed = [
                 row
                 for row in chosen
-                if self.store.update_callback(
-                    row["id"],
-                    only_if_state=(PENDING,),
-                    state=SENDING if going[row["id"]] else HELD,
+                if callback_states.claim(
+                    self.store, row["id"], CALLBACK_SENDING if going[row["id"]] else CALLBACK_HELD
                 )
                 and going[row["id"]]
             ]
@@ -261,131 +229,77 @@ class Dispatcher:
         refusal = callback_refusal(row["url"], settings)
         if refusal:
             self._finish(
-                row, FAILED, row["tries"], row["first_try_at"] or self.clock(), None, None, refusal
+                row,
+                CALLBACK_FAILED,
+                row["tries"],
+                row["first_try_at"] or self.clock(),
+                None,
+                None,
+                refusal,
             )
             return
-        if self.prepare is not None:
-            try:
-                payload = self.prepare(row)
-            except Exception as exc:
-                # Never an empty or stale body: the callback waits, failed and retryable.
-                log.exception("could not compose callback %s", row["id"])
-                error = f"could not compose the callback ({type(exc).__name__}); retry it"
-                first_try_at = row["first_try_at"] or self.clock()
-                self._finish(row, FAILED, row["tries"], first_try_at, None, None, error)
-                return
-            if payload is not None and payload != row["payload"]:
-                row["payload"] = payload
-                with self.store.transaction():
-                    self.store.update_callback(row["id"], payload=payload)
+        try:
+            payload = self.bodies.body_for(row, settings)
+        except Exception as exc:
+            # Never an empty or stale body: the callback waits, failed and retryable.
+            log.exception("could not compose callback %s", row["id"])
+            error = f"could not compose the callback ({type(exc).__name__}); retry it"
+            first_try_at = row["first_try_at"] or self.clock()
+            self._finish(row, CALLBACK_FAILED, row["tries"], first_try_at, None, None, error)
+            return
+        if payload is not None and payload != row["payload"]:
+            row["payload"] = payload
+            with self.store.database.transaction():
+                callback_states.set_payload(self.store, row["id"], payload)
         now = self.clock()
         first_try_at = row["first_try_at"] or now
         tries = row["tries"] + 1
         try:
             answer = self.lms.post(row["url"], row["payload"], credentials)
         except LmsCredentialsRefused as exc:
-            self._finish(row, HELD, tries, first_try_at, exc.status, None, str(exc))
+            self._finish(row, CALLBACK_HELD, tries, first_try_at, exc.status, None, str(exc))
             return
         except LmsError as exc:
             self._after_failure(row, tries, first_try_at, exc.status, None, str(exc), settings)
             return
         outcome = answer_outcome(answer.status)
-        if outcome == DELIVERED:
-            self._finish(row, DELIVERED, tries, first_try_at, answer.status, answer.body, None)
-            if self.on_delivered is not None:
-                try:
-                    self.on_delivered(row)
-                except Exception:
-                    log.exception("after delivering callback %s", row["id"])
-        elif outcome == FAILED:
+        if outcome == CALLBACK_DELIVERED:
+            self._finish(
+                row, CALLBACK_DELIVERED, tries, first_try_at, answer.status, answer.body, None
+            )
+            try:
+                self.bodies.after_delivery(row, settings)
+            except Exception:
+                log.exception("after delivering callback %s", row["id"])
+        elif outcome == CALLBACK_FAILED:
             error = answer.refusal or f"the LMS refused the callback ({answer.status})"
-            self._finish(row, FAILED, tries, first_try_at, answer.status, answer.body, error)
+            self._finish(
+                row, CALLBACK_FAILED, tries, first_try_at, answer.status, answer.body, error
+            )
         else:
             error = f"the LMS answered {answer.status}"
             self._after_failure(
                 row, tries, first_try_at, answer.status, answer.body, error, settings
             )
 
-    def _after_failure(
-        self,
-        row: dict[str, Any],
-        tries: int,
-        first_try_at: float,
-        status: int | None,
-        body: str | None,
-        error: str,
-        settings: Settings,
-    ) -> None:
-        now = self.clock()
-        delay = retry_delay(tries, settings.callback_backoff_seconds)
-        if out_of_time(first_try_at, now, delay, settings.callback_retry_seconds):
-            error = f"{error}; gave up after {tries} tries over {now - first_try_at:.0f}s"
-            self._finish(row, FAILED, tries, first_try_at, status, body, error)
-            return
-        self._finish(row, PENDING, tries, first_try_at, status, body, error, due_at=now + delay)
+    def _finish(self, row: dict[str, Any], state: str, *outcome: Any) -> None:
+        callback_states.finish(self.store, row, state, *outcome, now=self.clock())
 
-    def _finish(
-        self,
-        row: dict[str, Any],
-        state: str,
-        tries: int,
-        first_try_at: float,
-        status: int | None,
-        body: str | None,
-        error: str | None,
-        due_at: float | None = None,
-    ) -> None:
-        fields: dict[str, Any] = {
-            "state": state,
-            "tries": tries,
-            "first_try_at": first_try_at,
-            "last_status": status,
-            "last_body": body,
-            "last_error": error,
-        }
-        if due_at is not None:
-            fields["due_at"] = due_at
-        if state == DELIVERED:
-            fields["delivered_at"] = self.clock()
-        with self.store.transaction():
-            # Only our own claim is updated: a reset or a deleted attempt wins.
-            if self.store.update_callback(row["id"], only_if_state=(SENDING,), **fields):
-                detail: dict[str, Any] = {"status": status}
-                if state == FAILED and error:
-                    detail["error"] = error
-                self._event(row["attempt_id"], row["id"], row["kind"], state, **detail)
-        level = logging.INFO if state == DELIVERED else logging.WARNING
-        log.log(
-            level,
-            "callback %s (%s for attempt %s): %s%s",
-            row["id"],
-            row["kind"],
-            row["attempt_id"],
-            state,
-            f" ({error})" if error else f" ({status})",
-        )
-
-    def _event(
-        self, attempt_id: str, callback_id: int, kind: str, state: str, **detail: Any
-    ) -> None:
-        self.store.add_event(
-            attempt_id,
-            "callback",
-            {"callback_id": callback_id, "kind": kind, "state": state, **detail},
-        )
+    def _after_failure(self, row: dict[str, Any], *outcome: Any) -> None:
+        callback_states.failed_try(self.store, row, *outcome, now=self.clock())
 
     # -- the dispatcher thread -----------------------------------------------------------
 
     def seconds_until_due(self) -> float | None:
-        due_at = self.store.next_callback_due_at()
+        due_at = self.store.callbacks.next_callback_due_at()
         if due_at is None:
             return None
         return max(0.0, due_at - self.clock())
 
     def recover(self) -> None:
         """After a restart: a row caught mid-send goes again; held rows go if they can."""
-        with self.store.transaction():
-            moved = self.store.move_callbacks(SENDING, PENDING)
+        with self.store.database.transaction():
+            moved = callback_states.move_all(self.store, CALLBACK_SENDING, CALLBACK_PENDING)
         if moved:
             log.info("%d callback(s) interrupted mid-send will be sent again", moved)
         self.release_held()
@@ -421,7 +335,7 @@ class Dispatcher:
                     wait = self.seconds_until_due()
                     # The request journal's entries wait for a write; a quiet server
                     # writes them here.
-                    self.store.flush_journal()
+                    self.store.journal.flush_journal()
                 except Exception:
                     log.exception("the callback dispatcher hit an error; trying again shortly")
                     wait = 1.0
@@ -433,4 +347,4 @@ class Dispatcher:
                     wait = IDLE_WAIT_SECONDS
                 self._wake.wait(min(wait, IDLE_WAIT_SECONDS))
         finally:
-            self.store.release()
+            self.store.database.release()

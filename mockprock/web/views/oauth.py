@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from mockprock import payloads
-from mockprock.views.common import journal_response, json_error, provider
+from mockprock import auth
+from mockprock.web.views.common import journal_response, json_error, provider
 
 bp = Blueprint("oauth", __name__, url_prefix="/oauth2")
 bp.after_request(journal_response)
@@ -14,7 +14,7 @@ bp.after_request(journal_response)
 @bp.post("/access_token")
 def access_token() -> Response:
     basic = request.authorization
-    client_id, client_secret = payloads.token_grant(
+    client_id, client_secret = auth.token_grant(
         request.form,
         (basic.username, basic.password) if basic and basic.type == "basic" else None,
     )

@@ -25,8 +25,8 @@ from flask import (
 
 from mockprock import forms, statuses
 from mockprock.errors import ProviderError
-from mockprock.views.common import provider
-from mockprock.views.html import CSRF_FIELD, check_csrf
+from mockprock.web.views.common import pages, provider
+from mockprock.web.views.html import CSRF_FIELD, check_csrf
 
 bp = Blueprint("console", __name__, url_prefix="/mockprock")
 
@@ -41,7 +41,7 @@ KEPT_QUERY = ("status", "q", "page")
 def require_sign_in() -> Response | None:
     if request.method == "POST":
         check_csrf()
-    g.client_id = provider().console_client(session.get(SESSION_KEY))
+    g.client_id = pages().console_client(session.get(SESSION_KEY))
     if g.client_id is None:
         session.pop(SESSION_KEY, None)
     if g.client_id is None and request.endpoint not in ("console.home", "console.sign_in"):
@@ -69,30 +69,24 @@ def home() -> str:
         return render_template("console_sign_in.html")
     return render_template(
         "console.html",
-        client_id=g.client_id,
-        settings_fields=provider().settings_form(g.client_id),
-        listing=provider().attempts_page(g.client_id, request.args),
         attempt_statuses=sorted(statuses.ATTEMPT_STATUSES),
         verdicts=statuses.REVIEW_STATUSES,
         desktop_states=statuses.DESKTOP_STATES,
         profile_settings=statuses.PROFILE_SETTINGS,
-        profiles=provider().onboarding_profiles(g.client_id),
-        callbacks=provider().callbacks(g.client_id, {"limit": "50"})[::-1],
-        journal=provider().requests(g.client_id, {"limit": "50"})[::-1],
-        lms=provider().lms_status(),
+        **pages().console(g.client_id, request.args),
     )
 
 
 @bp.post("/sign-in")
 def sign_in() -> Response:
     client_id = request.form.get("client_id", "")
-    session_id = provider().sign_in(client_id, request.form.get("client_secret", ""))
+    session_id = pages().sign_in(client_id, request.form.get("client_secret", ""))
     if session_id is None:
         flash("Unknown client or wrong secret.", "refused")
         return redirect(url_for(".home"), 303)
     # A new session: the CSRF token the cookie held before (one someone planted) is
     # gone, and the next page makes a new one.
-    provider().sign_out(session.pop(SESSION_KEY, None))
+    pages().sign_out(session.pop(SESSION_KEY, None))
     session.pop(CSRF_FIELD, None)
     session[SESSION_KEY] = session_id
     return redirect(url_for(".home"), 303)
@@ -100,7 +94,7 @@ def sign_in() -> Response:
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
-    provider().sign_out(session.pop(SESSION_KEY, None))
+    pages().sign_out(session.pop(SESSION_KEY, None))
     session.pop(CSRF_FIELD, None)
     return redirect(url_for(".home"), 303)
 
@@ -108,7 +102,7 @@ def sign_out() -> Response:
 @bp.post("/settings")
 def change_settings() -> Response:
     def change() -> str:
-        changed = provider().change_settings_from_form(g.client_id, request.form)
+        changed = pages().change_settings_from_form(g.client_id, request.form)
         return f"Settings changed: {', '.join(changed)}." if changed else "Nothing changed."
 
     return _act(change)
@@ -117,7 +111,7 @@ def change_settings() -> Response:
 @bp.post("/lms-check")
 def check_lms() -> Response:
     def check() -> str:
-        known = provider().check_lms(g.client_id)
+        known = pages().check_lms(g.client_id)
         return f"The LMS: {'working' if known['ok'] else 'not working'}: {known['said']}."
 
     return _act(check)
@@ -135,7 +129,7 @@ def send_ready(attempt_id: str) -> Response:
 @bp.post("/attempts/<attempt_id>/review")
 def queue_review(attempt_id: str) -> Response:
     def review() -> str:
-        body = forms.verdict_form(request.form, None, source="console")
+        body = forms.verdict_form(request.form, None, source=statuses.DECISION_BY_CONSOLE)
         answer = provider().queue_decision(g.client_id, attempt_id, body)
         verdict = answer["decision"]["status"]
         return f"Verdict {verdict} for attempt {attempt_id}: sent {answer['sends']}."
@@ -146,9 +140,7 @@ def queue_review(attempt_id: str) -> Response:
 @bp.post("/attempts/<attempt_id>/desktop")
 def set_desktop(attempt_id: str) -> Response:
     def fault() -> str:
-        body: dict[str, object] = {"state": request.form.get("state", "")}
-        if (request.form.get("latency_ms") or "").strip():
-            body["latency_ms"] = int(forms.number_field(request.form, "latency_ms"))
+        body = forms.desktop_fault_form(request.form)
         shown = provider().set_desktop_fault(g.client_id, attempt_id, body)
         return (
             f"Desktop application of attempt {attempt_id}: {shown['state']}, "
@@ -170,12 +162,7 @@ def retry_callback(callback_id: int) -> Response:
 @bp.post("/onboarding")
 def set_onboarding() -> Response:
     def profile() -> str:
-        user_id = (request.form.get("user_id") or "").strip()
-        if not user_id:
-            raise ProviderError(400, "invalid_request", "name the learner (user id)")
-        body = {"status": request.form.get("status", "")}
-        if (request.form.get("course_id") or "").strip():
-            body["course_id"] = request.form["course_id"].strip()
+        user_id, body = forms.onboarding_form(request.form)
         shown = provider().set_onboarding_profile(g.client_id, user_id, body)
         return f"Onboarding profile of {user_id}: {shown['status']}."
 

@@ -17,45 +17,27 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
 
 from mockprock import forms, statuses
-from mockprock.auth import AuthError
+from mockprock.errors import dashboard_refused
 from mockprock.proctoring_config import PROCTORING_CONFIG
-from mockprock.views.common import error_page, provider
-from mockprock.views.html import check_csrf
+from mockprock.web.views.common import pages
+from mockprock.web.views.html import check_csrf
 
 bp = Blueprint("dashboard", __name__, url_prefix="/api/v1/instructor")
 
 SESSION_KEY = "dashboard"
 
 
-class Forbidden(Exception):
-    """The page cannot be shown to this browser; the message says why."""
-
-
-def _forbidden(reason: str) -> Response:
-    return error_page(403, "This dashboard link cannot be opened", reason)
-
-
-@bp.errorhandler(Forbidden)
-def forbidden(exc: Forbidden) -> Response:
-    return _forbidden(str(exc))
-
-
-@bp.errorhandler(AuthError)
-def bad_token(exc: AuthError) -> Response:
-    return _forbidden(str(exc).capitalize() + ".")
-
-
 def _open_session(client_id: str) -> dict[str, Any]:
-    """The dashboard session of this browser for ``client_id``, or Forbidden."""
+    """The dashboard session of this browser for ``client_id``, or a 403."""
     kept = session.get(SESSION_KEY)
     if not kept or kept.get("client_id") != client_id:
-        raise Forbidden(
+        raise dashboard_refused(
             "The link carries no token (the jwt query parameter is missing) and this browser "
             "has no dashboard open for this client; open the dashboard from the LMS."
         )
     if kept["exp"] < time.time():
         session.pop(SESSION_KEY, None)
-        raise Forbidden("The dashboard link has expired; open it again from the LMS.")
+        raise dashboard_refused("The dashboard link has expired; open it again from the LMS.")
     return kept
 
 
@@ -64,7 +46,7 @@ def _claims(client_id: str) -> dict[str, Any]:
     session's course and reviewer with the view the query names."""
     token = request.args.get("jwt")
     if token:
-        claims = provider().dashboard_claims(client_id, token)
+        claims = pages().verify_dashboard_link(client_id, token)
         session[SESSION_KEY] = {
             "client_id": client_id,
             "course_id": claims["course_id"],
@@ -74,20 +56,13 @@ def _claims(client_id: str) -> dict[str, Any]:
         return claims
     kept = _open_session(client_id)
     source = request.form if request.method == "POST" else request.args
-    claims: dict[str, Any] = {"course_id": kept["course_id"], "user": kept["user"]}
-    if source.get("exam"):
-        claims["exam_id"] = source["exam"]
-        if source.get("attempt"):
-            claims["attempt_id"] = source["attempt"]
-        elif source.get("config"):
-            claims["config"] = True
-    return claims
+    return forms.dashboard_view(source, kept["course_id"], kept["user"])
 
 
 @bp.get("/<client_id>/")
 def instructor_dashboard(client_id: str) -> str:
     claims = _claims(client_id)
-    view, context = provider().dashboard(client_id, claims)
+    view, context = pages().dashboard(client_id, claims)
     return render_template(
         "dashboard.html",
         view=view,
@@ -102,18 +77,15 @@ def instructor_dashboard(client_id: str) -> str:
 def record_verdict(client_id: str) -> Response:
     check_csrf()
     claims = _claims(client_id)
-    view, context = provider().dashboard(client_id, claims)  # inside the course, or 404
-    if view != "attempt":
-        raise Forbidden("A verdict needs an attempt of this course.")
     reviewer = (claims.get("user") or {}).get("email")
-    body = forms.verdict_form(request.form, reviewer, source="dashboard")
-    provider().queue_decision(client_id, context["attempt"]["id"], body)
+    body = forms.verdict_form(request.form, reviewer, source=statuses.DECISION_BY_DASHBOARD)
+    attempt = pages().record_verdict(client_id, claims, body)
     return redirect(
         url_for(
             ".instructor_dashboard",
             client_id=client_id,
-            exam=context["exam"]["id"],
-            attempt=context["attempt"]["id"],
+            exam=attempt["exam_id"],
+            attempt=attempt["id"],
         ),
         303,
     )
@@ -123,12 +95,7 @@ def record_verdict(client_id: str) -> Response:
 def save_rules(client_id: str) -> Response:
     check_csrf()
     claims = _claims(client_id)
-    view, context = provider().dashboard(client_id, {**claims, "config": True})
-    if view != "config":
-        raise Forbidden("Rules belong to an exam of this course.")
-    rules = {name: request.form.get(f"rule-{name}") == "on" for name in forms.EXAM_RULES}
-    provider().set_exam_rules(client_id, context["exam"]["id"], rules)
+    exam = pages().set_exam_rules(client_id, claims, forms.rules_form(request.form))
     return redirect(
-        url_for(".instructor_dashboard", client_id=client_id, exam=context["exam"]["id"], config=1),
-        303,
+        url_for(".instructor_dashboard", client_id=client_id, exam=exam["id"], config=1), 303
     )

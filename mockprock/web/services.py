@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from mockprock.callbacks.outbox import Outbox
 from mockprock.config import Settings
-from mockprock.outbox import Outbox
-from mockprock.provider import Provider
+from mockprock.provider.facade import Provider
+from mockprock.provider.pages import Pages
 from mockprock.store import Store
 
 
@@ -17,6 +18,7 @@ from mockprock.store import Store
 class Services:
     store: Store
     provider: Provider
+    pages: Pages
 
     @property
     def settings(self) -> Settings:
@@ -24,11 +26,12 @@ class Services:
 
     @property
     def outbox(self) -> Outbox:
-        """The callbacks to the LMS; ``outbox.start()`` runs their dispatcher thread."""
+        """The callbacks to the LMS; ``outbox.dispatcher.start()`` runs their dispatcher
+        thread."""
         return self.provider.outbox
 
     def close(self) -> None:
-        self.outbox.stop()
+        self.outbox.dispatcher.stop()
         self.store.close()
 
 
@@ -40,3 +43,8 @@ def services() -> Services:
 def provider() -> Provider:
     """The facade every view calls."""
     return services().provider
+
+
+def pages() -> Pages:
+    """The facade every page view calls."""
+    return services().pages

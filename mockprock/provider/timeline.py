@@ -6,27 +6,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockprock import desktop
+from mockprock import statuses
+from mockprock.provider import desktop_findings
 
 STATE_WORDS = {
-    "pending": "queued",
-    "held": "held: the server has no LMS credentials",
-    "sending": "being sent",
-    "delivered": "delivered",
-    "failed": "failed",
+    statuses.CALLBACK_PENDING: "queued",
+    statuses.CALLBACK_HELD: "held: the server has no LMS credentials",
+    statuses.CALLBACK_SENDING: "being sent",
+    statuses.CALLBACK_DELIVERED: "delivered",
+    statuses.CALLBACK_FAILED: "failed",
 }
 
 
 def _event_line(event: dict[str, Any], callbacks: dict[int, dict[str, Any]]) -> dict[str, Any]:
     kind, detail = event["kind"], event["detail"] or {}
     entry: dict[str, Any] = {"at": event["at"], "kind": kind, "detail": None}
-    if kind == "registered":
+    if kind == statuses.EVENT_REGISTERED:
         entry["what"] = "The LMS registered the attempt"
-    elif kind == "status":
+    elif kind == statuses.EVENT_STATUS:
         entry["what"] = f"The LMS set the status to {detail.get('status')}"
-    elif kind == "decision":
+    elif kind == statuses.EVENT_DECISION:
         entry["what"] = f"Verdict {detail.get('status')} recorded ({detail.get('source')})"
-    elif kind == "callback":
+    elif kind == statuses.EVENT_CALLBACK:
         row = callbacks.get(detail.get("callback_id"), {})
         state = detail.get("state", "")
         entry["kind"] = f"callback-{state}"
@@ -38,7 +39,7 @@ def _event_line(event: dict[str, Any], callbacks: dict[int, dict[str, Any]]) -> 
         # The reason belongs to the callback's latest outcome, shown on its last event.
         if state == row.get("state") and row.get("last_error"):
             entry["detail"] = row["last_error"]
-    elif kind == "onboarding_profile":
+    elif kind == statuses.EVENT_ONBOARDING_PROFILE:
         entry["what"] = f"Onboarding profile is now {detail.get('status')}"
     else:
         entry["what"] = kind.replace("_", " ").capitalize()
@@ -54,7 +55,7 @@ def heartbeat_lines(
         return []
     beats = sorted(h["at"] for h in heartbeats if h["ok"])
     failed = sum(1 for h in heartbeats if not h["ok"])
-    gaps = desktop.heartbeat_gaps(
+    gaps = desktop_findings.heartbeat_gaps(
         session["started_at"], beats, session["stopped_at"], ping_interval
     )
     lines = []

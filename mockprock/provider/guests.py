@@ -14,10 +14,11 @@ import secrets
 import threading
 from typing import Any
 
-from mockprock import runtime_settings, trust
+from mockprock import trust
 from mockprock.auth import ClientRegistry
 from mockprock.config import Settings
 from mockprock.errors import ProviderError, bad_request
+from mockprock.provider import runtime_settings
 from mockprock.store import Store
 
 PREFIX = "guest-"
@@ -86,8 +87,8 @@ class Guests:
         """The settings an attempt's callbacks and rules go by (its client's)."""
         if not self._settings:
             return default  # no guest: no look-up
-        attempt = self.store.get_attempt(attempt_id)
-        exam = self.store.get_exam(attempt["exam_id"]) if attempt else None
+        attempt = self.store.attempts.get_attempt(attempt_id)
+        exam = self.store.exams.get_exam(attempt["exam_id"]) if attempt else None
         return self.settings_of(exam["client_id"] if exam else None, default)
 
     def change(self, client_id: str, changes: Any) -> Settings:

@@ -22,16 +22,16 @@ def view(exam: dict[str, Any]) -> dict[str, Any]:
 def get(store: Store, exam_id: str, client_id: str | None) -> dict[str, Any]:
     """The exam, or a 404; with ``client_id``, only one that client created (another
     client's exam is as unknown as one that does not exist)."""
-    return found(store.get_exam(exam_id, client_id), "exam", exam_id)
+    return found(store.exams.get_exam(exam_id, client_id), "exam", exam_id)
 
 
 def create(store: Store, client_id: str, exam: dict[str, Any], payload: dict[str, Any]) -> str:
     """Store a new LMS exam; the same LMS exam posted again keeps its id."""
-    with store.transaction():
-        exam_id = store.find_exam_id(client_id, exam["lms_exam_id"], exam["content_id"])
+    with store.database.transaction():
+        exam_id = store.exams.find_exam_id(client_id, exam["lms_exam_id"], exam["content_id"])
         created = exam_id is None
         exam_id = exam_id or new_id()
-        store.save_exam(exam_id, client_id, exam, payload)
+        store.exams.save_exam(exam_id, client_id, exam, payload)
     log.info("exam %s %s: %s", exam_id, "new" if created else "saved again", exam["exam_name"])
     return exam_id
 
@@ -42,34 +42,36 @@ def update(
     """Update exam ``exam_id``; the id answered is the one the LMS should keep. The store
     refuses (409) an update that would give another exam's LMS exam to this one; an exam
     of another client is a 404 and stays as it is."""
-    with store.transaction():
-        known = store.find_exam_id(client_id, exam["lms_exam_id"], exam["content_id"])
+    with store.database.transaction():
+        known = store.exams.find_exam_id(client_id, exam["lms_exam_id"], exam["content_id"])
         if known is not None and known != exam_id:
             # This LMS exam already lives under another id: the LMS switches to it.
             log.warning("exam %s is known as %s; answering that id", exam_id, known)
             exam_id = known
-        holder = store.get_exam(exam_id)
+        holder = store.exams.get_exam(exam_id)
         if holder is not None and holder["client_id"] != client_id:
             raise not_found("exam", exam_id)
         if holder is None:
             log.warning("exam %s was not in the store; re-created it from the update", exam_id)
-        store.save_exam(exam_id, client_id, exam, payload)
+        store.exams.save_exam(exam_id, client_id, exam, payload)
     return exam_id
 
 
 def course_overview(store: Store, client_id: str, course_id: str) -> list[dict[str, Any]]:
     """The client's exams of the course with how many attempts each has (the dashboard's
     course view)."""
-    counts = store.attempt_counts_by_exam(client_id, course_id)
+    counts = store.exams.attempt_counts_by_exam(client_id, course_id)
     return [
         {**view(exam), "attempt_count": counts.get(exam["id"], 0)}
-        for exam in store.list_exams(client_id, course_id)
+        for exam in store.exams.list_exams(client_id, course_id)
     ]
 
 
 def set_rules(store: Store, exam: dict[str, Any], rules: dict[str, bool]) -> dict[str, Any]:
     """Switch the exam's rules (a reviewer's configuration view); other fields stay."""
-    with store.transaction():
-        store.save_exam(exam["id"], exam["client_id"], {**exam, "rules": rules}, exam["payload"])
+    with store.database.transaction():
+        store.exams.save_exam(
+            exam["id"], exam["client_id"], {**exam, "rules": rules}, exam["payload"]
+        )
     log.info("exam %s rules set: %s", exam["id"], ", ".join(f"{k}={v}" for k, v in rules.items()))
     return get(store, exam["id"], exam["client_id"])

@@ -1,10 +1,6 @@
-"""The facade the views call: the provider's state and rules, without HTTP.
-
-:class:`Provider` holds the store, the settings, the client registry and the outbox,
-and hands each request to the rules module of its concern (``exams``, ``attempts``,
-``onboarding``, ``reviews``, ``desktop``, ``runtime_settings``, ``proctoring_config``);
-request bodies are checked by ``payloads`` first. Refusals raise ProviderError.
-"""
+"""The facade the API views call (the pages' facade, ``Pages``, holds one): the store,
+the settings, the clients and the outbox, each request handed to the rules module of its
+concern after ``payloads`` checked its body. Refusals raise ProviderError. No HTTP."""
 
 from __future__ import annotations
 
@@ -15,34 +11,30 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from mockprock import (
+from mockprock import payloads, trust
+from mockprock.auth import AuthError, ClientRegistry, issue_token, verify_token
+from mockprock.callbacks.lms import LmsClient
+from mockprock.callbacks.outbox import Outbox
+from mockprock.config import CurrentSettings, Settings
+from mockprock.provider import (
     attempts,
+    callback_bodies,
     desktop,
     exams,
     onboarding,
-    payloads,
-    proctoring_config,
     reviews,
     runtime_settings,
-    trust,
+    verdicts,
 )
-from mockprock.auth import AuthError, ClientRegistry, issue_token, verify_token
-from mockprock.config import Settings
-from mockprock.guests import Guests
-from mockprock.lms import LmsClient
-from mockprock.outbox import Outbox
-from mockprock.provider_pages import PagesFacade
+from mockprock.provider.guests import Guests
 from mockprock.store import Store
 
 log = logging.getLogger(__name__)
 
-# The largest page of the control API's attempts list (a larger page_size gets this).
-MAX_PAGE_SIZE = 1000
 
-
-class Provider(PagesFacade):
-    """The vendor's state and rules behind every route (the pages' calls are in
-    :class:`~mockprock.provider_pages.PagesFacade`)."""
+class Provider:
+    """The vendor's state and rules behind every route (the pages' facade,
+    :class:`~mockprock.provider.pages.Pages`, holds one and calls it)."""
 
     def __init__(
         self,
@@ -56,26 +48,31 @@ class Provider(PagesFacade):
         # The settings the server started with; a reset of the state goes back to them.
         self.start_settings = settings
         # start_notes: what the banner says of stored changes deciding where secrets go.
-        self.settings, self.start_notes = runtime_settings.with_stored_overrides(
+        current, self.start_notes = runtime_settings.with_stored_overrides(
             store, settings, explicit
         )
+        self.current = CurrentSettings(current)
         # Settings changes read, change and write under this lock: parallel changes of
         # different settings all stay, in memory as in the store.
         self._settings_lock = threading.Lock()
         self.clients = clients or ClientRegistry(settings.client_secrets, settings.admin_secrets)
         self.guests = Guests(store, self.clients)
-        self.sign_ins = trust.SignIns()
         self.outbox = Outbox(
             store,
-            lambda: self.settings,
+            self.current.get,
             lms,
-            prepare=lambda row: reviews.compose_for_sending(
-                store, self.attempt_settings(row["attempt_id"]), row, self.now()
-            ),
-            on_delivered=self._delivered,
-            attempt_settings=self.attempt_settings,
-            has_guests=lambda: bool(self.guests),
+            bodies=callback_bodies.CallbackBodies(store),
+            guests=self.guests,
         )
+
+    @property
+    def settings(self) -> Settings:
+        """The server's settings now."""
+        return self.current.value
+
+    @settings.setter
+    def settings(self, new: Settings) -> None:
+        self.current.value = new
 
     @staticmethod
     def now() -> datetime:
@@ -91,14 +88,11 @@ class Provider(PagesFacade):
 
     # -- who may call ----------------------------------------------------------------
 
-    def check_client(self, client_id: str, secret: str) -> bool:
-        return self.clients.check(client_id, secret)
-
     def issue_token(self, client_id: str, secret: str) -> dict[str, Any] | None:
         """An OAuth2 token answer for a known client; None when the secret is wrong."""
         if not self.clients.check(client_id, secret):
             return None
-        key = self.store.signing_key()
+        key = self.store.settings.signing_key()
         # The token is live only while its client is accepted with this secret.
         cred = trust.credential_fingerprint(key, client_id, secret)
         return issue_token(key, client_id, self.settings.token_lifetime_seconds, {"cred": cred})
@@ -106,7 +100,7 @@ class Provider(PagesFacade):
     def client_of_token(self, token: str) -> str:
         """The client a provider token was issued to, while that client is accepted now
         with the secret it was issued for (AuthError otherwise)."""
-        key = self.store.signing_key()
+        key = self.store.settings.signing_key()
         claims = verify_token(key, token)
         client_id = claims["sub"]
         if not trust.still_accepted(
@@ -118,14 +112,7 @@ class Provider(PagesFacade):
             )
         return client_id
 
-    def is_admin(self, client_id: str) -> bool:
-        """Whether an authenticated client is an operator named with --admin."""
-        return self.clients.is_admin(client_id)
-
     # -- the provider API --------------------------------------------------------------
-
-    def config(self, accept_language: str | None, base_url: str) -> dict[str, Any]:
-        return proctoring_config.config(accept_language, base_url)
 
     def create_exam(self, client_id: str, payload: dict[str, Any]) -> str:
         return exams.create(self.store, client_id, payloads.exam(payload), payload)
@@ -205,7 +192,7 @@ class Provider(PagesFacade):
         )
 
     def send_ready_now(self, client_id: str, attempt_id: str) -> dict[str, Any]:
-        return self._shown(
+        return self.shown(
             attempts.send_ready_now(
                 self.store, self.outbox, self.settings_of(client_id), client_id, attempt_id
             )
@@ -213,7 +200,7 @@ class Provider(PagesFacade):
 
     def compose_review(self, attempt: dict[str, Any]) -> dict[str, Any]:
         """The review an attempt would get if it were sent now."""
-        return reviews.compose(
+        return verdicts.compose(
             self.store, self.attempt_settings(attempt["id"]), attempt, self.now()
         )
 
@@ -226,32 +213,22 @@ class Provider(PagesFacade):
             self.store, self.outbox, self.settings_of(client_id), attempt, decision
         )
         if answer["callback"] is not None:
-            answer["callback"] = self._shown(answer["callback"])
+            answer["callback"] = self.shown(answer["callback"])
         return answer
 
-    def _delivered(self, row: dict[str, Any]) -> None:
-        if row["kind"] == reviews.REVIEWED:
-            onboarding.after_review(
-                self.store,
-                row["attempt_id"],
-                row["payload"]["status"],
-                self.now(),
-                self.attempt_settings(row["attempt_id"]).onboarding_valid_days,
-            )
-
-    def _shown(self, row: dict[str, Any]) -> dict[str, Any]:
-        return reviews.shown(self.store, self.settings, row, self.now())
+    def shown(self, row: dict[str, Any]) -> dict[str, Any]:
+        return callback_bodies.shown(self.store, self.settings, row, self.now())
 
     def callbacks(self, client_id: str, query: Mapping[str, str]) -> list[dict[str, Any]]:
         """The client's callbacks in the outbox, filtered by the control API's query."""
         rows = self.outbox.list(**payloads.callback_filter(query), client_id=client_id)
-        return [self._shown(row) for row in rows]
+        return [self.shown(row) for row in rows]
 
     def retry_callback(self, client_id: str, callback_id: int) -> dict[str, Any]:
-        row = self.store.get_callback(callback_id)
+        row = self.store.callbacks.get_callback(callback_id)
         if row is not None:
             attempts.get(self.store, row["attempt_id"], client_id=client_id)
-        return self._shown(self.outbox.retry(callback_id))
+        return self.shown(self.outbox.retry(callback_id))
 
     # -- the control API ---------------------------------------------------------------
 
@@ -268,27 +245,27 @@ class Provider(PagesFacade):
         credentials arrive. A guest client changes its own settings only."""
         if self.guests.is_guest(client_id):
             new = self.guests.change(client_id, changes)
-            self.outbox.wake()
+            self.outbox.dispatcher.wake()
             return new
         with self._settings_lock:
             new, kept = runtime_settings.changed(
-                self.settings, changes, is_admin=self.is_admin(client_id)
+                self.settings, changes, is_admin=self.clients.is_admin(client_id)
             )
-            admin = self.is_admin(client_id)
-            self.store.save_settings_overrides(kept, by_operator=kept if admin else ())
+            admin = self.clients.is_admin(client_id)
+            self.store.settings.save_settings_overrides(kept, by_operator=kept if admin else ())
             self.settings = new
         if set(kept) & set(runtime_settings.LMS_SETTINGS):
-            self.outbox.release_held()
-        self.outbox.wake()  # the retry timing may have changed what is due
+            self.outbox.dispatcher.release_held()
+        self.outbox.dispatcher.wake()  # the retry timing may have changed what is due
         return new
 
     def add_guest(self, client_id: str, payload: Any) -> dict[str, Any]:
         """A guest client with settings of its own (an operator's act; see ``guests``)."""
-        return self.guests.add(client_id, self.settings, self.is_admin(client_id), payload)
+        return self.guests.add(client_id, self.settings, self.clients.is_admin(client_id), payload)
 
     def remove_guest(self, client_id: str, guest_id: str) -> None:
         """Forget a guest client and wipe its state (its operator's act, or its own)."""
-        self.guests.remove(client_id, guest_id, self.settings, self.is_admin(client_id))
+        self.guests.remove(client_id, guest_id, self.settings, self.clients.is_admin(client_id))
 
     def reset(self, client_id: str) -> None:
         """Wipe the client's state (exams, attempts, callbacks, profiles, its journal) and
@@ -301,13 +278,15 @@ class Provider(PagesFacade):
             return
         with self._settings_lock:
             forget = runtime_settings.resettable(
-                self.settings, self.store.settings_overrides(), self.is_admin(client_id)
+                self.settings,
+                self.store.settings.settings_overrides(),
+                self.clients.is_admin(client_id),
             )
-            self.store.clear_settings_overrides(forget)
+            self.store.settings.clear_settings_overrides(forget)
             self.settings = self.settings.replace(
                 **{name: getattr(self.start_settings, name) for name in forget}
             )
-        self.outbox.wake()
+        self.outbox.dispatcher.wake()
         log.info("state of client %s reset", client_id)
 
     def set_onboarding_profile(
@@ -331,24 +310,25 @@ class Provider(PagesFacade):
         """The client's attempts, oldest first; a page of them with ``page_size`` (and
         ``page``, from 1), read in SQL: a store of a million attempts is never all in
         memory."""
-        size = min(payloads.query_int(query, "page_size", 0, minimum=1), MAX_PAGE_SIZE)
+        # A larger page_size gets the largest page.
+        size = min(payloads.query_int(query, "page_size", 0, minimum=1), payloads.MAX_PAGE_SIZE)
         page = payloads.query_int(query, "page", 1, minimum=1)
         # Past the last page is an empty page, never an integer SQLite cannot hold.
         offset = min((page - 1) * size, 2**62)
-        rows = self.store.list_attempts(
+        rows = self.store.attempts.list_attempts(
             client_id=client_id, limit=size or None, offset=offset if size else 0
         )
         return [attempts.view(a) for a in rows]
 
     def attempt_detail(self, client_id: str, attempt_id: str) -> dict[str, Any]:
         attempts.get(self.store, attempt_id, client_id=client_id)
-        rows = [self._shown(r) for r in self.outbox.list(attempt_id)]
+        rows = [self.shown(r) for r in self.outbox.list(attempt_id)]
         return attempts.detail(self.store, client_id, attempt_id, rows)
 
     def requests(self, client_id: str, query: Mapping[str, str]) -> list[dict[str, Any]]:
         """The client's recent requests in the journal, newest last."""
         limit = payloads.query_int(query, "limit", 100, minimum=1)
-        return self.store.list_journal(limit, client_id=client_id)
+        return self.store.journal.list_journal(limit, client_id=client_id)
 
     def journal(
         self,
@@ -360,7 +340,7 @@ class Provider(PagesFacade):
         response: str,
     ) -> None:
         """Keep a request (secrets already redacted) in the journal, trimmed to size."""
-        self.store.journal_request(
+        self.store.journal.journal_request(
             method, path, status, client_id, request, response, keep=self.settings.journal_size
         )
 

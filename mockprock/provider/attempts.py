@@ -8,15 +8,15 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from mockprock import desktop, exams, onboarding, proctoring_config, reviews, statuses
+from mockprock import proctoring_config, statuses
+from mockprock.callbacks.outbox import Outbox
 from mockprock.config import Settings
-from mockprock.errors import found, not_found
-from mockprock.outbox import Outbox
+from mockprock.errors import ProviderError, found, not_found
+from mockprock.provider import desktop, exams, onboarding, reviews
+from mockprock.provider.callback_bodies import READY_BODY, callback_url
 from mockprock.store import Store
 
 log = logging.getLogger(__name__)
-
-READY_BODY = {"status": statuses.READY}
 
 
 def view(attempt: dict[str, Any]) -> dict[str, Any]:
@@ -29,7 +29,7 @@ def get(
 ) -> dict[str, Any]:
     """The attempt (of ``exam_id``, of an exam of ``client_id``, when given), or a 404:
     another client's attempt is as unknown as one that does not exist."""
-    return found(store.get_attempt(attempt_id, exam_id, client_id), "attempt", attempt_id)
+    return found(store.attempts.get_attempt(attempt_id, exam_id, client_id), "attempt", attempt_id)
 
 
 def register(
@@ -50,7 +50,7 @@ def register(
     if refusal:
         log.info("attempt of %s on exam %s refused: %s", attempt["user_id"], exam["id"], refusal)
         return {"status": refusal}
-    attempt_id = store.create_attempt(exam["id"], attempt, payload)
+    attempt_id = store.attempts.create_attempt(exam["id"], attempt, payload)
     log.info("attempt %s registered on exam %s", attempt_id, exam["id"])
     return {"id": attempt_id, "status": statuses.CREATED}
 
@@ -65,7 +65,7 @@ def for_lms(
 ) -> dict[str, Any]:
     """The attempt as the LMS reads it: with instructions, the download link, the rules."""
     attempt = get(store, attempt_id, exam_id, client_id)
-    exam = store.get_exam(exam_id) or {}
+    exam = store.exams.get_exam(exam_id) or {}
     query = urlencode({"attempt": attempt_id, "exam": exam_id})
     return {
         **view(attempt),
@@ -88,12 +88,20 @@ def set_status(
     """Move an attempt to ``status``. The first submission leaves an onboarding profile
     pending and queues the review; the dispatcher is woken once, after the commit. The
     attempt is read inside the transaction: of two submissions at once, only the first
-    sees it unsubmitted and runs the post-submission rules."""
-    with store.transaction(on_commit=outbox.wake):
+    sees it unsubmitted and runs the post-submission rules. A completed attempt never
+    goes back to an incomplete status (409, as edx-proctoring's own rule)."""
+    with store.database.transaction(on_commit=outbox.dispatcher.wake):
         attempt = get(store, attempt_id, exam_id, client_id)
-        store.set_attempt_status(attempt_id, status)
+        if not statuses.may_follow(attempt["status"], status):
+            raise ProviderError(
+                409,
+                "illegal_transition",
+                f"attempt {attempt_id} is {attempt['status']}, which is completed: it cannot "
+                f"go back to {status} (a new attempt can)",
+            )
+        store.attempts.set_attempt_status(attempt_id, status)
         if status == statuses.SUBMITTED and attempt["status"] != statuses.SUBMITTED:
-            exam = store.get_exam(attempt["exam_id"]) or {}
+            exam = store.exams.get_exam(attempt["exam_id"]) or {}
             onboarding.after_submission(store, exam, attempt, now)
             reviews.schedule(store, outbox, settings, attempt)
     log.info("attempt %s is now %s", attempt_id, status)
@@ -102,7 +110,7 @@ def set_status(
 
 def delete(store: Store, client_id: str, exam_id: str, attempt_id: str) -> dict[str, str]:
     get(store, attempt_id, exam_id, client_id)
-    store.delete_attempt(attempt_id)
+    store.attempts.delete_attempt(attempt_id)
     log.info("attempt %s deleted", attempt_id)
     return {"status": "deleted"}
 
@@ -126,13 +134,13 @@ def queue_ready(
     attempt = get(store, attempt_id)
     if outbox.has_any(attempt_id, statuses.READY):
         return False  # the usual case after the first: answered without the write lock
-    with store.transaction():
+    with store.database.transaction():
         if outbox.has_any(attempt_id, statuses.READY):  # again, holding the lock
             return False
         outbox.enqueue(
             statuses.READY,
             attempt_id,
-            reviews.callback_url(attempt, statuses.READY, settings),
+            callback_url(attempt, statuses.READY, settings),
             READY_BODY,
             settings.ready_delay_seconds if delay is None else delay,
         )
@@ -151,10 +159,10 @@ def send_ready_now(
     return outbox.enqueue(
         statuses.READY,
         attempt_id,
-        reviews.callback_url(attempt, statuses.READY, settings),
+        callback_url(attempt, statuses.READY, settings),
         READY_BODY,
         0.0,
-        source="control",
+        source=statuses.CALLBACK_BY_CONTROL,
     )
 
 
@@ -164,14 +172,15 @@ def detail(
     """An attempt with its timeline: what happened, the callbacks and their answers,
     the LMS's requests about it and its desktop application (state, heartbeats)."""
     attempt = get(store, attempt_id, client_id=client_id)
-    exam = store.get_exam(attempt["exam_id"])
+    exam = store.exams.get_exam(attempt["exam_id"])
     return {
         **view(attempt),
         "exam": exams.view(exam) if exam else None,
-        "decision": store.get_review_decision(attempt_id),
+        "decision": store.callbacks.get_review_decision(attempt_id),
         "callbacks": callbacks,
-        "timeline": store.list_events(attempt_id) + desktop.upload_events(store, attempt_id),
-        "requests": store.journal_mentioning(attempt_id, client_id),
+        "timeline": store.attempts.list_events(attempt_id)
+        + desktop.upload_events(store, attempt_id),
+        "requests": store.journal.journal_mentioning(attempt_id, client_id),
         "desktop": desktop.session_view(store, attempt_id),
     }
 
@@ -187,19 +196,19 @@ def dashboard(store: Store, client_id: str, claims: dict[str, Any]) -> tuple[str
     }
     if not claims.get("exam_id"):
         context["exams"] = exams.course_overview(store, client_id, claims["course_id"])
-        return "course", context
+        return statuses.DASHBOARD_COURSE, context
     exam = exams.get(store, claims["exam_id"], client_id)
     if exam["course_id"] != claims["course_id"]:
         raise not_found("exam", claims["exam_id"])  # links stay inside the token's course
     context["exam"] = exams.view(exam)
     if claims.get("attempt_id"):
         attempt = get(store, claims["attempt_id"], exam["id"])
-        context.update(attempt=view(attempt), events=store.list_events(attempt["id"]))
-        return "attempt", context
+        context.update(attempt=view(attempt), events=store.attempts.list_events(attempt["id"]))
+        return statuses.DASHBOARD_ATTEMPT, context
     if claims.get("config"):
-        return "config", context
-    context["attempts"] = [view(a) for a in store.list_attempts(exam_id=exam["id"])]
-    return "exam", context
+        return statuses.DASHBOARD_CONFIG, context
+    context["attempts"] = [view(a) for a in store.attempts.list_attempts(exam_id=exam["id"])]
+    return statuses.DASHBOARD_EXAM, context
 
 
 def page(

@@ -20,8 +20,8 @@ from werkzeug.routing import IntegerConverter
 from mockprock import payloads
 from mockprock.auth import AuthError, token_from_header
 from mockprock.errors import ProviderError
-from mockprock.journal import might_hold_secret, redact, redact_url
-from mockprock.services import provider, services
+from mockprock.redaction import might_hold_secret, redact, redact_url
+from mockprock.web.services import pages, provider, services
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ HTML_PREFIXES = ("/api/v1/instructor/",)
 WWW_AUTHENTICATE = 'JWT realm="mockprock", Bearer realm="mockprock"'
 
 
-__all__ = ["provider", "services"]
+__all__ = ["pages", "provider", "services"]
 
 
 class StoreIdConverter(IntegerConverter):
@@ -131,7 +131,8 @@ def register_error_handlers(app: Flask) -> None:
     def provider_error(exc: ProviderError) -> Response:
         if wants_json():
             return json_error(exc.status, exc.error, exc.detail)
-        return error_page(exc.status, exc.error.replace("_", " ").capitalize(), exc.detail)
+        title = exc.title or exc.error.replace("_", " ").capitalize()
+        return error_page(exc.status, title, exc.detail)
 
     @app.errorhandler(AuthError)
     def auth_error(exc: AuthError) -> Response:
