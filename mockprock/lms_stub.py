@@ -261,9 +261,13 @@ def revoke_tokens() -> Response:
     return jsonify({"revoked": count})
 
 
-def create_stub_app(client_id: str, client_secret: str, token_lifetime: int = 3600) -> Flask:
+def create_stub_app(
+    client_id: str, client_secret: str, token_lifetime: int = 3600, fault: int | None = None
+) -> Flask:
     app = Flask(__name__)
-    app.extensions["lms_stub"] = LmsState(client_id, client_secret, token_lifetime)
+    app.extensions["lms_stub"] = LmsState(
+        client_id, client_secret, token_lifetime, fault_status=fault
+    )
     app.register_blueprint(lms)
     app.register_blueprint(stub)
     return app
@@ -323,10 +327,24 @@ class LmsStubClient:
 @click.option("--client-id", required=True, help="The one OAuth client it accepts.")
 @click.option("--client-secret", required=True, help="That client's secret.")
 @click.option("--token-lifetime", default=3600, show_default=True, help="Token lifetime (s).")
-def main(host: str, port: int, client_id: str, client_secret: str, token_lifetime: int) -> None:
+@click.option(
+    "--fault",
+    type=click.IntRange(400, 599),
+    default=None,
+    help="Answer every callback with this status from the start, until PUT /stub/fault "
+    "clears it (an LMS that is up but not ready yet).",
+)
+def main(
+    host: str,
+    port: int,
+    client_id: str,
+    client_secret: str,
+    token_lifetime: int,
+    fault: int | None,
+) -> None:
     from werkzeug.serving import make_server
 
-    app = create_stub_app(client_id, client_secret, token_lifetime)
+    app = create_stub_app(client_id, client_secret, token_lifetime, fault)
     server = make_server(host, port, app, threaded=True)
     serve_until_stopped(server, f"lms stand-in listening on http://{host}:{server.server_port}")
 

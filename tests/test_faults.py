@@ -196,7 +196,9 @@ def test_an_lms_failing_for_a_while_gets_every_callback_once_it_is_back(
         assert all("timed out" in r["last_error"] for r in control.callbacks(kind="reviewed"))
         port = black_hole.getsockname()[1]
         black_hole.close()
-        stub = start_lms_stub("--port", str(port))
+        # Up, but failing until it knows the attempts: a retry landing before then would
+        # be refused for good (a real LMS answers 400 to a review of an unknown attempt).
+        stub = start_lms_stub("--port", str(port), "--fault", "500")
         lms = LmsStubClient(stub.url)
     for attempt_id in attempts:
         lms.add_attempt(attempt_id, status="submitted")

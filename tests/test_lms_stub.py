@@ -136,6 +136,17 @@ def test_faults_answer_the_next_callbacks_then_clear(lms, auth) -> None:
     assert answers == [503, 503, 200]
 
 
+def test_a_stand_in_started_with_a_fault_answers_it_until_cleared() -> None:
+    lms = create_stub_app(*CLIENT, fault=500).test_client()
+    auth = {"Authorization": f"JWT {token(lms).get_json()['access_token']}"}
+    # Unknown to it yet, and still failing: never the 400 that would end a retry.
+    assert lms.post(f"{CALLBACK_PREFIX}/a1/reviewed", json={}, headers=auth).status_code == 500
+    lms.post("/stub/attempts", json={"id": "a1"})
+    assert lms.post(f"{CALLBACK_PREFIX}/a1/ready", json={}, headers=auth).status_code == 500
+    lms.put("/stub/fault", json={"status": None})
+    assert lms.post(f"{CALLBACK_PREFIX}/a1/ready", json={}, headers=auth).status_code == 200
+
+
 def test_revoked_tokens_are_refused(lms, auth) -> None:
     lms.post("/stub/attempts", json={"id": "a1"})
     assert lms.post("/stub/tokens/revoke").get_json() == {"revoked": 1}
