@@ -67,6 +67,9 @@ def test_pages_read_as_many_rows_whatever_the_size_of_the_store(
             "/mockprock/api/attempts?newest=1&page_size=5", headers=BASIC
         ),
         "onboarding statuses": lambda: client.get(course, headers=auth),
+        "control API page": lambda: client.get(
+            "/mockprock/api/attempts?page_size=5&page=2", headers=BASIC
+        ),
     }
     fill(store, exam_id, 400)
     client.get("/mockprock/")  # the first view makes what a view makes once (the CSRF token)
@@ -90,6 +93,12 @@ def test_the_console_counts_and_pages_every_attempt(client, store, exam_id) -> N
     assert "1 attempt, newest first · page 1 of 1" in found and "Learner 1234" in found
     none = client.get("/mockprock/?status=submitted").get_data(as_text=True)
     assert "0 attempts" in none and "No attempts match" in none
+
+
+def test_the_control_api_pages_many_attempts_oldest_first(client, store, exam_id) -> None:
+    fill(store, exam_id, 2100)  # past the count where a page walks the creation index
+    third = client.get("/mockprock/api/attempts?page_size=1000&page=3", headers=BASIC)
+    assert [a["full_name"] for a in third.get_json()] == [f"Learner {n}" for n in range(2000, 2100)]
 
 
 def test_newest_attempts_and_id_prefixes_in_the_control_api(client, store, exam_id) -> None:
