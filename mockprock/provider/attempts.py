@@ -224,7 +224,11 @@ def listing(
     with ``limit``. Read in SQL: a store of a million attempts is never all in memory."""
     if newest:
         rows, _ = store.attempts.newest_page(
-            client_id, limit=-1 if limit is None else limit, offset=offset, id_prefix=id_prefix
+            client_id,
+            limit=-1 if limit is None else limit,
+            offset=offset,
+            id_prefix=id_prefix,
+            counted=False,
         )
     else:
         rows = store.attempts.list_attempts(

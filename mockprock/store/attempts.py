@@ -124,10 +124,12 @@ class AttemptQueries:
         limit: int = 50,
         offset: int = 0,
         id_prefix: str | None = None,
+        counted: bool = True,
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of the client's attempts, newest first, each with its exam's name, and
         how many there are in all: filtered (``status``; ``text`` found, in any case, in
-        the attempt's id, learner, name, email or exam name), counted and paged in SQL."""
+        the attempt's id, learner, name, email or exam name), counted (unless not
+        ``counted``: -1) and paged in SQL."""
         haystack = (
             "instr(lower(a.id || ' ' || a.user_id || ' ' || coalesce(a.full_name, '') || ' ' "
             "|| coalesce(a.email, '') || ' ' || e.exam_name), ?) > 0"
@@ -156,8 +158,12 @@ class AttemptQueries:
                 for row in found:
                     del row["total"]
                 return found, total
-        total = db.execute(f"SELECT COUNT(*) {joined}", args).fetchone()[0]
-        if total > WALK_FROM:
+        if counted:
+            total = db.execute(f"SELECT COUNT(*) {joined}", args).fetchone()[0]
+            walk = total > WALK_FROM
+        else:  # the caller needs no count: -1, and a bounded look decides how to read
+            total, walk = -1, not id_prefix and self.holds_many(client_id)
+        if walk:
             # Many rows: walk the attempts newest first (by their creation index) until the
             # page is full, rather than sorting them all (CROSS JOIN fixes that order).
             joined = f"FROM attempts a CROSS JOIN exams e ON e.id = a.exam_id {clause}"
