@@ -14,7 +14,9 @@ times, over one keep-alive session:
 * a point lookup: ``GET /api/v1/exam/<id>/attempt/<id>/`` of random attempts;
 * a paged list: one course's onboarding statuses (``page_size=100``);
 * the control API's attempts list (``?page_size=100``: paged if the server pages it);
-* a dashboard view: the instructor's course view (a link signed as the LMS signs it).
+* a dashboard view: the instructor's course view (a link signed as the LMS signs it);
+* the operator console's page (signed in), as its 3-second refresh loads it;
+* what ``mockprock status`` asks: the control API's newest attempts (``?newest=1``).
 
 Prints, per size: the server's RSS (after start, and its peak while answering), the
 file size (with its WAL), the load time, and p50/p99 and answer size of each request.
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import sys
 import tempfile
 import time
@@ -37,6 +40,7 @@ import requests
 
 from mockprock.client import ProviderClient
 from mockprock.dashboard_link import DEFAULT_INSTRUCTOR, dashboard_claims, dashboard_url
+from mockprock.statuses import PROFILE_APPROVED
 from mockprock.store import Store
 
 CLIENT = ("abcd", "abcdsecret")
@@ -64,7 +68,14 @@ class Loader:
         self.per_course = per_course
         self.count = self.store.database.db.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]
         self.exams: dict[tuple[str, int], str] = {}
-        self.sample_ids: list[tuple[str, str]] = []  # (exam id, attempt id) to look up
+        # (exam id, attempt id) to look up; a kept store (--db) gives its own.
+        self.sample_ids: list[tuple[str, str]] = [
+            tuple(row)
+            for row in self.store.database.db.execute(
+                "SELECT exam_id, id FROM attempts WHERE rowid % ? = 0",
+                (max(1, self.count // 500),),
+            )
+        ]
 
     def exam_id(self, course_id: str, number: int) -> str:
         key = (course_id, number)
@@ -115,7 +126,7 @@ class Loader:
                         )
                     if n % 10 == 0:
                         store.onboarding.save_onboarding_profile(
-                            user_id, "verified", course_id, None
+                            CLIENT[0], user_id, PROFILE_APPROVED, course_id, None
                         )
                     if n % max(1, size // 500) == 0:
                         self.sample_ids.append((exam_id, attempt_id))
@@ -144,6 +155,17 @@ def timed(
         if time.perf_counter() - began > budget and n >= 4:
             break
     return times, size
+
+
+def sign_in(session: requests.Session, url: str) -> None:
+    """Sign the session in to the operator console (its cookie then carries it)."""
+    page = session.get(f"{url}/mockprock/", timeout=60).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    form = {"client_id": CLIENT[0], "client_secret": CLIENT[1]}
+    form["csrf_token"] = token.group(1) if token else ""
+    answer = session.post(f"{url}/mockprock/sign-in", data=form, timeout=60)
+    if 'id="sign-in"' in answer.text:
+        raise SystemExit("could not sign in to the console")
 
 
 def measure(
@@ -175,10 +197,16 @@ def measure(
         ),
         "control API attempts": (f"{server.url}/mockprock/api/attempts?page_size=100", 100),
         "dashboard course view": (link, 100),
+        "console page": (f"{server.url}/mockprock/", 100),
+        "status (newest attempts)": (
+            f"{server.url}/mockprock/api/attempts?newest=1&page_size=50",
+            100,
+        ),
     }
+    sign_in(session, server.url)
     figures: dict[str, Any] = {"idle_rss": idle_rss / 1024}
     for name, (url, most) in requests_.items():
-        auth = CLIENT if name.startswith("control") else None
+        auth = CLIENT if name.startswith(("control", "status")) else None
         times, size = timed(session, url, budget, most, auth=auth)
         figures[name] = (times, size)
     proc.stop()

@@ -225,7 +225,7 @@ def resolve_attempt(control: Any, given: str) -> str:
     """The id of the client's one attempt whose id is ``given`` or starts with it; a
     clear error when none does, or several do."""
     given = given.strip().lower()
-    ids = [a["id"] for a in control.attempts()]
+    ids = [a["id"] for a in control.attempts(id=given, page_size=6)] if given else []
     if given in ids:
         return given
     matches = [i for i in ids if given and i.startswith(given)]
@@ -236,8 +236,9 @@ def resolve_attempt(control: Any, given: str) -> str:
             f"no attempt has an id starting with {given!r}; `mockprock status` lists them"
         )
     shown = ", ".join(matches[:5]) + (", ..." if len(matches) > 5 else "")
+    many = f"{len(matches)}" if len(matches) <= 5 else "more than 5"
     raise click.ClickException(
-        f"{given!r} starts {len(matches)} attempt ids ({shown}): give more of the id"
+        f"{given!r} starts {many} attempt ids ({shown}): give more of the id"
     )
 
 
@@ -252,30 +253,29 @@ def verdict_of(callbacks: list[dict[str, Any]]) -> str:
     return verdict if last["state"] == "delivered" else f"{verdict} ({last['state']})"
 
 
+# `mockprock status` lists the newest attempts only (the console pages through them all).
+STATUS_SHOWN = 50
+
+
 def attempts_table(control: Any) -> str:
-    """The client's attempts, newest first, as the console lists them."""
-    attempts = control.attempts()[::-1]
+    """The client's newest attempts, newest first, as the console lists them."""
+    attempts = control.attempts(newest=1, page_size=STATUS_SHOWN + 1)
     if not attempts:
         return "no attempts"
-    reviews: dict[str, list[dict[str, Any]]] = {}
-    for callback in control.callbacks(kind="reviewed"):
-        reviews.setdefault(callback["attempt_id"], []).append(callback)
-    exam_names: dict[str, str] = {}
-    for attempt in attempts:  # one look per exam (the control API lists no exams)
-        if attempt["exam_id"] not in exam_names:
-            exam = control.attempt(attempt["id"]).get("exam") or {}
-            exam_names[attempt["exam_id"]] = exam.get("exam_name") or attempt["exam_id"]
     rows = [
         (
             a["id"][:SHORT_ID],
             a["status"],
-            verdict_of(reviews.get(a["id"], [])),
+            verdict_of(control.callbacks(kind="reviewed", attempt=a["id"])),
             a.get("email") or a.get("full_name") or a.get("user_id") or "",
-            exam_names[a["exam_id"]],
+            a.get("exam_name") or a["exam_id"],
         )
-        for a in attempts
+        for a in attempts[:STATUS_SHOWN]
     ]
-    return table([("attempt", "status", "verdict", "learner", "exam"), *rows])
+    shown = table([("attempt", "status", "verdict", "learner", "exam"), *rows])
+    if len(attempts) > STATUS_SHOWN:
+        shown += f"\n(the newest {STATUS_SHOWN} shown; the console pages through them all)"
+    return shown
 
 
 def table(rows: list[tuple[str, ...]]) -> str:

@@ -107,8 +107,9 @@ class ControlClient:
     def change_settings(self, **changes: Any) -> dict[str, Any]:
         return self.call("PATCH", "/settings", json=changes)
 
-    def attempts(self) -> list[dict[str, Any]]:
-        return self.call("GET", "/attempts")
+    def attempts(self, **query: Any) -> list[dict[str, Any]]:
+        """The attempts, oldest first (query: page_size, page, newest, id)."""
+        return self.call("GET", "/attempts", params=query)
 
     def add_guest(self, **settings: Any) -> dict[str, Any]:
         """A guest client with its own LMS (``lms_url``, ``lms_client_id``,

@@ -367,6 +367,23 @@ def onboarding_setting(payload: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
+def attempt_listing(args: Mapping[str, str]) -> dict[str, Any]:
+    """The control API's attempts query: ``page_size`` (none: every attempt) and ``page``
+    (from 1), ``newest`` (newest first, with the exam's name, as the console and
+    ``mockprock status`` list them), ``id`` (ids starting with it)."""
+    # A larger page_size gets the largest page.
+    size = min(query_int(args, "page_size", 0, minimum=1), MAX_PAGE_SIZE)
+    page = query_int(args, "page", 1, minimum=1)
+    prefix = (args.get("id") or "").strip().lower()
+    return {
+        "limit": size or None,
+        # Past the last page is an empty page, never an integer SQLite cannot hold.
+        "offset": min((page - 1) * size, 2**62),
+        "newest": args.get("newest", "") not in ("", "0", "false"),
+        "id_prefix": prefix or None,
+    }
+
+
 def callback_filter(args: Mapping[str, str]) -> dict[str, Any]:
     """The outbox listing's query: state, attempt, kind, limit."""
     return {

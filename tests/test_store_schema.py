@@ -102,7 +102,7 @@ def test_a_2_0_store_migrates_with_its_data_kept_for_its_client(tmp_path):
     path = store_2_0(tmp_path / "old.sqlite")
     store = Store(str(path))
     try:
-        assert store.database.schema_version == len(MIGRATIONS) == 4
+        assert store.database.schema_version == len(MIGRATIONS) == 5
         assert store.settings.signing_key() == "fixture-key-not-a-secret"
         exam = store.exams.get_exam("exam1")
         assert (exam["exam_name"], exam["rules"], exam["is_proctored"]) == (

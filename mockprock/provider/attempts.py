@@ -211,35 +211,54 @@ def dashboard(store: Store, client_id: str, claims: dict[str, Any]) -> tuple[str
     return statuses.DASHBOARD_EXAM, context
 
 
+def listing(
+    store: Store,
+    client_id: str,
+    limit: int | None,
+    offset: int,
+    newest: bool,
+    id_prefix: str | None,
+) -> list[dict[str, Any]]:
+    """The control API's list: the client's attempts oldest first, or ``newest`` first
+    with their exam's name; those whose id starts with ``id_prefix``; a page of them
+    with ``limit``. Read in SQL: a store of a million attempts is never all in memory."""
+    if newest:
+        rows, _ = store.attempts.newest_page(
+            client_id,
+            limit=-1 if limit is None else limit,
+            offset=offset,
+            id_prefix=id_prefix,
+            counted=False,
+        )
+    else:
+        rows = store.attempts.list_attempts(
+            client_id=client_id, limit=limit, offset=offset if limit else 0, id_prefix=id_prefix
+        )
+    return [view(a) for a in rows]
+
+
 def page(
-    attempts: list[dict[str, Any]],
-    exams_by_id: dict[str, dict[str, Any]],
+    store: Store,
+    client_id: str,
     status: str | None,
     text: str | None,
     page: int,
     page_size: int,
 ) -> dict[str, Any]:
-    """One page of attempts, newest first, each with its exam's name; ``status`` keeps
-    one status, ``text`` those whose learner, exam or id holds it (any case)."""
-    wanted = (text or "").lower()
-    rows = []
-    for attempt in reversed(attempts):
-        exam = exams_by_id.get(attempt["exam_id"]) or {}
-        if status and attempt["status"] != status:
-            continue
-        haystack = " ".join(
-            str(attempt.get(k) or "") for k in ("id", "user_id", "full_name", "email")
-        )
-        if wanted and wanted not in (haystack + " " + (exam.get("exam_name") or "")).lower():
-            continue
-        rows.append({**attempt, "exam_name": exam.get("exam_name")})
-    pages = max(1, -(-len(rows) // page_size))
-    first = (min(page, pages) - 1) * page_size
+    """One page of the client's attempts, newest first, each with its exam's name;
+    ``status`` keeps one status, ``text`` those whose learner, exam or id holds it (any
+    case). Filtered, counted and paged in SQL: the console never reads every attempt."""
+    offset = min((page - 1) * page_size, 2**62)
+    rows, total = store.attempts.newest_page(client_id, status, text, page_size, offset)
+    pages = max(1, -(-total // page_size))
+    if page > pages:  # past the last page: the last page, as the console always showed
+        offset = (pages - 1) * page_size
+        rows, total = store.attempts.newest_page(client_id, status, text, page_size, offset)
     return {
-        "attempts": rows[first : first + page_size],
+        "attempts": [view(a) for a in rows],
         "page": min(page, pages),
         "pages": pages,
-        "total": len(rows),
+        "total": total,
         "status": status,
         "text": text,
     }

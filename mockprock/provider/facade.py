@@ -307,18 +307,8 @@ class Provider:
         return onboarding.profile_view(self.store, client_id, user_id, self.now())
 
     def list_attempts(self, client_id: str, query: Mapping[str, str]) -> list[dict[str, Any]]:
-        """The client's attempts, oldest first; a page of them with ``page_size`` (and
-        ``page``, from 1), read in SQL: a store of a million attempts is never all in
-        memory."""
-        # A larger page_size gets the largest page.
-        size = min(payloads.query_int(query, "page_size", 0, minimum=1), payloads.MAX_PAGE_SIZE)
-        page = payloads.query_int(query, "page", 1, minimum=1)
-        # Past the last page is an empty page, never an integer SQLite cannot hold.
-        offset = min((page - 1) * size, 2**62)
-        rows = self.store.attempts.list_attempts(
-            client_id=client_id, limit=size or None, offset=offset if size else 0
-        )
-        return [attempts.view(a) for a in rows]
+        """The client's attempts, oldest first (or newest first), paged in SQL when asked."""
+        return attempts.listing(self.store, client_id, **payloads.attempt_listing(query))
 
     def attempt_detail(self, client_id: str, attempt_id: str) -> dict[str, Any]:
         attempts.get(self.store, attempt_id, client_id=client_id)

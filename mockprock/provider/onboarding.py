@@ -155,21 +155,13 @@ def course_statuses(
     page_url: str,
     now: datetime,
 ) -> dict[str, Any]:
-    """Every learner the client knows, as seen from the course, filtered and paged."""
-    learners: dict[str, dict[str, Any]] = {}
-    for profile in store.onboarding.list_onboarding_profiles(client_id):
-        learners[profile["user_id"]] = {
-            "user_id": profile["user_id"],
-            "status": onboarding_status(profile, course_id, now),
-            "expiration_date": profile.get("expiration_date"),
-        }
-    for user_id in store.attempts.learners_in_course(client_id, course_id):
-        learners.setdefault(
-            user_id,
-            {"user_id": user_id, "status": st.ONBOARDING_NO_PROFILE, "expiration_date": None},
-        )
-    results = [r for r in learners.values() if not wanted or r["status"] in wanted]
-    count = len(results)
+    """Every learner the client knows, as seen from the course, filtered and paged (in
+    SQL: a page never reads every profile)."""
+    if page > 1 and (page - 1) * page_size > 2**62:
+        raise not_found("page", str(page))
+    results, count = store.onboarding.course_statuses(
+        client_id, course_id, now.isoformat(), tuple(wanted), page_size, (page - 1) * page_size
+    )
     num_pages = max(1, -(-count // page_size))
     if page > num_pages:
         raise not_found("page", str(page))
@@ -182,9 +174,8 @@ def course_statuses(
             query["status"] = ",".join(wanted)
         return f"{page_url}?{urlencode(query)}"
 
-    start = (page - 1) * page_size
     return {
-        "results": results[start : start + page_size],
+        "results": results,
         "count": count,
         "num_pages": num_pages,
         "next": link(page + 1),
@@ -247,9 +238,14 @@ def set_profile(
 
 def profile_view(store: Store, client_id: str, user_id: str, now: datetime) -> dict[str, Any]:
     profile = store.onboarding.get_onboarding_profile(client_id, user_id)
+    return {**view_of(profile, now), "user_id": user_id}
+
+
+def view_of(profile: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
+    """A profile as the control API and the console show it (seen from its own course)."""
     course_id = (profile or {}).get("course_id") or ""
     return {
-        "user_id": user_id,
+        "user_id": (profile or {}).get("user_id"),
         "profile": profile,
         "status": onboarding_status(profile, course_id, now),
     }

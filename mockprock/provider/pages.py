@@ -31,6 +31,9 @@ from mockprock.store import Store
 
 log = logging.getLogger(__name__)
 
+# How many onboarding profiles the console lists (by user id).
+PROFILES_SHOWN = 100
+
 
 class Pages:
     """The pages' calls, over the provider (its store, settings, clients and outbox)."""
@@ -220,9 +223,7 @@ class Pages:
 
     def attempts_page(self, client_id: str, query: Mapping[str, str]) -> dict[str, Any]:
         """The client's attempts for the console: filtered, newest first, one page."""
-        wanted = forms.attempt_filter(query)
-        exams_by_id = {e["id"]: e for e in self.store.exams.list_exams(client_id)}
-        return attempts.page(self.provider.list_attempts(client_id, {}), exams_by_id, **wanted)
+        return attempts.page(self.store, client_id, **forms.attempt_filter(query))
 
     def console(self, client_id: str, query: Mapping[str, str]) -> dict[str, Any]:
         """Everything the console's page shows its signed-in client, in one call."""
@@ -246,8 +247,12 @@ class Pages:
             self.provider.change_settings(client_id, changes)
         return sorted(changes)
 
-    def onboarding_profiles(self, client_id: str) -> list[dict[str, Any]]:
-        return [
-            onboarding.profile_view(self.store, client_id, row["user_id"], self.provider.now())
-            for row in self.store.onboarding.list_onboarding_profiles(client_id)
-        ]
+    def onboarding_profiles(self, client_id: str) -> dict[str, Any]:
+        """The client's first profiles by user id (the console shows a few; the control API
+        and the CLI reach any learner's), and how many it holds."""
+        now = self.provider.now()
+        rows = self.store.onboarding.list_onboarding_profiles(client_id, PROFILES_SHOWN)
+        return {
+            "shown": [onboarding.view_of(row, now) for row in rows],
+            "total": self.store.onboarding.count_onboarding_profiles(client_id),
+        }

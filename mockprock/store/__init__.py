@@ -35,7 +35,7 @@ class Store:
         self.attempts = AttemptQueries(self.database)
         self.desktop = DesktopQueries(self.database)
         self.onboarding = OnboardingQueries(self.database)
-        self.callbacks = CallbackQueries(self.database)
+        self.callbacks = CallbackQueries(self.database, self.attempts)
         self.journal = JournalQueries(self.database, self.waiting_journal)
         self.settings = SettingsQueries(self.database)
 

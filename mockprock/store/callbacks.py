@@ -9,13 +9,14 @@ import time
 from typing import Any
 
 from mockprock.statuses import CALLBACK_BY_RULE, CALLBACK_PENDING
-from mockprock.store.attempts import CLIENT_OWNS_ATTEMPT
+from mockprock.store.attempts import CLIENT_OWNS_ATTEMPT, AttemptQueries
 from mockprock.store.database import Database, decode, decode_all, where
 
 
 class CallbackQueries:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, attempts: AttemptQueries) -> None:
         self.database = database
+        self.attempts = attempts
 
     def insert_callback(
         self,
@@ -51,8 +52,17 @@ class CallbackQueries:
         client_id: str | None = None,
     ) -> list[dict[str, Any]]:
         """The callbacks, oldest first; with ``client_id``, only those of its attempts."""
+        owned = f"attempt_id IN (SELECT id FROM attempts WHERE {CLIENT_OWNS_ATTEMPT})"
+        if client_id is not None and (attempt_id or self.attempts.holds_many(client_id)):
+            # Check each callback's attempt (one attempt's; or walking the newest callbacks)
+            # rather than list every attempt of a client that has many (the console's
+            # outbox, its 3-second refresh, `mockprock status`'s verdicts).
+            owned = (
+                "EXISTS (SELECT 1 FROM attempts a JOIN exams e ON e.id = a.exam_id "
+                "WHERE a.id = callbacks.attempt_id AND e.client_id = ?)"
+            )
         clause, args = where(
-            (f"attempt_id IN (SELECT id FROM attempts WHERE {CLIENT_OWNS_ATTEMPT})", client_id),
+            (owned, client_id),
             ("attempt_id = ?", attempt_id),
             ("kind = ?", kind),
             ("state IN ?", tuple(states)),
