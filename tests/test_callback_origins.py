@@ -47,7 +47,7 @@ def ready_after_download(app, lms_host: str) -> dict:
         f"/api/v1/exam/{exam_id}/attempt/", json=attempt, headers=auth
     ).get_json()["id"]
     assert client.get(f"/download?attempt={attempt_id}").status_code == 200
-    (row,) = app.extensions["mockprock"].outbox.list(attempt_id)
+    (row,) = app.extensions["mockprock"].store.callbacks.list_callbacks(attempt_id)
     return row
 
 

@@ -87,7 +87,7 @@ def test_callbacks_go_concurrently_once_each_and_in_order_per_attempt(
     outbox.dispatcher.start()
     try:
         wait_for(
-            lambda: len(outbox.list(states=("delivered",))) == 60,
+            lambda: len(store.callbacks.list_callbacks(states=("delivered",))) == 60,
             timeout=60,
             what="60 callbacks delivered",
         )

@@ -168,14 +168,3 @@ class Outbox:
         """Send the waiting ``kind`` callback now (see :meth:`retry`); None if none waits."""
         row = self.waiting(attempt_id, kind)
         return self.retry(row["id"]) if row else None
-
-    def list(
-        self,
-        attempt_id: str | None = None,
-        kind: str | None = None,
-        states: tuple[str, ...] = (),
-        limit: int = 1000,
-        client_id: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """The callbacks, oldest first (filtered by attempt, kind, states and client)."""
-        return self.store.callbacks.list_callbacks(attempt_id, kind, states, limit, client_id)

@@ -221,7 +221,9 @@ class Provider:
 
     def callbacks(self, client_id: str, query: Mapping[str, str]) -> list[dict[str, Any]]:
         """The client's callbacks in the outbox, filtered by the control API's query."""
-        rows = self.outbox.list(**payloads.callback_filter(query), client_id=client_id)
+        rows = self.store.callbacks.list_callbacks(
+            **payloads.callback_filter(query), client_id=client_id
+        )
         return [self.shown(row) for row in rows]
 
     def retry_callback(self, client_id: str, callback_id: int) -> dict[str, Any]:
@@ -312,7 +314,7 @@ class Provider:
 
     def attempt_detail(self, client_id: str, attempt_id: str) -> dict[str, Any]:
         attempts.get(self.store, attempt_id, client_id=client_id)
-        rows = [self.shown(r) for r in self.outbox.list(attempt_id)]
+        rows = [self.shown(r) for r in self.store.callbacks.list_callbacks(attempt_id)]
         return attempts.detail(self.store, client_id, attempt_id, rows)
 
     def requests(self, client_id: str, query: Mapping[str, str]) -> list[dict[str, Any]]:

@@ -63,7 +63,7 @@ class Pages:
         """What the learner page shows (and its live refresh polls), changing nothing."""
         attempt = attempts.get(self.store, attempt_id, exam_id)
         session = self.store.desktop.get_desktop_session(attempt_id)
-        ready = self.outbox.list(attempt_id, statuses.READY)
+        ready = self.store.callbacks.list_callbacks(attempt_id, statuses.READY)
         return learner_page.view(
             attempt,
             self.store.exams.get_exam(attempt["exam_id"]),
