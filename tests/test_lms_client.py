@@ -229,11 +229,15 @@ def test_a_redirected_callback_is_not_followed_and_says_why() -> None:
 def test_each_sending_thread_posts_through_its_own_session(monkeypatch) -> None:
     tokens_handed_out("t1")
     responses.post(READY_URL, json="OK")
-    used: dict[str, set[int]] = {}
+    # The sessions themselves, not their id(): a finished thread's session may be freed and
+    # the next thread's take its address.
+    used: dict[str, list[requests.Session]] = {}
     real_send = requests.Session.send
 
     def send(self, request, **kwargs):
-        used.setdefault(threading.current_thread().name, set()).add(id(self))
+        seen = used.setdefault(threading.current_thread().name, [])
+        if not any(session is self for session in seen):
+            seen.append(self)
         return real_send(self, request, **kwargs)
 
     monkeypatch.setattr(requests.Session, "send", send)
@@ -248,6 +252,6 @@ def test_each_sending_thread_posts_through_its_own_session(monkeypatch) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert all(len(ids) == 1 for ids in used.values()), used  # one session per thread...
-    sessions = [next(iter(ids)) for ids in used.values()]
-    assert len(set(sessions)) == len(threads)  # ...never shared between threads
+    assert all(len(seen) == 1 for seen in used.values()), used  # one session per thread...
+    sessions = [seen[0] for seen in used.values()]
+    assert len({id(session) for session in sessions}) == len(threads)  # ...never shared
