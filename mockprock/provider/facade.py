@@ -15,6 +15,7 @@ from mockprock import payloads, trust
 from mockprock.auth import AuthError, ClientRegistry, issue_token, verify_token
 from mockprock.callbacks.lms import LmsClient
 from mockprock.callbacks.outbox import Outbox
+from mockprock.clock import Clock
 from mockprock.config import CurrentSettings, Settings
 from mockprock.provider import (
     attempts,
@@ -43,8 +44,10 @@ class Provider:
         explicit: Iterable[str] = (),
         lms: LmsClient | None = None,
         clients: ClientRegistry | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
+        self.clock = clock or Clock()
         # The settings the server started with; a reset of the state goes back to them.
         self.start_settings = settings
         # start_notes: what the banner says of stored changes deciding where secrets go.
