@@ -27,6 +27,7 @@ from mockprock.provider import (
     runtime_settings,
     verdicts,
 )
+from mockprock.provider.clock_control import ClockControl
 from mockprock.provider.guests import Guests
 from mockprock.store import Store
 
@@ -69,6 +70,7 @@ class Provider:
             guests=self.guests,
             clock=self.clock.now,
         )
+        self.clock_control = ClockControl(self.clock, store, self.outbox)
 
     @property
     def settings(self) -> Settings:
