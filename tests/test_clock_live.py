@@ -4,6 +4,7 @@ advance answers once what fell due was tried, so no test waits on a delay."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,17 @@ from click.testing import CliRunner
 from mockprock.cli import main
 from mockprock.client import ControlClient, ProviderClient
 from mockprock.lms_stub import LmsStubClient
-from tests.helpers import ATTEMPT, EXAM, LMS_CLIENT, app_on, basic, get_token, wait_for
+from tests.helpers import (
+    ATTEMPT,
+    EXAM,
+    LMS_CLIENT,
+    ServerProcess,
+    app_on,
+    basic,
+    get_token,
+    mockprock_argv,
+    wait_for,
+)
 from tests.spec import check_response
 
 pytestmark = pytest.mark.live
@@ -129,8 +140,26 @@ def test_the_cli_shows_and_advances_the_clock(flow) -> None:
     assert "mockprock clock advance SECONDS" in usage.output
 
 
+def test_mockprock_serve_and_the_module_take_the_clock_flag(start_mockprock, tmp_path) -> None:
+    module = start_mockprock("--clock", "manual")  # python -m mockprock.server
+    assert "The clock is manual" in module.output()
+    assert ControlClient(module.url, "abcd", "abcdsecret").clock()["mode"] == "manual"
+    serve = ServerProcess(
+        [sys.executable, "-m", "mockprock.cli", "serve", *mockprock_argv(tmp_path / "s.db")[3:]],
+        env={"MOCKPROCK_CLOCK": "manual"},
+    ).start()
+    try:
+        assert ControlClient(serve.url, "abcd", "abcdsecret").clock()["mode"] == "manual"
+    finally:
+        serve.stop()
+    refused = CliRunner().invoke(main, ["serve", "--clock", "sundial"])
+    assert refused.exit_code == 2
+    assert "'sundial' is not one of 'system', 'manual'" in refused.output
+
+
 def test_the_cli_says_a_system_clock_does_not_move(start_mockprock) -> None:
     server = start_mockprock()
+    assert "The clock is manual" not in server.output()
     result = CliRunner().invoke(main, ["clock", "advance", "5", "--url", server.url])
     assert result.exit_code == 1
     assert "the server answered 409" in result.output
