@@ -29,6 +29,24 @@ class AuthError(Exception):
     """A credential was missing, malformed, wrong or expired; ``str()`` says which."""
 
 
+# PyJWT checks the times of a token by the system's clock; the server checks them by its
+# own (a test's manual clock may be ahead), after PyJWT checked the signature.
+ON_OUR_CLOCK = {"verify_exp": False, "verify_iat": False, "verify_nbf": False}
+
+
+def expired(claims: Mapping[str, Any], now: float | None = None) -> bool:
+    """Whether a verified token's ``exp`` is past at ``now`` (the system's time when not
+    given), as PyJWT would decide it; AuthError when a time claim is not a number."""
+    now = time.time() if now is None else now
+    for name in ("exp", "nbf", "iat"):
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise AuthError(f"invalid token: {name} must be a number")
+    if claims.get("nbf", now) > now:
+        raise AuthError("invalid token: not valid yet")
+    return claims["exp"] <= now
+
+
 def default_secret(client_id: str) -> str:
     """The secret of a client when none are configured: its id followed by ``secret``, as
     the original mockprock did (``abcd`` / ``abcdsecret``). The one place this rule lives."""
@@ -86,10 +104,15 @@ class ClientRegistry:
 
 
 def issue_token(
-    key: str, client_id: str, lifetime_seconds: int, extra: Mapping[str, Any] | None = None
+    key: str,
+    client_id: str,
+    lifetime_seconds: int,
+    extra: Mapping[str, Any] | None = None,
+    now: float | None = None,
 ) -> dict[str, Any]:
-    """An OAuth2 token answer for ``client_id`` (``extra`` claims added)."""
-    now = int(time.time())
+    """An OAuth2 token answer for ``client_id`` (``extra`` claims added), issued ``now``
+    (the server's clock; the system's when not given)."""
+    now = int(time.time() if now is None else now)
     claims = {
         "iss": ISSUER,
         "sub": client_id,
@@ -117,18 +140,17 @@ def token_from_header(header: str | None) -> str:
     return token.strip()
 
 
-def verify_token(key: str, token: str) -> dict[str, Any]:
-    """The claims of a token this server issued, or AuthError saying what is wrong."""
+def verify_token(key: str, token: str, now: float | None = None) -> dict[str, Any]:
+    """The claims of a token this server issued, or AuthError saying what is wrong;
+    expired by ``now`` (the server's clock; the system's when not given)."""
     try:
         claims = jwt.decode(
             token,
             key,
             algorithms=[ALGORITHM],
             issuer=ISSUER,
-            options={"require": ["exp", "iat", "sub", "iss"], "verify_aud": False},
+            options={"require": ["exp", "iat", "sub", "iss"], "verify_aud": False, **ON_OUR_CLOCK},
         )
-    except jwt.ExpiredSignatureError:
-        raise AuthError("token expired") from None
     except jwt.InvalidAlgorithmError:
         raise AuthError(f"token algorithm not accepted (only {ALGORITHM})") from None
     except jwt.InvalidSignatureError:
@@ -137,27 +159,32 @@ def verify_token(key: str, token: str) -> dict[str, Any]:
         raise AuthError(f"invalid token: {exc}") from None
     if claims.get("aud") != claims.get("sub"):
         raise AuthError("invalid token: audience does not match subject")
+    if expired(claims, now):
+        raise AuthError("token expired")
     return claims
 
 
-def verify_lms_token(secret: str, token: str, client_id: str) -> dict[str, Any]:
-    """The claims of a token the LMS signed with a client's secret (instructor dashboard)."""
+def verify_lms_token(
+    secret: str, token: str, client_id: str, now: float | None = None
+) -> dict[str, Any]:
+    """The claims of a token the LMS signed with a client's secret (instructor dashboard),
+    expired by ``now`` (the server's clock; the system's when not given)."""
     try:
         claims = jwt.decode(
             token,
             secret,
             algorithms=[ALGORITHM],
             issuer=client_id,
-            options={"require": ["exp", "iss", "course_id"]},
+            options={"require": ["exp", "iss", "course_id"], **ON_OUR_CLOCK},
         )
-    except jwt.ExpiredSignatureError:
-        raise AuthError("the dashboard link has expired; open it again from the LMS") from None
     except jwt.InvalidIssuerError:
         raise AuthError("the link was issued for another client") from None
     except jwt.InvalidSignatureError:
         raise AuthError("the link's signature does not match this client's secret") from None
     except jwt.InvalidTokenError as exc:
         raise AuthError(f"the link's token is not valid: {exc}") from None
+    if expired(claims, now):
+        raise AuthError("the dashboard link has expired; open it again from the LMS")
     return claims
 
 

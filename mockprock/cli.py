@@ -217,6 +217,29 @@ def status(attempt_id: str | None, **where: Any) -> None:
         )
 
 
+@main.command(short_help="Show the server's clock, or advance a manual one.")
+@click.argument("action", required=False, type=click.Choice(["advance"]))
+@click.argument("seconds", required=False, type=float)
+@_control_options
+def clock(action: str | None, seconds: float | None, **where: Any) -> None:
+    """The server's time, or `mockprock clock advance SECONDS`: move a manual clock (a
+    server started with --clock manual) forward; what fell due is tried before it answers."""
+    if (action is None) != (seconds is None):
+        raise click.UsageError("say `mockprock clock` or `mockprock clock advance SECONDS`")
+    if seconds is None:
+        now = _control(**where, call=lambda control: control.clock())
+        click.echo(f"{now['mode']} clock: {now['now_iso']} ({now['now']})")
+        return
+    moved = _control(**where, call=lambda control: control.advance_clock(seconds))
+    sent = moved["callbacks"]
+    click.echo(
+        f"clock advanced {moved['advanced_seconds']:g} s to {moved['now_iso']}; "
+        f"callbacks due {sent['due']}: {sent['attempted']} tried, {sent['delivered']} "
+        f"delivered; {sent['pending']} pending"
+        + (f", next due {sent['next_due_iso']}" if sent["next_due_iso"] else "")
+    )
+
+
 # The console shows an attempt by the first characters of its id.
 SHORT_ID = 8
 

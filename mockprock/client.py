@@ -148,3 +148,12 @@ class ControlClient:
 
     def reset(self) -> dict[str, Any]:
         return self.call("POST", "/reset")
+
+    def clock(self) -> dict[str, Any]:
+        """The server's time: ``{mode, now, now_iso}``."""
+        return self.call("GET", "/clock")
+
+    def advance_clock(self, seconds: float) -> dict[str, Any]:
+        """Move a manual clock ``seconds`` forward; the answer counts the callbacks that
+        fell due and were tried before it came."""
+        return self.call("POST", "/clock", json={"advance_seconds": seconds})

@@ -25,6 +25,8 @@ from mockprock.setting_values import (
 )
 from mockprock.statuses import (
     APP_RUNNING,
+    CLOCK_MODES,
+    CLOCK_SYSTEM,
     DESKTOP_STATES,
     ONBOARDING_MODES,
     ONBOARDING_OPTIONAL,
@@ -147,6 +149,9 @@ class Settings:
     )
     journal_size: int = _setting(
         500, "How many provider-API requests the journal keeps.", maximum=1_000_000
+    )
+    clock: str = _setting(
+        CLOCK_SYSTEM, "The system's clock, or a manual one tests move.", choices=CLOCK_MODES
     )
     # The simulation knobs (also changeable at run time through the control API).
     review_delay_seconds: float = _setting(

@@ -51,14 +51,16 @@ def dashboard_claims(
     attempt_id: str | None = None,
     config: bool = False,
     lifetime_seconds: int = DASHBOARD_LINK_SECONDS,
+    now: float | None = None,
 ) -> dict[str, Any]:
-    """The claims the LMS signs: an attempt or the configuration only within an exam."""
+    """The claims the LMS signs: an attempt or the configuration only within an exam,
+    valid from ``now`` (the LMS's clock, the system's; a test's server may run a manual one)."""
     claims: dict[str, Any] = {
         "course_id": course_id,
         "user": user,
         "iss": client_id,
         "jti": uuid.uuid4().hex,
-        "exp": time.time() + lifetime_seconds,
+        "exp": (time.time() if now is None else now) + lifetime_seconds,
     }
     if exam_id:
         claims["exam_id"] = exam_id

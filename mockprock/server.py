@@ -28,6 +28,7 @@ from mockprock.config import (
     missing_extra,
     option_specs,
 )
+from mockprock.statuses import CLOCK_MANUAL
 
 try:
     import click
@@ -114,6 +115,11 @@ def banner(settings: Settings, port: int, command: str, notes: Iterable[str] = (
     warning = exposure_warning(settings)
     if warning:
         lines.append("  " + warning)
+    if settings.clock == CLOCK_MANUAL:
+        lines.append(
+            "  The clock is manual: it stands still until POST /mockprock/api/clock\n"
+            "  (or `mockprock clock advance SECONDS`) moves it."
+        )
     if port != DEFAULT_PORT:
         url = reachable_url(settings.host or "0.0.0.0", port)
         lines.append(

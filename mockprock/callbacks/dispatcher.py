@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
@@ -95,14 +94,18 @@ class Dispatcher:
         lms: LmsClient | None = None,
         bodies: Bodies | None = None,
         guests: ClientSettings | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.guests = guests
         self.lms = lms or LmsClient()
         self.bodies = bodies or AsStored()
-        # Wall-clock seconds: due times are stored, so they must survive a restart.
-        self.clock: Callable[[], float] = time.time
+        # The server's clock (epoch seconds, wall clock or a test's manual one): due times
+        # are stored, so they must survive a restart.
+        self.clock: Callable[[], float] = clock or store.clock.now
+        # Notified after each try of a callback (``Outbox.send_due_now`` waits on it).
+        self.tried = threading.Condition()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -196,6 +199,8 @@ class Dispatcher:
             with self._in_flight_lock:
                 self._in_flight.discard(row["attempt_id"])
             self.wake()  # the attempt's next callback, and a free sender
+            with self.tried:
+                self.tried.notify_all()
 
     def _send_or_put_back(self, row: dict[str, Any], credentials: LmsCredentials) -> None:
         """Send ``row``; a fault while sending puts it back (pending with the reason, or
@@ -303,6 +308,11 @@ class Dispatcher:
         if moved:
             log.info("%d callback(s) interrupted mid-send will be sent again", moved)
         self.release_held()
+
+    @property
+    def running(self) -> bool:
+        """Whether the dispatcher thread sends (else a caller sends with :meth:`run_due`)."""
+        return self._thread is not None
 
     def start(self) -> None:
         if self._thread is not None:

@@ -14,6 +14,7 @@ before. No Flask here.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,10 @@ from mockprock.trust import callback_refusal
 
 log = logging.getLogger(__name__)
 
+# How long :meth:`Outbox.send_due_now` waits for the tries it asked for (each is bounded by
+# the LMS client's timeout); one still going then is reported as such, never lost.
+SEND_DUE_WAIT_SECONDS = 20.0
+
 
 class Outbox:
     """Queues callbacks and answers the rules' questions about them; its dispatcher sends
@@ -48,9 +53,10 @@ class Outbox:
         lms: LmsClient | None = None,
         bodies: Bodies | None = None,
         guests: ClientSettings | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.store = store
-        self.dispatcher = Dispatcher(store, settings, lms, bodies, guests)
+        self.dispatcher = Dispatcher(store, settings, lms, bodies, guests, clock)
 
     # -- queueing (any thread) -----------------------------------------------------------
 
@@ -147,6 +153,43 @@ class Outbox:
         if not changed:
             raise ProviderError(409, "conflict", f"callback {callback_id} is being sent")
         return self.store.callbacks.get_callback(callback_id)  # type: ignore[return-value]
+
+    def send_due_now(self, wait_seconds: float = SEND_DUE_WAIT_SECONDS) -> dict[int, int]:
+        """Try every callback due now once before answering (a manual clock just moved):
+        the dispatcher thread sends them while this thread waits (real time, at most
+        ``wait_seconds``), or this thread does when no dispatcher runs (an app not
+        serving). The callbacks that were due: their tries before, by id."""
+        dispatcher = self.dispatcher
+        now = dispatcher.clock()
+        before = {row["id"]: row["tries"] for row in self.store.callbacks.due_callbacks(now, -1)}
+
+        def settled() -> bool:
+            """No callback that was due still waits for its try."""
+            rows = self.store.callbacks.where_callbacks_stand(list(before))
+            return not any(
+                row["state"] == CALLBACK_SENDING
+                or (
+                    row["state"] == CALLBACK_PENDING
+                    and row["tries"] == before[row["id"]]
+                    and row["due_at"] <= now
+                )
+                for row in rows.values()
+            )
+
+        if not before:
+            return before
+        if not dispatcher.running:
+            while not settled() and dispatcher.run_due():
+                pass
+            return before
+        deadline = time.monotonic() + wait_seconds  # real time: the clock may stand still
+        dispatcher.wake()
+        with dispatcher.tried:
+            while not settled() and time.monotonic() < deadline:
+                # Woken after each try; a callback held for want of credentials is no
+                # try, so the outbox is also read again now and then.
+                dispatcher.tried.wait(min(0.5, max(0.0, deadline - time.monotonic())))
+        return before
 
     # -- what the rules may ask --------------------------------------------------------
 

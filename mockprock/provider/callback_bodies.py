@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from mockprock import statuses, trust
+from mockprock.clock import Clock
 from mockprock.config import Settings
 from mockprock.provider import onboarding, verdicts
 from mockprock.store import Store
@@ -29,10 +30,6 @@ def callback_url(attempt: dict[str, Any], kind: str, settings: Settings) -> str:
     The outbox refuses it unless that origin is an allowed LMS origin."""
     base = trust.callback_base(attempt.get("lms_host"), settings)
     return base + CALLBACK_PATH.format(attempt_id=attempt["id"], kind=kind)
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def review_body(
@@ -56,14 +53,18 @@ def shown(store: Store, settings: Settings, row: dict[str, Any], at: datetime) -
 
 class CallbackBodies:
     """What the dispatcher asks of the rules, downward: a callback's body as it goes, and
-    what follows a delivery."""
+    what follows a delivery, at the time of the server's clock (the store's by default)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Clock | None = None) -> None:
         self.store = store
+        self.clock = clock or store.clock
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock.now(), timezone.utc)
 
     def body_for(self, row: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
         """A fresh body for ``row`` just before it is sent, or None to send it as stored."""
-        return review_body(self.store, settings, row, now())
+        return review_body(self.store, settings, row, self.now())
 
     def after_delivery(self, row: dict[str, Any], settings: Settings) -> None:
         """The LMS took ``row``: a review of an onboarding attempt sets the profile."""
@@ -72,6 +73,6 @@ class CallbackBodies:
                 self.store,
                 row["attempt_id"],
                 row["payload"]["status"],
-                now(),
+                self.now(),
                 settings.onboarding_valid_days,
             )

@@ -16,7 +16,6 @@ What the session saw (heartbeat gaps and crashes, as review comments) is
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -185,7 +184,7 @@ def start(store: Store, attempt_id: str, default_state: str, now: float | None =
     ``crashed`` launches and dies at once: the start succeeds, every ping then fails
     (the LMS's "application crashed" branch). ``not_installed`` cannot launch.
     """
-    now = time.time() if now is None else now
+    now = store.clock.now() if now is None else now
     settle_uploads(store, now)
     with store.database.transaction():
         session = store.desktop.get_desktop_session(attempt_id) or _new_session(
@@ -215,7 +214,7 @@ def start(store: Store, attempt_id: str, default_state: str, now: float | None =
 
 def ping(store: Store, attempt_id: str, now: float | None = None) -> AppAnswer:
     """A heartbeat from the worker; recorded with its time while the session is on."""
-    now = time.time() if now is None else now
+    now = store.clock.now() if now is None else now
     settle_uploads(store, now)
     with store.database.transaction():
         session = store.desktop.get_desktop_session(attempt_id)
@@ -242,7 +241,7 @@ def stop(
     store: Store, attempt_id: str, upload_delay_seconds: float, now: float | None = None
 ) -> AppAnswer:
     """Stop proctoring: answers ``uploading`` at once; the upload is done after the delay."""
-    now = time.time() if now is None else now
+    now = store.clock.now() if now is None else now
     settle_uploads(store, now)
     with store.database.transaction():
         session = store.desktop.get_desktop_session(attempt_id)
@@ -280,7 +279,7 @@ def set_fault(
     """Set the application's fault for an attempt (control API); its session view.
     ``state`` and ``latency`` were checked by :func:`mockprock.payloads.desktop_fault`."""
     found(store.attempts.get_attempt(attempt_id), "attempt", attempt_id)
-    now = time.time() if now is None else now
+    now = store.clock.now() if now is None else now
     with store.database.transaction():
         session = store.desktop.get_desktop_session(attempt_id) or _new_session(
             attempt_id, default_state
@@ -304,7 +303,7 @@ def set_fault(
 
 def settle_uploads(store: Store, now: float | None = None) -> None:
     """Put finished uploads on their attempts' timelines (computed from due times)."""
-    now = time.time() if now is None else now
+    now = store.clock.now() if now is None else now
     for session in store.desktop.desktop_uploads_due(now):
         with store.database.transaction():
             if store.desktop.mark_desktop_upload_noted(session["attempt_id"]):
@@ -318,7 +317,7 @@ def settle_uploads(store: Store, now: float | None = None) -> None:
 def upload_events(store: Store, attempt_id: str, now: float | None = None) -> list[dict[str, Any]]:
     """The timeline event of an upload done by ``now`` but not recorded yet (the next
     request to the application records it), for a view that must not write."""
-    now = time.time() if now is None else now
+    now = store.clock.now() if now is None else now
     session = store.desktop.get_desktop_session(attempt_id)
     if session is None or session["upload_noted"] or app_status(session, now) != UPLOADED:
         return []
@@ -335,7 +334,7 @@ def upload_events(store: Store, attempt_id: str, now: float | None = None) -> li
 def session_view(store: Store, attempt_id: str, now: float | None = None) -> dict[str, Any]:
     """The attempt's application as the control API shows it: state, status, heartbeats.
     A read: it writes nothing (the status follows from the due times)."""
-    now = time.time() if now is None else now
+    now = store.clock.now() if now is None else now
     session = store.desktop.get_desktop_session(attempt_id)
     heartbeats = store.desktop.list_heartbeats(attempt_id)
     return {

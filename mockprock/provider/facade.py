@@ -27,6 +27,7 @@ from mockprock.provider import (
     runtime_settings,
     verdicts,
 )
+from mockprock.provider.clock_control import ClockControl
 from mockprock.provider.guests import Guests
 from mockprock.store import Store
 
@@ -47,7 +48,8 @@ class Provider:
         clock: Clock | None = None,
     ) -> None:
         self.store = store
-        self.clock = clock or Clock()
+        # The server's one clock (the store records its times by it too).
+        self.clock = clock or store.clock
         # The settings the server started with; a reset of the state goes back to them.
         self.start_settings = settings
         # start_notes: what the banner says of stored changes deciding where secrets go.
@@ -64,9 +66,11 @@ class Provider:
             store,
             self.current.get,
             lms,
-            bodies=callback_bodies.CallbackBodies(store),
+            bodies=callback_bodies.CallbackBodies(store, self.clock),
             guests=self.guests,
+            clock=self.clock.now,
         )
+        self.clock_control = ClockControl(self.clock, store, self.outbox)
 
     @property
     def settings(self) -> Settings:
@@ -77,9 +81,8 @@ class Provider:
     def settings(self, new: Settings) -> None:
         self.current.value = new
 
-    @staticmethod
-    def now() -> datetime:
-        return datetime.now(timezone.utc)
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock.now(), timezone.utc)
 
     def settings_of(self, client_id: str | None) -> Settings:
         """The settings a client's requests go by: a guest client's own, else the server's."""
@@ -98,13 +101,14 @@ class Provider:
         key = self.store.settings.signing_key()
         # The token is live only while its client is accepted with this secret.
         cred = trust.credential_fingerprint(key, client_id, secret)
-        return issue_token(key, client_id, self.settings.token_lifetime_seconds, {"cred": cred})
+        lifetime = self.settings.token_lifetime_seconds
+        return issue_token(key, client_id, lifetime, {"cred": cred}, self.clock.now())
 
     def client_of_token(self, token: str) -> str:
         """The client a provider token was issued to, while that client is accepted now
         with the secret it was issued for (AuthError otherwise)."""
         key = self.store.settings.signing_key()
-        claims = verify_token(key, token)
+        claims = verify_token(key, token, self.clock.now())
         client_id = claims["sub"]
         if not trust.still_accepted(
             key, client_id, self.clients.secret_for(client_id), claims.get("cred", "")

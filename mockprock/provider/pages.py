@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -69,7 +68,7 @@ class Pages:
             self.store.exams.get_exam(attempt["exam_id"]),
             session["state"] if session else self.settings.desktop_default,
             ready[-1] if ready else None,
-            time.time(),
+            self.provider.clock.now(),
             self.settings.lms_origins,
             self.settings.desktop_origins,
         )
@@ -130,7 +129,7 @@ class Pages:
         try:
             if secret is None:
                 raise AuthError(f"{client_id!r} is not a client this server accepts")
-            return verify_lms_token(secret, token, client_id)
+            return verify_lms_token(secret, token, client_id, self.provider.clock.now())
         except AuthError as exc:
             raise dashboard_refused(str(exc).capitalize() + ".") from exc
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 
+from mockprock.clock import Clock
 from mockprock.errors import StoreFull
 from mockprock.store.attempts import AttemptQueries
 from mockprock.store.callbacks import CallbackQueries
@@ -26,17 +27,21 @@ __all__ = ["MIGRATIONS", "Database", "Store", "new_id"]
 class Store:
     """All of the provider's state, in one SQLite file: the database (connections,
     transactions, the schema's version) and the queries of each family of tables, held
-    side by side (``store.exams``, ``store.attempts``, ...)."""
+    side by side (``store.exams``, ``store.attempts``, ...). The times it records are its
+    ``clock``'s: the server's (the system's by default, a manual one in tests)."""
 
-    def __init__(self, path: str, migrations: list[str] | None = None) -> None:
+    def __init__(
+        self, path: str, migrations: list[str] | None = None, clock: Clock | None = None
+    ) -> None:
+        self.clock = clock or Clock()
         self.waiting_journal = WaitingEntries()
         self.database = Database(path, migrations, before_commit=self.waiting_journal.write)
-        self.exams = ExamQueries(self.database)
-        self.attempts = AttemptQueries(self.database)
+        self.exams = ExamQueries(self.database, self.clock)
+        self.attempts = AttemptQueries(self.database, self.clock)
         self.desktop = DesktopQueries(self.database)
-        self.onboarding = OnboardingQueries(self.database)
-        self.callbacks = CallbackQueries(self.database, self.attempts)
-        self.journal = JournalQueries(self.database, self.waiting_journal)
+        self.onboarding = OnboardingQueries(self.database, self.clock)
+        self.callbacks = CallbackQueries(self.database, self.attempts, self.clock)
+        self.journal = JournalQueries(self.database, self.waiting_journal, self.clock)
         self.settings = SettingsQueries(self.database)
 
     def close(self) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterable
 from typing import Any
 
+from mockprock.clock import Clock
 from mockprock.statuses import CREATED, EVENT_REGISTERED, EVENT_STATUS
 from mockprock.store.database import Database, decode, decode_all, new_id, where
 
@@ -40,12 +40,13 @@ def id_glob(prefix: str | None) -> str | None:
 
 
 class AttemptQueries:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, clock: Clock) -> None:
         self.database = database
+        self.clock = clock
 
     def create_attempt(self, exam_id: str, attempt: dict[str, Any], payload: dict) -> str:
         attempt_id = new_id()
-        now = time.time()
+        now = self.clock.now()
         status = attempt.get("status") or CREATED
         with self.database.transaction() as db:
             db.execute(
@@ -207,7 +208,7 @@ class AttemptQueries:
         with self.database.transaction() as db:
             db.execute(
                 "UPDATE attempts SET status = ?, updated_at = ? WHERE id = ?",
-                (status, time.time(), attempt_id),
+                (status, self.clock.now(), attempt_id),
             )
             self.add_event(attempt_id, EVENT_STATUS, {"status": status})
 
@@ -223,7 +224,7 @@ class AttemptQueries:
     def add_event(self, attempt_id: str, kind: str, detail: dict[str, Any] | None = None) -> None:
         self.database.db.execute(
             "INSERT INTO attempt_events (attempt_id, at, kind, detail) VALUES (?, ?, ?, ?)",
-            (attempt_id, time.time(), kind, json.dumps(detail or {})),
+            (attempt_id, self.clock.now(), kind, json.dumps(detail or {})),
         )
 
     def list_events(self, attempt_id: str) -> list[dict[str, Any]]:

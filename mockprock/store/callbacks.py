@@ -5,18 +5,19 @@ The outbox's states are its own (mockprock.statuses); here they are only paramet
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
+from mockprock.clock import Clock
 from mockprock.statuses import CALLBACK_BY_RULE, CALLBACK_PENDING
 from mockprock.store.attempts import CLIENT_OWNS_ATTEMPT, AttemptQueries
 from mockprock.store.database import Database, decode, decode_all, where
 
 
 class CallbackQueries:
-    def __init__(self, database: Database, attempts: AttemptQueries) -> None:
+    def __init__(self, database: Database, attempts: AttemptQueries, clock: Clock) -> None:
         self.database = database
         self.attempts = attempts
+        self.clock = clock
 
     def insert_callback(
         self,
@@ -28,7 +29,7 @@ class CallbackQueries:
         due_at: float,
         source: str = CALLBACK_BY_RULE,
     ) -> int:
-        now = time.time()
+        now = self.clock.now()
         cursor = self.database.db.execute(
             "INSERT INTO callbacks (kind, attempt_id, url, payload, state, due_at, source, "
             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -79,6 +80,29 @@ class CallbackQueries:
         ).fetchall()
         return decode_all(rows)
 
+    def where_callbacks_stand(
+        self, ids: list[int], client_id: str | None = None
+    ) -> dict[int, dict[str, Any]]:
+        """The ``state``, ``tries`` and ``due_at`` of the callbacks ``ids``, by id (any
+        number of them: one parameter); with ``client_id``, only those of its attempts."""
+        clause, args = where(
+            ("id IN (SELECT value FROM json_each(?))", json.dumps(ids)),
+            (f"attempt_id IN (SELECT id FROM attempts WHERE {CLIENT_OWNS_ATTEMPT})", client_id),
+        )
+        rows = self.database.db.execute(
+            f"SELECT id, state, tries, due_at FROM callbacks {clause}", args
+        ).fetchall()
+        return {row["id"]: row for row in decode_all(rows)}
+
+    def pending_callbacks(self, client_id: str) -> tuple[int, float | None]:
+        """How many of the client's callbacks wait for their due time, and the soonest."""
+        count, soonest = self.database.db.execute(
+            "SELECT COUNT(*), MIN(due_at) FROM callbacks WHERE state = ? AND attempt_id IN "
+            f"(SELECT id FROM attempts WHERE {CLIENT_OWNS_ATTEMPT})",
+            (CALLBACK_PENDING, client_id),
+        ).fetchone()
+        return count, soonest
+
     def next_callback_due_at(self) -> float | None:
         row = self.database.db.execute(
             "SELECT MIN(due_at) FROM callbacks WHERE state = ?", (CALLBACK_PENDING,)
@@ -91,7 +115,7 @@ class CallbackQueries:
         """Set ``fields`` on a callback (only while in one of ``only_if_state``, when given);
         True when the row was changed. The state guard is how the dispatcher claims a row
         and how a request thread avoids touching one that is being sent."""
-        fields["updated_at"] = time.time()
+        fields["updated_at"] = self.clock.now()
         if "payload" in fields:
             fields["payload"] = json.dumps(fields["payload"])
         assignments = ", ".join(f"{name} = ?" for name in fields)
@@ -106,7 +130,7 @@ class CallbackQueries:
         """Move every callback in ``from_state`` to ``to_state``; how many moved."""
         return self.database.db.execute(
             "UPDATE callbacks SET state = ?, updated_at = ? WHERE state = ?",
-            (to_state, time.time(), from_state),
+            (to_state, self.clock.now(), from_state),
         ).rowcount
 
     # -- review decisions -----------------------------------------------------------
@@ -138,7 +162,7 @@ class CallbackQueries:
                 reviewed_by,
                 delay_seconds,
                 source,
-                time.time(),
+                self.clock.now(),
             ),
         )
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
+from mockprock.clock import Clock
 from mockprock.errors import Conflict
 from mockprock.store.database import Database, decode, decode_all, where
 
 
 class ExamQueries:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, clock: Clock) -> None:
         self.database = database
+        self.clock = clock
 
     def find_exam_id(self, client_id: str, lms_exam_id: Any, content_id: str) -> str | None:
         row = self.database.db.execute(
@@ -25,7 +26,7 @@ class ExamQueries:
         """Insert or update the exam ``exam_id``; True when it was new.
 
         Raises Conflict when another exam holds the same (client, LMS exam, content)."""
-        now = time.time()
+        now = self.clock.now()
         with self.database.transaction() as db:
             # Checked under the write lock, so no other writer can take the key meanwhile.
             # "=" as the unique index compares: two exams without an LMS id do not clash.

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
 from typing import Any
 
+from mockprock.clock import Clock
 from mockprock.store.database import Database, decode_all
 
 
@@ -68,9 +68,10 @@ class JournalQueries:
     """Reading the journal writes nothing: what waits in memory is read with what is
     stored."""
 
-    def __init__(self, database: Database, waiting: WaitingEntries) -> None:
+    def __init__(self, database: Database, waiting: WaitingEntries, clock: Clock) -> None:
         self.database = database
         self.waiting = waiting
+        self.clock = clock
 
     def journal_request(
         self,
@@ -82,7 +83,9 @@ class JournalQueries:
         response: str,
         keep: int,
     ) -> None:
-        self.waiting.add((time.time(), method, path, status, client_id, request, response), keep)
+        self.waiting.add(
+            (self.clock.now(), method, path, status, client_id, request, response), keep
+        )
 
     def flush_journal(self) -> None:
         """Write the entries waiting in memory now."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from mockprock import statuses as st
+from mockprock.clock import Clock
 from mockprock.store.database import Database, decode, decode_all, where
 
 # A learner's onboarding status as one course sees it, in SQL: the rule of
@@ -34,8 +34,9 @@ STATUS_WORDS = {
 
 
 class OnboardingQueries:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, clock: Clock) -> None:
         self.database = database
+        self.clock = clock
 
     def get_onboarding_profile(self, client_id: str, user_id: str) -> dict[str, Any] | None:
         return decode(
@@ -59,7 +60,7 @@ class OnboardingQueries:
             "ON CONFLICT (client_id, user_id) DO UPDATE SET "
             "status = excluded.status, course_id = excluded.course_id, "
             "expiration_date = excluded.expiration_date, updated_at = excluded.updated_at",
-            (client_id, user_id, status, course_id, expiration_date, time.time()),
+            (client_id, user_id, status, course_id, expiration_date, self.clock.now()),
         )
 
     def delete_onboarding_profile(self, client_id: str, user_id: str) -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from flask import Flask
 
+from mockprock.clock import clock_for
 from mockprock.config import Settings
 from mockprock.dashboard_link import VENDOR_PATHS
 from mockprock.provider.facade import Provider
@@ -25,16 +26,18 @@ def create_app(
     """A provider server app for ``settings`` (default: flags' defaults and MOCKPROCK_* vars).
 
     ``explicit`` names the settings given by a flag or an environment variable: changes
-    stored through the control API apply to all the others."""
+    stored through the control API apply to all the others. The server's one clock (the
+    ``clock`` setting) is its store's: every timed rule asks it; a store handed in brings
+    its own."""
     settings = settings or Settings.load()
-    store = store or Store(settings.db)
+    store = store or Store(settings.db, clock=clock_for(settings.clock))
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # answers keep the order they are built in
     # The LMS calls some routes with a trailing slash and some without; answer both
     # without a redirect (a redirected POST is one more thing to go wrong).
     app.url_map.strict_slashes = False
-    provider = Provider(store, settings, explicit)
+    provider = Provider(store, settings, explicit, clock=store.clock)
     app.extensions["mockprock"] = Services(store=store, provider=provider, pages=Pages(provider))
 
     from mockprock.web.views import (

@@ -139,3 +139,19 @@ def list_requests() -> Response:
 def reset() -> Response:
     provider().reset(g.client_id)
     return jsonify({"status": "reset"})
+
+
+# -- the server's clock -----------------------------------------------------------------
+
+
+@bp.get("/clock")
+def get_clock() -> Response:
+    """``{mode, now, now_iso}``: the server's time (``manual`` with ``--clock manual``)."""
+    return jsonify(provider().clock_control.view())
+
+
+@bp.post("/clock")
+def advance_clock() -> Response:
+    """``{advance_seconds: N}``: move a manual clock (any accepted client may; it is the
+    server's), then try every callback that fell due before answering."""
+    return jsonify(provider().clock_control.advance(g.client_id, json_body()))

@@ -11,7 +11,6 @@ configuration view switches the exam's rules. Both forms carry a CSRF token.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
@@ -19,7 +18,7 @@ from flask import Blueprint, Response, redirect, render_template, request, sessi
 from mockprock import forms, statuses
 from mockprock.errors import dashboard_refused
 from mockprock.proctoring_config import PROCTORING_CONFIG
-from mockprock.web.views.common import pages
+from mockprock.web.views.common import pages, provider
 from mockprock.web.views.html import check_csrf
 
 bp = Blueprint("dashboard", __name__, url_prefix="/api/v1/instructor")
@@ -35,7 +34,7 @@ def _open_session(client_id: str) -> dict[str, Any]:
             "The link carries no token (the jwt query parameter is missing) and this browser "
             "has no dashboard open for this client; open the dashboard from the LMS."
         )
-    if kept["exp"] < time.time():
+    if kept["exp"] <= provider().clock.now():
         session.pop(SESSION_KEY, None)
         raise dashboard_refused("The dashboard link has expired; open it again from the LMS.")
     return kept
