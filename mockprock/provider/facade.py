@@ -28,6 +28,7 @@ from mockprock.provider import (
     verdicts,
 )
 from mockprock.provider.guests import Guests
+from mockprock.provider.scenarios import Scenarios
 from mockprock.store import Store
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ class Provider:
     ) -> None:
         self.store = store
         self.clock = clock or Clock()
+        # Each client's scenario (the control API's views call it); --scenario read first.
+        self.scenarios = Scenarios(store, settings.scenario, self.clock)
         # The settings the server started with; a reset of the state goes back to them.
         self.start_settings = settings
         # start_notes: what the banner says of stored changes deciding where secrets go.
