@@ -393,3 +393,19 @@ def test_the_example_file_parses_and_decides(store) -> None:
     assert compose(store, first)["status"] == "violation"
     assert compose(store, first)["reviewed_by"] == "staff@example.com"
     assert compose(store, second)["status"] == "passed"
+
+
+def test_whether_any_scenario_is_in_use(store, tmp_path) -> None:
+    """Without any, the rules look nothing else up: the answer must follow every change."""
+    loader = scenarios.Scenarios(store, None, Clock())
+    assert not store.scenarios.in_use()
+    loader.load("abcd", {"rules": []})
+    assert store.scenarios.in_use()
+    loader.clear("abcd")
+    assert not store.scenarios.in_use()  # a cleared scenario is none
+    path = tmp_path / "start.json"
+    path.write_text('{"rules": []}')
+    scenarios.Scenarios(store, str(path), Clock())
+    assert store.scenarios.in_use()
+    scenarios.Scenarios(store, None, Clock())  # a start without --scenario forgets it
+    assert not store.scenarios.in_use()

@@ -125,6 +125,8 @@ def first_rule(
 
 def rule_for(store: Store, attempt: dict[str, Any]) -> Rule | None:
     """The rule of its client's scenario deciding for ``attempt``, if any."""
+    if not store.scenarios.in_use():
+        return None
     exam = store.exams.get_exam(attempt["exam_id"])
     scenario = scenario_of(store, exam["client_id"]) if exam else None
     if exam is None or scenario is None or not scenario.rules:
@@ -139,6 +141,8 @@ def then_for(store: Store, attempt: dict[str, Any]) -> Then:
 
 
 def then_for_attempt(store: Store, attempt_id: str) -> Then:
+    if not store.scenarios.in_use():
+        return NOTHING
     attempt = store.attempts.get_attempt(attempt_id)
     return then_for(store, attempt) if attempt else NOTHING
 
@@ -170,6 +174,8 @@ def onboarding_status(store: Store, attempt_id: str) -> str | None:
 def simulated_failure(store: Store, row: dict[str, Any]) -> str | None:
     """Why this try of a callback fails without being sent, when its attempt's rule asks
     for its first N tries to fail (``callback_failures``); None: it goes."""
+    if not store.scenarios.in_use():
+        return None
     attempt = store.attempts.get_attempt(row["attempt_id"])
     rule = rule_for(store, attempt) if attempt else None
     if rule is None or not rule.then.callback_failures:

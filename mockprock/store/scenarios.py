@@ -16,6 +16,17 @@ class ScenarioQueries:
     def __init__(self, database: Database) -> None:
         self.database = database
 
+    def in_use(self) -> bool:
+        """Whether any scenario is loaded: one cheap query, so that without any the
+        rules look nothing else up (a heartbeat asks)."""
+        return bool(
+            self.database.db.execute(
+                "SELECT EXISTS (SELECT 1 FROM scenarios WHERE document IS NOT NULL) "
+                "OR EXISTS (SELECT 1 FROM meta WHERE key = ?)",
+                (START_KEY,),
+            ).fetchone()[0]
+        )
+
     def client_row(self, client_id: str) -> dict[str, Any] | None:
         """The client's own row: its ``document`` (None: the client cleared it) and when
         it was loaded; None when the client has none."""
