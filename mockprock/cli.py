@@ -187,6 +187,41 @@ def onboarding(user_id: str, status: str, course_id: str | None, **where: Any) -
     )
 
 
+@main.group(short_help="Load, show or clear the client's scenario file.")
+def scenario() -> None:
+    """A scenario: rules deciding what the client's attempts get (verdict, comments,
+    delays, onboarding, desktop faults, failed callback tries); see the README."""
+
+
+@scenario.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@_control_options
+def scenario_load(path: str, **where: Any) -> None:
+    """Replace the client's scenario with the file PATH (JSON; TOML on Python 3.11+)."""
+    from mockprock.provider.scenario_file import ScenarioError
+
+    try:
+        answer = _control(**where, call=lambda control: control.load_scenario(path))
+    except ScenarioError as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+    click.echo(f"scenario loaded from {path}: {answer['rules']} rule(s)")
+
+
+@scenario.command("show")
+@_control_options
+def scenario_show(**where: Any) -> None:
+    """Print the client's scenario as JSON (null: none) and where it comes from."""
+    click.echo(json.dumps(_control(**where, call=lambda control: control.scenario()), indent=2))
+
+
+@scenario.command("clear")
+@_control_options
+def scenario_clear(**where: Any) -> None:
+    """The client has no scenario (the server's --scenario neither, until a reset)."""
+    _control(**where, call=lambda control: control.clear_scenario())
+    click.echo("scenario cleared")
+
+
 @main.command(short_help="List the attempts, or show one attempt's timeline.")
 @click.argument("attempt_id", required=False)
 @_control_options

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import requests
 
 from mockprock.callbacks.oauth_client import ClientCredentials
+from mockprock.provider.scenario_file import ScenarioError, read_file
 from mockprock.statuses import CREATED
 
 TIMEOUT_SECONDS = 30  # what the LMS gives every provider call
@@ -157,3 +159,21 @@ class ControlClient:
         """Move a manual clock ``seconds`` forward; the answer counts the callbacks that
         fell due and were tried before it came."""
         return self.call("POST", "/clock", json={"advance_seconds": seconds})
+
+    def load_scenario(self, scenario: dict[str, Any] | str | Path) -> dict[str, Any]:
+        """Replace the client's scenario with ``scenario``: the document, or the path of a
+        JSON (or, on Python 3.11+, TOML) file. A refusal raises ScenarioError naming the
+        field and the reason; the server's scenario is then unchanged."""
+        document = scenario if isinstance(scenario, dict) else read_file(scenario)
+        response = self.request("PUT", "/scenario", json=document)
+        if response.status_code == 400:
+            raise ScenarioError("", response.json().get("detail", response.text))
+        response.raise_for_status()
+        return response.json()
+
+    def scenario(self) -> dict[str, Any]:
+        """The client's scenario: ``{scenario, source, rules, loaded_at}``."""
+        return self.call("GET", "/scenario")
+
+    def clear_scenario(self) -> dict[str, Any]:
+        return self.call("DELETE", "/scenario")

@@ -202,6 +202,9 @@ class Settings:
         choices=DESKTOP_STATES,
         runtime=True,
     )
+    scenario: str | None = _setting(
+        None, "Scenario file (JSON; TOML on Python 3.11+) for the clients without their own."
+    )
     ping_interval_seconds: int = _setting(
         60,
         "Heartbeat interval the LMS worker uses.",

@@ -35,6 +35,7 @@ try:
     from flask import Flask
 
     from mockprock.processes import command_help, serve_until_stopped
+    from mockprock.provider.scenario_file import ScenarioError
     from mockprock.store.database import is_read_only
     from mockprock.trust import exposure_warning, run_time_route
     from mockprock.web.app import create_app
@@ -184,7 +185,8 @@ def _listen_error(exc: OSError, host: str, port: int, command: str) -> str:
 
 
 def open_app(settings: Settings, explicit: Iterable[str]) -> Flask:
-    """The app on its state file; a state file that cannot be used is a clear error."""
+    """The app on its state file; a state file that cannot be used, or a bad
+    ``--scenario`` file, is a clear error."""
     path = Path(settings.db)
     if not path.parent.is_dir():
         raise click.ClickException(
@@ -193,6 +195,8 @@ def open_app(settings: Settings, explicit: Iterable[str]) -> Flask:
         )
     try:
         return create_app(settings, explicit=explicit)
+    except ScenarioError as exc:
+        raise click.ClickException(f"--scenario {settings.scenario}: {exc}") from None
     except sqlite3.DatabaseError as exc:
         if is_read_only(exc):
             raise click.ClickException(

@@ -33,10 +33,19 @@ def spec() -> dict[str, Any]:
     return json.loads(SPEC_PATH.read_text())
 
 
+# The scenario file's schema, beside the document (its ``$ref`` is relative: the URI it
+# resolves to from SPEC_URI is the file's name).
+SCENARIO_SCHEMA = "scenario.schema.json"
+
+
 @cache
 def _registry() -> Registry:
-    return Registry().with_resource(
-        SPEC_URI, Resource.from_contents(spec(), default_specification=DRAFT202012)
+    scenario = json.loads((SPEC_PATH.parent / SCENARIO_SCHEMA).read_text())
+    return Registry().with_resources(
+        [
+            (SPEC_URI, Resource.from_contents(spec(), default_specification=DRAFT202012)),
+            (SCENARIO_SCHEMA, Resource.from_contents(scenario, default_specification=DRAFT202012)),
+        ]
     )
 
 

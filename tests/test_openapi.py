@@ -21,6 +21,7 @@ from tests.conftest import ATTEMPT, EXAM, make_settings
 from tests.helpers import ServerProcess, mockprock_argv, wire_requests
 from tests.spec import (
     METHODS,
+    SPEC_PATH,
     SpecMismatch,
     check_answer,
     check_response,
@@ -43,7 +44,9 @@ CALLBACK_PATH = re.compile(
 def test_document_is_valid_openapi_3_1():
     document = spec()
     assert document["openapi"].startswith("3.1.")
-    errors = [e.message for e in OpenAPIV31SpecValidator(document).iter_errors()]
+    # Its scenario schema is a file beside it (``scenario.schema.json``, served beside it).
+    validator = OpenAPIV31SpecValidator(document, base_uri=SPEC_PATH.as_uri())
+    errors = [e.message for e in validator.iter_errors()]
     assert errors == []
 
 
@@ -436,3 +439,21 @@ def test_openapi_json_is_served_by_the_live_server(server):
     response = requests.get(server.url + "/openapi.json", timeout=30)
     check_response(response)
     assert response.json() == spec()
+
+
+@pytest.mark.live
+def test_scenario_answers_match_the_document(server, token):
+    example = json.loads((SPEC_PATH.parent.parent / "docs" / "scenario.example.json").read_text())
+    try:
+        loaded = _api(server, token, "PUT", "/mockprock/api/scenario", json=example)
+        assert loaded.status_code == 200
+        assert _api(server, token, "GET", "/mockprock/api/scenario").json()["rules"] == 5
+        bad = {"rules": [{"match": {}, "then": {"verdict": "cheating"}}]}
+        refused = _api(server, token, "PUT", "/mockprock/api/scenario", json=bad)
+        assert refused.status_code == 400
+    finally:
+        cleared = _api(server, token, "DELETE", "/mockprock/api/scenario")
+    assert cleared.json()["scenario"] is None
+    schema = requests.get(server.url + "/scenario.schema.json", timeout=30)
+    check_response(schema)
+    assert schema.json()["title"] == "mockprock scenario"

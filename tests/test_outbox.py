@@ -38,6 +38,9 @@ class Bodies:
     def body_for(self, row: dict, settings: Settings) -> dict | None:
         return self.compose(row) if self.compose else None
 
+    def simulated_failure(self, row: dict) -> str | None:
+        return None
+
     def after_delivery(self, row: dict, settings: Settings) -> None:
         self.delivered.append(row["id"])
 

@@ -22,6 +22,7 @@ PACKAGE_DATA = sorted(
     if path.is_file()
 )
 PACKAGE_DATA.append("mockprock/openapi.json")  # the OpenAPI description, served as is
+PACKAGE_DATA.append("mockprock/scenario.schema.json")  # the scenario files' schema, too
 
 
 @pytest.fixture(scope="module")

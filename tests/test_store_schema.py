@@ -77,12 +77,13 @@ def test_the_schema_is_the_sql_file_in_the_package():
     assert len(MIGRATIONS) == 1 + len(list(PACKAGE.glob("migrations/*.sql")))
 
 
-def test_a_new_store_has_every_table_of_schema_sql(tmp_path):
+def test_a_new_store_has_every_table_of_schema_sql_and_the_migrations(tmp_path):
     tables = set(re.findall(r"CREATE TABLE (\w+)", (PACKAGE / "schema.sql").read_text()))
+    tables.add("scenarios")  # 0006
     store = Store(str(tmp_path / "s.sqlite"))
     store.close()
     assert set(structure(tmp_path / "s.sqlite")) == tables
-    assert len(tables) == 11
+    assert len(tables) == 12
 
 
 def test_the_schema_is_read_from_the_file_not_from_python(tmp_path):
@@ -102,7 +103,7 @@ def test_a_2_0_store_migrates_with_its_data_kept_for_its_client(tmp_path):
     path = store_2_0(tmp_path / "old.sqlite")
     store = Store(str(path))
     try:
-        assert store.database.schema_version == len(MIGRATIONS) == 5
+        assert store.database.schema_version == len(MIGRATIONS) == 6
         assert store.settings.signing_key() == "fixture-key-not-a-secret"
         exam = store.exams.get_exam("exam1")
         assert (exam["exam_name"], exam["rules"], exam["is_proctored"]) == (

@@ -48,10 +48,13 @@ SENDERS = 8
 
 class Bodies(Protocol):
     """What the dispatcher asks of the rules, downward: a callback's body just before it
-    goes (None: as stored), and what follows a delivery. The provider hands it
+    goes (None: as stored), whether this try is to fail unsent (a scenario's simulated
+    failure: why, or None), and what follows a delivery. The provider hands it
     :class:`mockprock.provider.callback_bodies.CallbackBodies`."""
 
     def body_for(self, row: dict[str, Any], settings: Settings) -> dict[str, Any] | None: ...
+
+    def simulated_failure(self, row: dict[str, Any]) -> str | None: ...
 
     def after_delivery(self, row: dict[str, Any], settings: Settings) -> None: ...
 
@@ -60,6 +63,9 @@ class AsStored:
     """Each callback goes as stored, and nothing follows a delivery (an outbox alone)."""
 
     def body_for(self, row: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
+        return None
+
+    def simulated_failure(self, row: dict[str, Any]) -> str | None:
         return None
 
     def after_delivery(self, row: dict[str, Any], settings: Settings) -> None:
@@ -259,6 +265,11 @@ class Dispatcher:
         now = self.clock()
         first_try_at = row["first_try_at"] or now
         tries = row["tries"] + 1
+        simulated = self.bodies.simulated_failure(row)
+        if simulated:
+            # Kept and retried as a failed try is, so a test sees the retries; never sent.
+            self._after_failure(row, tries, first_try_at, None, None, simulated, settings)
+            return
         try:
             answer = self.lms.post(row["url"], row["payload"], credentials)
         except LmsCredentialsRefused as exc:

@@ -1,6 +1,7 @@
 """Where callbacks are built: each callback's URL, the ``ready`` body, and what the
-dispatcher asks of a callback as it goes (its body, composed late for a review) and
-after it went (a delivered review of an onboarding attempt sets the learner's profile).
+dispatcher asks of a callback as it goes (its body, composed late for a review; whether
+the scenario has this try fail unsent) and after it went (a delivered review of an
+onboarding attempt sets the learner's profile).
 
 The dispatcher holds a :class:`CallbackBodies` and calls it; it never calls back up into
 the provider. Plain Python over the store.
@@ -14,7 +15,7 @@ from typing import Any
 from mockprock import statuses, trust
 from mockprock.clock import Clock
 from mockprock.config import Settings
-from mockprock.provider import onboarding, verdicts
+from mockprock.provider import onboarding, scenarios, verdicts
 from mockprock.store import Store
 
 CALLBACK_PATH = "/api/edx_proctoring/v1/proctored_exam/attempt/{attempt_id}/{kind}"
@@ -67,7 +68,8 @@ class CallbackBodies:
         return review_body(self.store, settings, row, self.now())
 
     def after_delivery(self, row: dict[str, Any], settings: Settings) -> None:
-        """The LMS took ``row``: a review of an onboarding attempt sets the profile."""
+        """The LMS took ``row``: a review of an onboarding attempt sets the profile (as
+        the scenario's rule says, unless a queued decision gave the verdict)."""
         if row["kind"] == statuses.REVIEWED:
             onboarding.after_review(
                 self.store,
@@ -75,4 +77,10 @@ class CallbackBodies:
                 row["payload"]["status"],
                 self.now(),
                 settings.onboarding_valid_days,
+                scenarios.onboarding_status(self.store, row["attempt_id"]),
             )
+
+    def simulated_failure(self, row: dict[str, Any]) -> str | None:
+        """Why this try fails unsent, when the scenario asks for failed tries (None: it
+        goes)."""
+        return scenarios.simulated_failure(self.store, row)

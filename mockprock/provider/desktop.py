@@ -11,7 +11,8 @@ answered (the *app status*) follows from that state, the session's start and sto
 times and the clock: the upload after a stop is a due time, never a sleeping thread.
 
 What the session saw (heartbeat gaps and crashes, as review comments) is
-``desktop_findings``.
+``desktop_findings``. A client's scenario may plan faults (``scenarios``): the state a
+new session starts in, a crash at a time of the run, a latency from a time.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from mockprock import statuses, trust
 from mockprock.config import Settings
 from mockprock.errors import ProviderError, found
+from mockprock.provider import scenarios
 from mockprock.statuses import APP_CRASHED as CRASHED
 from mockprock.statuses import APP_NOT_INSTALLED as NOT_INSTALLED
 from mockprock.statuses import APP_NOT_STARTED as NOT_STARTED
@@ -128,6 +130,21 @@ def _new_session(attempt_id: str, state: str) -> dict[str, Any]:
     }
 
 
+def _planned_crash(store: Store, session: dict[str, Any] | None, now: float) -> None:
+    """The scenario's ``crash_at_seconds``: once the run reaches it, the application is
+    down from that moment (once: a crash already recorded from then is not opened again,
+    so a fault set afterwards through the control API stands)."""
+    if session is None or session["started_at"] is None or session["stopped_at"] is not None:
+        return
+    crash_at = scenarios.then_for_attempt(store, session["attempt_id"]).desktop.crash_at_seconds
+    at = None if crash_at is None else session["started_at"] + crash_at
+    if at is None or at > now or any(start == at for start, _ in session["crashes"]):
+        return
+    session["state"] = CRASHED
+    _open_crash(store, session, at, f"the scenario's crash at {crash_at:g} s")
+    store.desktop.save_desktop_session(session, now)
+
+
 def _open_crash(store: Store, session: dict[str, Any], now: float, cause: str) -> None:
     if session["crashes"] and session["crashes"][-1][1] is None:
         return
@@ -144,10 +161,18 @@ def _close_crash(session: dict[str, Any], now: float) -> bool:
     return False
 
 
-def latency_ms(store: Store, attempt_id: str) -> int:
-    """The latency injected into this attempt's application answers."""
+def latency_ms(store: Store, attempt_id: str, now: float | None = None) -> int:
+    """The latency injected into this attempt's application answers: the fault's, else
+    the scenario's once the run reaches its ``latency_from_seconds``."""
     session = store.desktop.get_desktop_session(attempt_id)
-    return session["latency_ms"] if session else 0
+    if session is None or session["latency_ms"]:
+        return session["latency_ms"] if session else 0
+    planned = scenarios.then_for_attempt(store, attempt_id).desktop
+    if not planned.latency_ms or session["started_at"] is None:
+        return 0
+    now = store.clock.now() if now is None else now
+    due = now >= session["started_at"] + planned.latency_from_seconds
+    return planned.latency_ms if due else 0
 
 
 def _not_started(attempt_id: str) -> AppAnswer:
@@ -188,7 +213,8 @@ def start(store: Store, attempt_id: str, default_state: str, now: float | None =
     settle_uploads(store, now)
     with store.database.transaction():
         session = store.desktop.get_desktop_session(attempt_id) or _new_session(
-            attempt_id, default_state
+            attempt_id,
+            scenarios.then_for_attempt(store, attempt_id).desktop.state or default_state,
         )
         if session["state"] == NOT_INSTALLED:
             store.desktop.save_desktop_session(session, now)
@@ -218,6 +244,7 @@ def ping(store: Store, attempt_id: str, now: float | None = None) -> AppAnswer:
     settle_uploads(store, now)
     with store.database.transaction():
         session = store.desktop.get_desktop_session(attempt_id)
+        _planned_crash(store, session, now)
         status = app_status(session, now)
         if status == NOT_STARTED:
             return _not_started(attempt_id)
@@ -245,6 +272,7 @@ def stop(
     settle_uploads(store, now)
     with store.database.transaction():
         session = store.desktop.get_desktop_session(attempt_id)
+        _planned_crash(store, session, now)
         status = app_status(session, now)
         if status == NOT_STARTED:
             return _not_started(attempt_id)

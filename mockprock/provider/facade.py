@@ -29,6 +29,7 @@ from mockprock.provider import (
 )
 from mockprock.provider.clock_control import ClockControl
 from mockprock.provider.guests import Guests
+from mockprock.provider.scenarios import Scenarios
 from mockprock.store import Store
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ class Provider:
         self.store = store
         # The server's one clock (the store records its times by it too).
         self.clock = clock or store.clock
+        # Each client's scenario (the control API's views call it); --scenario read first.
+        self.scenarios = Scenarios(store, settings.scenario, self.clock)
         # The settings the server started with; a reset of the state goes back to them.
         self.start_settings = settings
         # start_notes: what the banner says of stored changes deciding where secrets go.

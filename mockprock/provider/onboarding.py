@@ -200,20 +200,36 @@ def after_submission(
 
 
 def after_review(
-    store: Store, attempt_id: str, verdict: str, now: datetime, valid_days: int
+    store: Store,
+    attempt_id: str,
+    verdict: str,
+    now: datetime,
+    valid_days: int,
+    planned: str | None = None,
 ) -> None:
-    """A delivered review of an onboarding attempt sets the learner's profile."""
+    """A delivered review of an onboarding attempt sets the learner's profile: as the
+    verdict says, or as ``planned`` (a scenario's ``onboarding_status``) says."""
     attempt = store.attempts.get_attempt(attempt_id)
     exam = store.exams.get_exam(attempt["exam_id"]) if attempt else None
     if not attempt or not exam or not is_onboarding_attempt(exam, attempt):
         return
-    profile = profile_after_verdict(verdict, exam["course_id"], now, valid_days)
-    if profile is None:
-        return
+    if planned is not None:
+        profile = profile_from_setting(planned, exam["course_id"], now, valid_days)
+    else:
+        profile = profile_after_verdict(verdict, exam["course_id"], now, valid_days)
+        if profile is None:
+            return
     with store.database.transaction():
-        store.onboarding.save_onboarding_profile(exam["client_id"], attempt["user_id"], **profile)
-        store.attempts.add_event(attempt["id"], st.EVENT_ONBOARDING_PROFILE, profile)
-    log.info("onboarding profile of %s: %s", attempt["user_id"], profile["status"])
+        if profile is None:  # the scenario's "none": no profile
+            store.onboarding.delete_onboarding_profile(exam["client_id"], attempt["user_id"])
+        else:
+            store.onboarding.save_onboarding_profile(
+                exam["client_id"], attempt["user_id"], **profile
+            )
+        store.attempts.add_event(
+            attempt["id"], st.EVENT_ONBOARDING_PROFILE, profile or {"status": st.PROFILE_NONE}
+        )
+    log.info("onboarding profile of %s: %s", attempt["user_id"], planned or profile["status"])
 
 
 def set_profile(

@@ -15,6 +15,7 @@ from typing import Any
 from mockprock import statuses
 from mockprock.callbacks.outbox import Outbox
 from mockprock.config import Settings
+from mockprock.provider import scenarios
 from mockprock.provider.callback_bodies import NOT_COMPOSED, callback_url
 from mockprock.store import Store
 
@@ -24,13 +25,16 @@ log = logging.getLogger(__name__)
 def schedule(
     store: Store, outbox: Outbox, settings: Settings, attempt: dict[str, Any]
 ) -> dict[str, Any] | None:
-    """Queue the review of a submitted attempt, once: after a queued decision's delay or
-    after ``review_delay_seconds``. None when one is already queued or sent."""
+    """Queue the review of a submitted attempt, once: after a queued decision's delay,
+    the scenario's ``review_delay_seconds`` or the setting's. None when one is already
+    queued or sent."""
     if outbox.has_live(attempt["id"], statuses.REVIEWED):
         return None
     decision = store.callbacks.get_review_decision(attempt["id"])
     open_decision = decision if decision and decision["callback_id"] is None else None
-    delay = settings.review_delay_seconds
+    # The delay: a queued decision's, else the client's scenario's, else the setting.
+    planned = scenarios.then_for(store, attempt).review_delay_seconds
+    delay = settings.review_delay_seconds if planned is None else planned
     if open_decision and open_decision["delay_seconds"] is not None:
         delay = open_decision["delay_seconds"]
     row = outbox.enqueue(

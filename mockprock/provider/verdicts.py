@@ -2,8 +2,9 @@
 callback's body. Plain Python over the store (reads only).
 
 The verdict, first match wins: a decision queued for the attempt (console, control API,
-CLI) → a ``+keyword`` in the learner's email or name (``learner+violation@...``) → what
-the desktop session saw, when ``verdict_from_session`` is on → the server default.
+CLI) → the rule of the client's scenario for the attempt (``scenarios``) → a ``+keyword``
+in the learner's email or name (``learner+violation@...``) → what the desktop session
+saw, when ``verdict_from_session`` is on → the server default.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from mockprock import statuses
 from mockprock.config import Settings
-from mockprock.provider import desktop_findings
+from mockprock.provider import desktop_findings, scenarios
 from mockprock.store import Store
 
 # A keyword in the learner's email or name picks the verdict, so one LMS user per branch
@@ -38,12 +39,16 @@ def choose_verdict(
     default_status: str,
     session_findings: list[dict[str, Any]],
     verdict_from_session: bool,
+    scenario_status: str | None = None,
 ) -> tuple[str, str]:
     """The review verdict and what decided it, first match wins: a queued decision
-    (``"decision"``), a keyword of the learner (``"keyword"``), what the session saw when
-    ``verdict_from_session`` is on (``"session"``), else the server default (``"default"``)."""
+    (``"decision"``), the client's scenario (``"scenario"``), a keyword of the learner
+    (``"keyword"``), what the session saw when ``verdict_from_session`` is on
+    (``"session"``), else the server default (``"default"``)."""
     if decision_status:
         return decision_status, "decision"
+    if scenario_status:
+        return scenario_status, "scenario"
     keyword = keyword_verdict(email, full_name)
     if keyword:
         return keyword, "keyword"
@@ -59,14 +64,16 @@ def review_comments(
     session_findings: list[dict[str, Any]],
     session_seconds: float,
 ) -> list[dict[str, Any]]:
-    """The review's comments: the decision's if it has any, else what the session saw,
-    else one summary (the LMS stores each comment and needs ``comment`` and ``status``)."""
+    """The review's comments: those given (the decision's, or the scenario's rule's) if
+    any, else what the session saw, else one summary (the LMS stores each comment and
+    needs ``comment`` and ``status``)."""
     if decision_comments:
         return decision_comments
     if session_findings:
         return session_findings
     reasons = {
         "decision": "a verdict queued by the developer",
+        "scenario": "a rule of the client's scenario",
         "keyword": "a keyword in the learner's email or name",
         "session": "what the proctoring session recorded",
         "default": "the server's default verdict",
@@ -98,9 +105,11 @@ def session_seconds(events: list[dict[str, Any]], now: float) -> float:
 def compose(
     store: Store, settings: Settings, attempt: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
-    """The ``reviewed`` callback's body for an attempt, from its decision (if any), the
-    learner, what its session saw and the current settings."""
+    """The ``reviewed`` callback's body for an attempt, from its decision (if any), its
+    client's scenario, the learner, what its session saw and the current settings."""
     decision = store.callbacks.get_review_decision(attempt["id"])
+    # A queued decision decides the whole review: the scenario is not even read.
+    planned = scenarios.NOTHING if decision else scenarios.then_for(store, attempt)
     findings = desktop_findings.session_findings(
         store, attempt["id"], settings.ping_interval_seconds
     )
@@ -111,16 +120,18 @@ def compose(
         settings.default_review_status,
         findings,
         settings.verdict_from_session,
+        planned.verdict,
     )
     comments = review_comments(
         verdict,
         decided_by,
-        decision["comments"] if decision else [],
+        decision["comments"] if decision else scenarios.review_comments(planned, verdict),
         findings,
         session_seconds(store.attempts.list_events(attempt["id"]), now.timestamp()),
     )
     payload: dict[str, Any] = {"status": verdict, "comments": comments}
     # Only when given: a reviewer makes the LMS reject at once, with no second review.
-    if decision and decision.get("reviewed_by"):
-        payload["reviewed_by"] = decision["reviewed_by"]
+    reviewed_by = decision.get("reviewed_by") if decision else planned.reviewed_by
+    if reviewed_by:
+        payload["reviewed_by"] = reviewed_by
     return payload

@@ -19,6 +19,7 @@ from mockprock.store.desktop_sessions import DesktopQueries
 from mockprock.store.exams import ExamQueries
 from mockprock.store.journal import JournalQueries, WaitingEntries
 from mockprock.store.onboarding import OnboardingQueries
+from mockprock.store.scenarios import ScenarioQueries
 from mockprock.store.settings import SettingsQueries
 
 __all__ = ["MIGRATIONS", "Database", "Store", "new_id"]
@@ -43,6 +44,7 @@ class Store:
         self.callbacks = CallbackQueries(self.database, self.attempts, self.clock)
         self.journal = JournalQueries(self.database, self.waiting_journal, self.clock)
         self.settings = SettingsQueries(self.database)
+        self.scenarios = ScenarioQueries(self.database)
 
     def close(self) -> None:
         """Write the journal's waiting entries (when the store still can), then close."""
@@ -62,13 +64,14 @@ class Store:
 
     def reset_client(self, client_id: str) -> None:
         """Wipe one client's state: its exams, their attempts (with everything that hangs
-        off them), its onboarding profiles and its journal entries."""
+        off them), its onboarding profiles, its journal entries and its scenario."""
         with self.database.transaction() as db:
             for attempt in self.attempts.list_attempts(client_id=client_id):
                 self.attempts.delete_attempt(attempt["id"])
             db.execute("DELETE FROM exams WHERE client_id = ?", (client_id,))
             db.execute("DELETE FROM onboarding_profiles WHERE client_id = ?", (client_id,))
             db.execute("DELETE FROM journal WHERE client_id = ?", (client_id,))
+            db.execute("DELETE FROM scenarios WHERE client_id = ?", (client_id,))
 
     def reset(self) -> None:
         """Wipe the simulation's state; the signing key stays so issued tokens keep working."""

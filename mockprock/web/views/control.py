@@ -117,6 +117,25 @@ def get_onboarding(user_id: str) -> Response:
     return jsonify(provider().onboarding_profile(g.client_id, user_id))
 
 
+# -- the client's scenario (rules deciding what its attempts get) ------------------------
+
+
+@bp.get("/scenario")
+def get_scenario() -> Response:
+    return jsonify(provider().scenarios.view(g.client_id))
+
+
+@bp.put("/scenario")
+def load_scenario() -> Response:
+    """The body is the scenario (``/scenario.schema.json``); it replaces the client's."""
+    return jsonify(provider().scenarios.load(g.client_id, json_body()))
+
+
+@bp.delete("/scenario")
+def clear_scenario() -> Response:
+    return jsonify(provider().scenarios.clear(g.client_id))
+
+
 # -- the outbox, the journal, the whole state -------------------------------------------
 
 
