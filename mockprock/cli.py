@@ -10,12 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from mockprock import __version__
-from mockprock.config import (
-    DEFAULT_SERVER_URL,
-    SERVER_URL_VARIABLES,
-    click_options,
-    missing_extra,
-)
+from mockprock.command_options import click_options, missing_extra
+from mockprock.config import DEFAULT_SERVER_URL, SERVER_URL_VARIABLES
 from mockprock.setting_values import is_http_url
 from mockprock.statuses import PROFILE_APPROVED, PROFILE_SETTINGS, REVIEW_STATUSES
 

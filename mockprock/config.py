@@ -5,13 +5,14 @@ a command-line flag ``--<flag>``, the environment variable ``MOCKPROCK_<FLAG>`` 
 in capitals, ``-`` as ``_``), the default here. Names the variables had before that rule
 (``MOCKPROCK_<FIELD>``, such as ``MOCKPROCK_DEFAULT_REVIEW_STATUS``) still work, second.
 The click options of ``mockprock serve`` and ``python -m mockprock.server`` are built
-from these fields, so a new setting needs one field here and nothing else."""
+from these fields (``command_options``), so a new setting needs one field here and nothing
+else."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,8 +44,6 @@ DEFAULT_LMS_URL = "http://localhost:18000"
 # The URL of a running server, for the commands that talk to one (`mockprock status`...).
 DEFAULT_SERVER_URL = f"http://localhost:{DEFAULT_PORT}"
 SERVER_URL_VARIABLES = (ENV_PREFIX + "URL", ENV_PREFIX + "BASE_URL")  # the second: old name
-# What the commands need beyond the standard library: the `server` extra.
-SERVER_REQUIREMENTS = ("click", "flask", "werkzeug", "jwt", "requests", "waitress")
 
 
 # The documented ranges of the numbers (a field's ``maximum``; none is negative): a year
@@ -359,49 +358,8 @@ def env_names(f: dataclasses.Field) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def missing_extra(exc: ModuleNotFoundError, command: str) -> BaseException:
-    """What a command raises when an import failed: for a package of the ``server`` extra
-    (the wheel installed alone), an exit with the fix instead of a traceback."""
-    if (exc.name or "").split(".")[0] not in SERVER_REQUIREMENTS:
-        return exc
-    return SystemExit(
-        f"{command}: the Python package {exc.name!r} is missing; it comes with mockprock's "
-        "server extra. Install it with: pip install 'mockprock[server]'"
-    )
-
-
 def given_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> frozenset[str]:
     """The names of the settings a flag or an environment variable gave (not defaults)."""
     return frozenset(f.name for f, _ in _given_values(overrides, environ))
-
-
-def option_specs() -> list[tuple[str, dataclasses.Field]]:
-    """Each setting with the flag name it goes by on the command line."""
-    return [(flag_of(f), f) for f in dataclasses.fields(Settings)]
-
-
-def click_options(command: Callable) -> Callable:
-    """Decorate a click command with one option per setting (defaults stay in Settings)."""
-    import click
-
-    for flag, f in reversed(option_specs()):
-        env = env_names(f)[0]
-        default = f.default
-        limits = f"; 0 to {f.metadata['maximum']}" if "maximum" in f.metadata else ""
-        help_text = f"{f.metadata['help']} [env {env}; default {default!r}{limits}]"
-        kind = field_type(f)
-        names = [f"--{flag}", *([f.metadata["short"]] if "short" in f.metadata else [])]
-        if f.metadata.get("repeatable"):
-            decorator = click.option(f"--{flag}", f.name, multiple=True, help=help_text)
-        elif kind is bool:
-            decorator = click.option(f"--{flag}/--no-{flag}", f.name, default=None, help=help_text)
-        else:
-            choices = f.metadata.get("choices")
-            click_type = (
-                click.Choice(choices) if choices else {int: int, float: float}.get(kind, str)
-            )
-            decorator = click.option(*names, f.name, type=click_type, default=None, help=help_text)
-        command = decorator(command)
-    return command

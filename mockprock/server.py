@@ -18,16 +18,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from mockprock.config import (
-    DEFAULT_PORT,
-    Settings,
-    SettingsError,
-    click_options,
-    env_names,
-    given_settings,
-    missing_extra,
-    option_specs,
-)
+from mockprock.command_options import click_options, missing_extra, option_specs
+from mockprock.config import DEFAULT_PORT, Settings, SettingsError, env_names, given_settings
 from mockprock.statuses import CLOCK_MANUAL
 
 try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from mockprock.config import Settings, SettingsError, click_options
+from mockprock.command_options import click_options
+from mockprock.config import Settings, SettingsError
 
 
 def test_environment_fills_what_flags_leave_out():
