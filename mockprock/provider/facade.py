@@ -28,6 +28,7 @@ from mockprock.provider import (
     verdicts,
 )
 from mockprock.provider.guests import Guests
+from mockprock.provider.snapshots import Snapshots
 from mockprock.store import Store
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,8 @@ class Provider:
             bodies=callback_bodies.CallbackBodies(store),
             guests=self.guests,
         )
+        # A client's whole state out and in (the control API's /state).
+        self.snapshots = Snapshots(store, self.outbox, self.guests, self.clock)
 
     @property
     def settings(self) -> Settings:

@@ -19,6 +19,7 @@ from mockprock.store.exams import ExamQueries
 from mockprock.store.journal import JournalQueries, WaitingEntries
 from mockprock.store.onboarding import OnboardingQueries
 from mockprock.store.settings import SettingsQueries
+from mockprock.store.snapshots import SnapshotQueries
 
 __all__ = ["MIGRATIONS", "Database", "Store", "new_id"]
 
@@ -38,6 +39,7 @@ class Store:
         self.callbacks = CallbackQueries(self.database, self.attempts)
         self.journal = JournalQueries(self.database, self.waiting_journal)
         self.settings = SettingsQueries(self.database)
+        self.snapshots = SnapshotQueries(self.database, self.attempts)
 
     def close(self) -> None:
         """Write the journal's waiting entries (when the store still can), then close."""
