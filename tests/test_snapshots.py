@@ -1,17 +1,23 @@
-"""State snapshots (``GET``/``PUT /mockprock/api/state``): a save, reset, load round trip
-gives the same state back; no secret is in a document; a client saves and loads only its own
+"""State snapshots (``GET``/``PUT /mockprock/api/state``, ``mockprock state save|load``):
+a save, reset, load round trip gives the same state back; pending callbacks are pending
+again and go out once; no secret is in a document; a client saves and loads only its own
 rows; a bad document is a 400 naming the field and changes nothing."""
 
 from __future__ import annotations
 
 import copy
 import json
+import time
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from mockprock.cli import main
+from mockprock.client import ControlClient, ProviderClient
+from mockprock.lms_stub import LmsStubClient
 from mockprock.store.snapshots import TABLES
-from tests.helpers import ATTEMPT, EXAM, LMS_CLIENT, app_on, basic, get_token
+from tests.helpers import ATTEMPT, EXAM, LMS_CLIENT, app_on, basic, get_token, wait_for
 
 API = "/mockprock/api"
 STATE = f"{API}/state"
@@ -425,3 +431,90 @@ def test_a_guest_clients_settings_come_back_with_its_state(tmp_path):
         answer = client.put(STATE, json=saved, auth=auth)
         assert answer.status_code == 400
         assert "settings.lms_url" in answer.get_json()["detail"]
+
+
+# -- end to end: a real server, the LMS stand-in, the CLI -----------------------------------------
+
+
+@pytest.mark.live
+def test_a_pending_callback_is_pending_after_a_load_and_goes_once(start_mockprock, start_lms_stub):
+    stub = start_lms_stub()
+    server = start_mockprock(*LMS_CLIENT, "-l", stub.url, "--review-delay", "0")
+    provider = ProviderClient(server.url, "abcd", "abcdsecret")
+    control = ControlClient(server.url, "abcd", "abcdsecret")
+    lms = LmsStubClient(stub.url)
+    exam_id = provider.save_exam(EXAM)
+    attempts = {}
+    for name in ("delivered", "pending"):
+        attempt = {**ATTEMPT, "lms_host": stub.url, "user_id": name}
+        attempts[name] = provider.register_attempt(exam_id, attempt)["id"]
+        lms.add_attempt(attempts[name])
+    # The pending one's verdict is due in an hour.
+    control.review(attempts["pending"], "violation", delay_seconds=3600)
+    for attempt_id in attempts.values():
+        for status in ("started", "submitted"):
+            lms.set_status(attempt_id, status)
+            provider.set_attempt_status(exam_id, attempt_id, status)
+
+    def reviewed(name: str) -> list[dict]:
+        return [c for c in control.callbacks(attempt=attempts[name]) if c["kind"] == "reviewed"]
+
+    wait_for(lambda: reviewed("delivered")[0]["state"] == "delivered", what="the first review")
+    assert reviewed("pending")[0]["state"] == "pending"
+    saved = control.export_state()
+    control.reset()
+    assert control.export_state()["callbacks"] == []
+
+    loaded = control.import_state(saved)
+    assert without_time(loaded) == without_time(saved)
+    (pending,) = reviewed("pending")
+    (delivered,) = reviewed("delivered")
+    assert (pending["state"], pending["tries"]) == ("pending", 0)
+    assert (delivered["state"], delivered["tries"]) == ("delivered", 1)
+
+    # Loaded again with the verdict due now: the dispatcher, woken by the load, sends it.
+    for callback in saved["callbacks"]:
+        if callback["attempt_id"] == attempts["pending"] and callback["kind"] == "reviewed":
+            callback["due_at"] = time.time()
+    control.import_state(saved)
+    wait_for(lambda: reviewed("pending")[0]["state"] == "delivered", what="the loaded review")
+    assert [c["json"]["status"] for c in lms.callbacks("reviewed", attempts["pending"])] == [
+        "violation"
+    ]
+    assert len(lms.callbacks("reviewed", attempts["delivered"])) == 1
+    assert reviewed("delivered")[0]["tries"] == 1
+
+
+@pytest.mark.live
+def test_state_save_and_load_on_the_command_line(start_mockprock, tmp_path):
+    server = start_mockprock()
+    provider = ProviderClient(server.url, "abcd", "abcdsecret")
+    control = ControlClient(server.url, "abcd", "abcdsecret")
+    exam_id = provider.save_exam(EXAM)
+    attempt_id = provider.register_attempt(exam_id, ATTEMPT)["id"]
+    control.set_onboarding(ATTEMPT["user_id"], "approved")
+    file = tmp_path / "state.json"
+
+    def cli(*args: str):
+        return CliRunner().invoke(main, [*args, "--url", server.url], catch_exceptions=False)
+
+    saved = cli("state", "save", str(file))
+    assert saved.exit_code == 0, saved.output
+    assert "1 exams, 1 attempts, 0 callbacks, 1 onboarding profiles" in saved.output
+    document = json.loads(file.read_text())
+    assert [a["id"] for a in document["attempts"]] == [attempt_id]
+
+    control.reset()
+    loaded = cli("state", "load", str(file))
+    assert loaded.exit_code == 0, loaded.output
+    assert f"loaded from {file}" in loaded.output
+    assert without_time(control.export_state()) == without_time(document)
+
+    document["mockprock_state"] = 99
+    file.write_text(json.dumps(document))
+    refused = cli("state", "load", str(file))
+    assert refused.exit_code == 1
+    assert "400" in refused.output and "mockprock_state" in refused.output
+    file.write_text("{not json")
+    broken = cli("state", "load", str(file))
+    assert broken.exit_code == 1 and "is not a JSON state" in broken.output
