@@ -341,6 +341,41 @@ def table(rows: list[tuple[str, ...]]) -> str:
     )
 
 
+@main.group(short_help="Save the client's whole state to a file, or load it back.")
+def state() -> None:
+    """Save the client's whole state (exams, attempts, callbacks, onboarding profiles) to
+    a JSON file, or replace it with one saved before; no secret is in the file."""
+
+
+@state.command("save", short_help="Save the client's state to FILE.")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@_control_options
+def state_save(file: Path, **where: Any) -> None:
+    """Write the client's whole state to FILE (JSON)."""
+    document = _control(**where, call=lambda control: control.export_state())
+    file.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    click.echo(f"state of client {document['client_id']} saved to {file}: {_counts(document)}")
+
+
+@state.command("load", short_help="Replace the client's state with FILE's.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_control_options
+def state_load(file: Path, **where: Any) -> None:
+    """Replace the client's whole state with the one FILE holds (saved by `mockprock
+    state save`). Callbacks pending when it was saved are pending again."""
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{file} is not a JSON state: {exc}") from None
+    loaded = _control(**where, call=lambda control: control.import_state(document))
+    click.echo(f"state of client {loaded['client_id']} loaded from {file}: {_counts(loaded)}")
+
+
+def _counts(document: dict[str, Any]) -> str:
+    names = ("exams", "attempts", "callbacks", "onboarding_profiles")
+    return ", ".join(f"{len(document[n])} {n.replace('_', ' ')}" for n in names)
+
+
 # -- instructor dashboard links (the `dashboard-url` command and `get-dashboard`) -----
 
 

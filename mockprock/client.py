@@ -177,3 +177,12 @@ class ControlClient:
 
     def clear_scenario(self) -> dict[str, Any]:
         return self.call("DELETE", "/scenario")
+
+    def export_state(self) -> dict[str, Any]:
+        """The client's whole state as one document (no secret in it)."""
+        return self.call("GET", "/state")
+
+    def import_state(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Replace the client's state with ``data`` (a document :meth:`export_state`
+        gave); the state as it now is. A bad document is refused and changes nothing."""
+        return self.call("PUT", "/state", json=data)

@@ -339,6 +339,10 @@ def test_callbacks_mockprock_queues_match_the_document(server, token, attempt):
     _api(server, token, "GET", onboarding)
     paged = f"/api/v1/courses/{EXAM['course_id']}/onboarding_statuses"
     assert _api(server, token, "GET", paged, params={"page_size": 1}).json()["count"] >= 1
+    state = _api(server, token, "GET", "/mockprock/api/state").json()
+    assert attempt_id in [a["id"] for a in state["attempts"]]
+    loaded = _api(server, token, "PUT", "/mockprock/api/state", json=state).json()
+    assert [a["id"] for a in loaded["attempts"]] == [a["id"] for a in state["attempts"]]
 
 
 # -- bad requests: refusals are described too --------------------------------------------
@@ -392,6 +396,7 @@ BAD_REQUESTS = [
     ("POST", "/mockprock/api/attempts/no-such-attempt/review", {"json": {"status": "passed"}}, 404),
     ("GET", "/mockprock/api/callbacks", {"params": {"limit": 0}}, 400),
     ("POST", "/mockprock/api/callbacks/987654/retry", {}, 404),
+    ("PUT", "/mockprock/api/state", {"json": {"mockprock_state": 2}}, 400),
 ]
 
 

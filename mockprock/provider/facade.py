@@ -30,6 +30,7 @@ from mockprock.provider import (
 from mockprock.provider.clock_control import ClockControl
 from mockprock.provider.guests import Guests
 from mockprock.provider.scenarios import Scenarios
+from mockprock.provider.snapshots import Snapshots
 from mockprock.store import Store
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ class Provider:
             clock=self.clock.now,
         )
         self.clock_control = ClockControl(self.clock, store, self.outbox)
+        # A client's whole state out and in (the control API's /state).
+        self.snapshots = Snapshots(store, self.outbox, self.guests, self.clock)
 
     @property
     def settings(self) -> Settings:

@@ -21,6 +21,7 @@ from mockprock.store.journal import JournalQueries, WaitingEntries
 from mockprock.store.onboarding import OnboardingQueries
 from mockprock.store.scenarios import ScenarioQueries
 from mockprock.store.settings import SettingsQueries
+from mockprock.store.snapshots import SnapshotQueries
 
 __all__ = ["MIGRATIONS", "Database", "Store", "new_id"]
 
@@ -45,6 +46,7 @@ class Store:
         self.journal = JournalQueries(self.database, self.waiting_journal, self.clock)
         self.settings = SettingsQueries(self.database)
         self.scenarios = ScenarioQueries(self.database)
+        self.snapshots = SnapshotQueries(self.database, self.attempts)
 
     def close(self) -> None:
         """Write the journal's waiting entries (when the store still can), then close."""

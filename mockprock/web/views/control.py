@@ -154,6 +154,18 @@ def list_requests() -> Response:
     return jsonify(provider().requests(g.client_id, request.args))
 
 
+@bp.get("/state")
+def export_state() -> Response:
+    """The client's whole state as one document (never a secret)."""
+    return jsonify(provider().snapshots.export(g.client_id))
+
+
+@bp.put("/state")
+def import_state() -> Response:
+    """Replace the client's state with the document sent (checked first)."""
+    return jsonify(provider().snapshots.load(g.client_id, json_body()))
+
+
 @bp.post("/reset")
 def reset() -> Response:
     provider().reset(g.client_id)
