@@ -11,14 +11,20 @@ from typing import Any
 
 from mockprock import __version__
 from mockprock.command_options import click_options, missing_extra
-from mockprock.config import DEFAULT_SERVER_URL, SERVER_URL_VARIABLES
-from mockprock.setting_values import is_http_url
 from mockprock.statuses import PROFILE_APPROVED, PROFILE_SETTINGS, REVIEW_STATUSES
 
 try:
     import click
 
     from mockprock.auth import default_secret
+    from mockprock.cli_control import (
+        call_server,
+        client_id_option,
+        client_secret_option,
+        control_options,
+        server_url_option,
+    )
+    from mockprock.cli_harness import clock, scenario, state
 except ModuleNotFoundError as exc:  # the wheel installed without its `server` extra
     raise missing_extra(exc, Path(sys.argv[0]).name or "mockprock") from None
 
@@ -52,6 +58,11 @@ def serve(client_id: str | None, client_secret: str | None, **options: Any) -> N
 # -- the simulation: `demo`, and `review`, `onboarding`, `status` (the control API) ------
 
 
+main.add_command(clock)
+main.add_command(scenario)
+main.add_command(state)
+
+
 @main.command(short_help="Play a whole exam flow against a server and an LMS stand-in.")
 @click.option(
     "--keep", is_flag=True, help="Then keep the server running with the sample data (Ctrl-C)."
@@ -68,75 +79,13 @@ def demo(keep: bool, port: int) -> None:
     sys.exit(run_demo(click.echo, keep=keep, port=port))
 
 
-# Where a running server is, as this machine (and its browser) reaches it, and the
-# provider client to act as: shared by the commands that talk to a server.
-def _server_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    if not is_http_url(value):
-        hint = f" (did you mean http://{value}?)" if "://" not in value else ""
-        raise click.BadParameter(f"{value!r} is not an http:// URL{hint}", ctx, param)
-    if ctx.get_parameter_source(param.name) is click.core.ParameterSource.ENVIRONMENT:
-        click.echo(f"(server {value}, from the environment)", err=True)
-    return value.rstrip("/")
-
-
-server_url_option = click.option(
-    "--url",
-    "base_url",
-    envvar=list(SERVER_URL_VARIABLES),
-    default=DEFAULT_SERVER_URL,
-    show_default=True,
-    callback=_server_url,
-    help=f"The running server [env {SERVER_URL_VARIABLES[0]}].",
-)
-client_id_option = click.option(
-    "--client-id", default="abcd", show_default=True, help="Provider client id."
-)
-client_secret_option = click.option(
-    "--client-secret",
-    default=None,
-    help="Its secret (default: the id followed by 'secret', as the server accepts).",
-)
-
-
-def _control_options(command: Callable) -> Callable:
-    """Where the running server is and the provider client to drive it with."""
-    return server_url_option(client_id_option(client_secret_option(command)))
-
-
-def _control(base_url: str, client_id: str, client_secret: str | None, call: Callable) -> Any:
-    """Run ``call(ControlClient)``; a refusal or an unreachable server is a clear error."""
-    import requests
-
-    from mockprock.client import ControlClient
-
-    control = ControlClient(base_url, client_id, client_secret or default_secret(client_id))
-    try:
-        return call(control)
-    except requests.HTTPError as exc:
-        status = exc.response.status_code
-        try:
-            detail = exc.response.json().get("detail")
-        except ValueError:  # not mockprock's JSON errors: something else listens there
-            detail = f"{exc.response.text[:200]!r}; is {base_url} a mockprock server? {_WHERE}"
-        raise click.ClickException(f"the server answered {status}: {detail}") from None
-    except requests.ConnectionError:
-        raise click.ClickException(
-            f"no server answers at {base_url}. Start one with `mockprock serve`; {_WHERE}"
-        ) from None
-    except requests.RequestException as exc:
-        raise click.ClickException(f"cannot reach the server at {base_url}: {exc}") from None
-
-
-_WHERE = f"a server on another port is given with --url URL or {SERVER_URL_VARIABLES[0]}=URL."
-
-
 @main.command(short_help="Queue the verdict of an attempt's review.")
 @click.argument("attempt_id")
 @click.argument("status", type=click.Choice(REVIEW_STATUSES))
 @click.option("--comment", "comments", multiple=True, help="A review comment (repeatable).")
 @click.option("--reviewed-by", help="Email of an LMS user: the LMS then rejects at once.")
 @click.option("--delay", "delay_seconds", type=float, help="Seconds before it is sent.")
-@_control_options
+@control_options
 def review(
     attempt_id: str,
     status: str,
@@ -148,7 +97,7 @@ def review(
     """Queue the verdict STATUS for ATTEMPT_ID (before submission it waits for it; after,
     it replaces a review not yet sent). ATTEMPT_ID may be the start of the id, as
     `mockprock status` and the console show it."""
-    answer = _control(
+    answer = call_server(
         **where,
         call=lambda control: control.review(
             resolve_attempt(control, attempt_id),
@@ -165,10 +114,10 @@ def review(
 @click.argument("user_id")
 @click.argument("status", type=click.Choice(PROFILE_SETTINGS))
 @click.option("-c", "--course", "course_id", help="Course the approval is for.")
-@_control_options
+@control_options
 def onboarding(user_id: str, status: str, course_id: str | None, **where: Any) -> None:
     """Set the onboarding profile of USER_ID (the LMS's anonymous user id) to STATUS."""
-    answer = _control(
+    answer = call_server(
         **where, call=lambda control: control.set_onboarding(user_id, status, course_id)
     )
     profile = answer["profile"] or {}
@@ -183,52 +132,17 @@ def onboarding(user_id: str, status: str, course_id: str | None, **where: Any) -
     )
 
 
-@main.group(short_help="Load, show or clear the client's scenario file.")
-def scenario() -> None:
-    """A scenario: rules deciding what the client's attempts get (verdict, comments,
-    delays, onboarding, desktop faults, failed callback tries); see the README."""
-
-
-@scenario.command("load")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@_control_options
-def scenario_load(path: str, **where: Any) -> None:
-    """Replace the client's scenario with the file PATH (JSON; TOML on Python 3.11+)."""
-    from mockprock.provider.scenario_file import ScenarioError
-
-    try:
-        answer = _control(**where, call=lambda control: control.load_scenario(path))
-    except ScenarioError as exc:
-        raise click.ClickException(f"{path}: {exc}") from None
-    click.echo(f"scenario loaded from {path}: {answer['rules']} rule(s)")
-
-
-@scenario.command("show")
-@_control_options
-def scenario_show(**where: Any) -> None:
-    """Print the client's scenario as JSON (null: none) and where it comes from."""
-    click.echo(json.dumps(_control(**where, call=lambda control: control.scenario()), indent=2))
-
-
-@scenario.command("clear")
-@_control_options
-def scenario_clear(**where: Any) -> None:
-    """The client has no scenario (the server's --scenario neither, until a reset)."""
-    _control(**where, call=lambda control: control.clear_scenario())
-    click.echo("scenario cleared")
-
-
 @main.command(short_help="List the attempts, or show one attempt's timeline.")
 @click.argument("attempt_id", required=False)
-@_control_options
+@control_options
 def status(attempt_id: str | None, **where: Any) -> None:
     """The attempts, newest first as the console lists them (exam, learner, verdict), or
     one attempt's timeline and callbacks. ATTEMPT_ID may be the start of an id, such as
     the 8 characters the console shows, when no other attempt starts the same way."""
     if attempt_id is None:
-        click.echo(_control(**where, call=attempts_table))
+        click.echo(call_server(**where, call=attempts_table))
         return
-    attempt = _control(
+    attempt = call_server(
         **where, call=lambda control: control.attempt(resolve_attempt(control, attempt_id))
     )
     exam = (attempt.get("exam") or {}).get("exam_name") or attempt["exam_id"]
@@ -246,29 +160,6 @@ def status(attempt_id: str | None, **where: Any) -> None:
             f"  callback {callback['id']} {callback['kind']:<8} {callback['state']:<9} "
             f"tries {callback['tries']}  {answer}"
         )
-
-
-@main.command(short_help="Show the server's clock, or advance a manual one.")
-@click.argument("action", required=False, type=click.Choice(["advance"]))
-@click.argument("seconds", required=False, type=float)
-@_control_options
-def clock(action: str | None, seconds: float | None, **where: Any) -> None:
-    """The server's time, or `mockprock clock advance SECONDS`: move a manual clock (a
-    server started with --clock manual) forward; what fell due is tried before it answers."""
-    if (action is None) != (seconds is None):
-        raise click.UsageError("say `mockprock clock` or `mockprock clock advance SECONDS`")
-    if seconds is None:
-        now = _control(**where, call=lambda control: control.clock())
-        click.echo(f"{now['mode']} clock: {now['now_iso']} ({now['now']})")
-        return
-    moved = _control(**where, call=lambda control: control.advance_clock(seconds))
-    sent = moved["callbacks"]
-    click.echo(
-        f"clock advanced {moved['advanced_seconds']:g} s to {moved['now_iso']}; "
-        f"callbacks due {sent['due']}: {sent['attempted']} tried, {sent['delivered']} "
-        f"delivered; {sent['pending']} pending"
-        + (f", next due {sent['next_due_iso']}" if sent["next_due_iso"] else "")
-    )
 
 
 # The console shows an attempt by the first characters of its id.
@@ -339,41 +230,6 @@ def table(rows: list[tuple[str, ...]]) -> str:
         "  ".join([*(f"{cell!s:<{w}}" for cell, w in zip(row, widths, strict=False)), str(row[-1])])
         for row in rows
     )
-
-
-@main.group(short_help="Save the client's whole state to a file, or load it back.")
-def state() -> None:
-    """Save the client's whole state (exams, attempts, callbacks, onboarding profiles) to
-    a JSON file, or replace it with one saved before; no secret is in the file."""
-
-
-@state.command("save", short_help="Save the client's state to FILE.")
-@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-@_control_options
-def state_save(file: Path, **where: Any) -> None:
-    """Write the client's whole state to FILE (JSON)."""
-    document = _control(**where, call=lambda control: control.export_state())
-    file.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    click.echo(f"state of client {document['client_id']} saved to {file}: {_counts(document)}")
-
-
-@state.command("load", short_help="Replace the client's state with FILE's.")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@_control_options
-def state_load(file: Path, **where: Any) -> None:
-    """Replace the client's whole state with the one FILE holds (saved by `mockprock
-    state save`). Callbacks pending when it was saved are pending again."""
-    try:
-        document = json.loads(file.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"{file} is not a JSON state: {exc}") from None
-    loaded = _control(**where, call=lambda control: control.import_state(document))
-    click.echo(f"state of client {loaded['client_id']} loaded from {file}: {_counts(loaded)}")
-
-
-def _counts(document: dict[str, Any]) -> str:
-    names = ("exams", "attempts", "callbacks", "onboarding_profiles")
-    return ", ".join(f"{len(document[n])} {n.replace('_', ' ')}" for n in names)
 
 
 # -- instructor dashboard links (the `dashboard-url` command and `get-dashboard`) -----
