@@ -210,6 +210,18 @@ class Flow:
         rows = self.control.attempt(attempt["external_id"])["callbacks"]
         return [row for row in rows if kind is None or row["kind"] == kind]
 
+    def delivered(self, attempt: dict[str, Any], kind: str) -> dict[str, Any]:
+        """mockprock's ``kind`` callback for the attempt, once the LMS took it."""
+        # The LMS acts on the callback before mockprock reads its answer: wait for the row.
+        wait_for(
+            lambda: [r["state"] for r in self.callbacks(attempt, kind)] != ["sending"],
+            what=f"mockprock to read the LMS's answer to {kind}",
+        )
+        rows = self.callbacks(attempt, kind)
+        assert len(rows) == 1, rows
+        assert rows[0]["state"] == "delivered", rows[0]
+        return rows[0]
+
     def tokens_issued(self) -> int:
         """Tokens the LMS issued to this flow's application since the flow began."""
         return tokens_issued(self.client_id) - self.tokens_before

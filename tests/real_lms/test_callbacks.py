@@ -9,7 +9,6 @@ views do, and asserts on what the real LMS recorded: the attempt's status and it
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from django.core import mail
@@ -27,19 +26,6 @@ REVIEW_STATUS = {
     "suspicious": "Suspicious",
     "not_reviewed": "Not Reviewed",
 }
-
-
-def delivered(flow: Flow, attempt: dict[str, Any], kind: str) -> dict[str, Any]:
-    """mockprock's ``kind`` callback for the attempt, once the LMS took it."""
-    # The LMS acts on the callback before mockprock reads its answer: wait for the row.
-    wait_for(
-        lambda: [r["state"] for r in flow.callbacks(attempt, kind)] != ["sending"],
-        what=f"mockprock to read the LMS's answer to {kind}",
-    )
-    rows = flow.callbacks(attempt, kind)
-    assert len(rows) == 1, rows
-    assert rows[0]["state"] == "delivered", rows[0]
-    return rows[0]
 
 
 def test_exam_and_attempt_reach_mockprock_and_ready_moves_created_to_ready_to_start(
@@ -60,7 +46,7 @@ def test_exam_and_attempt_reach_mockprock_and_ready_moves_created_to_ready_to_st
 
     flow.open_download_page(attempt)
     flow.wait_status(attempt, "ready_to_start")
-    ready = delivered(flow, attempt, "ready")
+    ready = flow.delivered(attempt, "ready")
     assert ready["last_status"] == 200 and ready["last_body"] == '"OK"'
     assert flow.review(attempt) is None
 
@@ -87,7 +73,7 @@ def test_each_verdict_moves_the_attempt_as_the_real_lms_decides(
     assert review.reviewed_by is None
     [comment] = flow.comments(attempt)
     assert comment.status == verdict and "keyword" in comment.comment
-    reviewed = delivered(flow, attempt, "reviewed")
+    reviewed = flow.delivered(attempt, "reviewed")
     assert reviewed["payload"]["status"] == verdict
     assert reviewed["last_status"] == 200
 
@@ -123,7 +109,7 @@ def test_a_verdict_queued_through_the_control_api_wins_over_the_learner_keyword(
     assert flow.review(attempt).review_status == "Clean"
     [comment] = flow.comments(attempt)
     assert comment.comment == "Looked fine to the developer"
-    assert delivered(flow, attempt, "reviewed")["source"] == "decision"
+    assert flow.delivered(attempt, "reviewed")["source"] == "decision"
 
 
 def test_a_verdict_from_a_named_lms_reviewer_rejects_at_once(flow: Flow) -> None:
@@ -215,7 +201,7 @@ def test_a_token_the_lms_no_longer_accepts_gets_403_and_mockprock_fetches_a_new_
         flow.submit(attempt)
         flow.wait_status(attempt, "verified")
     assert flow.tokens_issued() == 2
-    reviewed = delivered(flow, attempt, "reviewed")
+    reviewed = flow.delivered(attempt, "reviewed")
     assert reviewed["tries"] == 1, "the 403 and the second send are one try"
 
 

@@ -52,8 +52,9 @@ def test_a_proctortrack_exam_from_registration_to_the_dashboard(
     flow.start(attempt)
     flow.submit(attempt)
     flow.wait_status(attempt, "verified")
-    kinds = {(row["kind"], row["state"]) for row in flow.callbacks(attempt)}
-    assert kinds == {("ready", "delivered"), ("reviewed", "delivered")}, kinds
+    for kind in ("ready", "reviewed"):
+        flow.delivered(attempt, kind)  # one each, taken by the LMS (it waits for the row)
+    assert len(flow.callbacks(attempt)) == 2
     assert flow.review(attempt).review_status == "Clean"
 
     # The instructor's link, as edx-proctoring's InstructorDashboard view builds it.
