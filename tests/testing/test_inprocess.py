@@ -24,18 +24,7 @@ pytest_plugins = ["pytester"]
 LMS = "http://lms.test"
 
 
-@pytest.fixture
-def no_socket(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any connection opened from here on fails the test."""
-
-    def refuse(sock: socket.socket, *args: Any) -> Any:
-        raise AssertionError(f"a socket connected to {args}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-
-
-def test_the_provider_and_control_apis_answer_in_process(no_socket: None) -> None:
+def test_the_provider_and_control_apis_answer_in_process(no_socket: list) -> None:
     with mock_proctoring() as proctoring:
         assert proctoring.url == "http://mockprock.test"
         exam_id = proctoring.provider.save_exam(EXAM)
@@ -72,10 +61,16 @@ class Echo(BaseHTTPRequestHandler):
         pass
 
 
-def test_other_urls_pass_through() -> None:
+def test_other_urls_pass_through_and_the_socket_guard_sees_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     with serving(ThreadingHTTPServer(("127.0.0.1", 0), Echo)) as server, mock_proctoring():
         answer = requests.get(f"http://127.0.0.1:{server.server_port}/", timeout=5)
     assert answer.text == "real"
+    # What the no_socket fixture does, seen to catch a pass-through.
+    monkeypatch.setattr(socket.socket, "connect", lambda *a: pytest.fail("connected"))
+    with mock_proctoring(), pytest.raises(pytest.fail.Exception, match="connected"):
+        requests.get(f"http://127.0.0.1:{server.server_port}/", timeout=5)
 
 
 @pytest.fixture
@@ -96,7 +91,7 @@ def capture_lms(proctoring: Proctoring, posts: list) -> None:
 
 
 def test_a_callback_is_attempted_before_the_call_that_made_it_due_returns(
-    no_socket: None, lms_posts: list
+    no_socket: list, lms_posts: list
 ) -> None:
     with mock_proctoring(ready_delay_seconds=0) as proctoring:
         capture_lms(proctoring, lms_posts)
