@@ -27,7 +27,7 @@ from flask import Flask
 from requests import PreparedRequest
 
 from mockprock.config import Settings
-from mockprock.testing.handle import Proctoring, client_of, settings_for_test
+from mockprock.testing.handle import TEST_LMS, Proctoring, client_of, settings_for_test
 from mockprock.web.app import create_app
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -114,7 +114,10 @@ class mock_proctoring:
                 callback=lambda request: self._serve(client, request),
                 content_type=None,
             )
-        mock.add_passthru(re.compile(".*"))  # every other URL: the real network
+        # Every other URL goes to the real network, but for the test LMS (no machine has
+        # that name): unless a test routes it, a callback there fails as to an LMS that is
+        # down, and nothing is looked up.
+        mock.add_passthru(re.compile(f"(?!{re.escape(TEST_LMS[0])}(?:[/:?#]|$))"))
         mock.start()
         self.proctoring = Proctoring(self.base_url, *client_of(values), requests_mock=mock)
         return self.proctoring

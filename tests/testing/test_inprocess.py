@@ -111,6 +111,16 @@ def test_a_callback_is_attempted_before_the_call_that_made_it_due_returns(
         assert json.loads(lms_posts[-1].body)["status"] == "violation"
 
 
+def test_the_test_lms_is_refused_without_a_lookup_unless_routed(no_socket: list) -> None:
+    with mock_proctoring(ready_delay_seconds=0) as proctoring:
+        exam_id = proctoring.provider.save_exam(EXAM)
+        attempt = proctoring.provider.register_attempt(exam_id, {**ATTEMPT, "lms_host": LMS})
+        proctoring.control.ready(attempt["id"])
+        [row] = proctoring.control.callbacks()
+        assert row["state"] == "pending" and row["tries"] == 1
+        assert "Connection refused by Responses" in row["last_error"]
+
+
 def test_an_lms_that_keeps_failing_is_retried_later_not_in_a_loop(lms_posts: list) -> None:
     with mock_proctoring(ready_delay_seconds=0) as proctoring:
         mock = proctoring.requests_mock

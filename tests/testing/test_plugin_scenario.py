@@ -21,11 +21,15 @@ SCENARIO = {
 
 
 def review_status(proctoring: Proctoring) -> str:
+    """The verdict of a learner's review, composed as it goes (to the test LMS, which
+    nothing answers) once the review delay has passed."""
     exam_id = proctoring.provider.save_exam(EXAM)
     attempt_id = proctoring.provider.register_attempt(exam_id, ATTEMPT)["id"]
     for status in ("started", "submitted"):
         proctoring.provider.set_attempt_status(exam_id, attempt_id, status)
+    proctoring.advance(proctoring.control.settings()["review_delay_seconds"])
     [review] = proctoring.control.callbacks(kind="reviewed")
+    assert review["tries"] == 1
     return review["payload"]["status"]
 
 
