@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mockprock.testing import Proctoring, mock_proctoring
+from mockprock.testing.handle import TEST_LMS
 from tests.helpers import ATTEMPT, EXAM
 
 SCENARIO = {
@@ -24,7 +25,8 @@ def review_status(proctoring: Proctoring) -> str:
     """The verdict of a learner's review, composed as it goes (to the test LMS, which
     nothing answers) once the review delay has passed."""
     exam_id = proctoring.provider.save_exam(EXAM)
-    attempt_id = proctoring.provider.register_attempt(exam_id, ATTEMPT)["id"]
+    attempt = {**ATTEMPT, "lms_host": TEST_LMS[0]}
+    attempt_id = proctoring.provider.register_attempt(exam_id, attempt)["id"]
     for status in ("started", "submitted"):
         proctoring.provider.set_attempt_status(exam_id, attempt_id, status)
     proctoring.advance(proctoring.control.settings()["review_delay_seconds"])
