@@ -61,6 +61,7 @@ class Echo(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.live
 def test_other_urls_pass_through_and_the_socket_guard_sees_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

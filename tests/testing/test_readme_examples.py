@@ -95,6 +95,7 @@ def run_example(pytester: pytest.Pytester, name: str) -> pytest.RunResult:
     return pytester.runpytest("-p", "mockprock", name)
 
 
+@pytest.mark.live
 def test_the_fixture_example(pytester: pytest.Pytester) -> None:
     """Waits for the clock branch (``advance``)."""
     run_example(pytester, "test_fixture.py").assert_outcomes(passed=1)
@@ -110,6 +111,7 @@ def test_the_scenario_example(pytester: pytest.Pytester) -> None:
     run_example(pytester, "test_scenario.py").assert_outcomes(passed=1)
 
 
+@pytest.mark.live
 def test_the_snapshot_example(pytester: pytest.Pytester) -> None:
     """Waits for the snapshot branch."""
     run_example(pytester, "test_snapshot.py").assert_outcomes(passed=1)
