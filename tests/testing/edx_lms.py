@@ -66,7 +66,7 @@ def proctored_exam() -> int:
     number = next(_numbers)
     return api.create_exam(
         course_id=COURSE_ID,
-        content_id=f"block-v1:edX+DemoX+Demo_Course+type@sequential+block@exam{number}",
+        content_id=f"block-v1:edX+DemoX+Demo_Course+type@sequential+block@plugin_exam{number}",
         exam_name=f"Final exam {number}",
         time_limit_mins=30,
         is_proctored=True,
