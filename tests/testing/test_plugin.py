@@ -56,13 +56,13 @@ def test_the_plugin_imports_only_the_standard_library_and_pytest() -> None:
 def test_pytest_loads_the_plugin_by_its_entry_point(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
-        def test_fixture_is_there(request):
+        def test_the_plugin_is_loaded(request):
             assert "mockprock.testing" in [
                 getattr(p, "__name__", "") for p in request.config.pluginmanager.get_plugins()
             ]
         """
     )
-    pytester.runpytest("-p", "mockprock").assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=1)
 
 
 def test_a_test_gets_no_fixture_of_the_plugin_it_did_not_ask_for(

@@ -92,7 +92,7 @@ def test_the_section_has_an_example_of_each_kind() -> None:
 def run_example(pytester: pytest.Pytester, name: str) -> pytest.RunResult:
     for file_name, (_, text) in examples().items():
         (pytester.path / file_name).write_text(text)
-    return pytester.runpytest("-p", "mockprock", name)
+    return pytester.runpytest(name)
 
 
 @pytest.mark.live
