@@ -6,7 +6,7 @@ API (``create_exam``, ``create_exam_attempt``, ``start_exam_attempt``,
 
 from __future__ import annotations
 
-import itertools
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -37,8 +37,6 @@ REVIEWERS = "mockprock_review"
 REVIEW_STATUS = {"passed": "Clean", "violation": "Rules Violation"}
 ATTEMPT_STATUS = {"passed": "verified", "violation": "second_review_required"}
 
-_numbers = itertools.count(1)
-
 
 def migrate() -> None:
     """The LMS's tables, and the services edx-platform registers (once per process)."""
@@ -47,14 +45,20 @@ def migrate() -> None:
         install_services()
 
 
+def unique(name: str) -> str:
+    """``name`` and a random suffix: the LMS database lives as long as the session, and
+    the real-LMS tests number their users and exams too."""
+    return f"{name}-{uuid.uuid4().hex[:10]}"
+
+
 def user(name: str, reviewer: bool = False) -> Any:
-    """A new LMS user (``name`` plus a number: the database lives as long as the session)."""
-    number = next(_numbers)
+    """A new LMS user whose username and email start with ``name``."""
+    username = unique(name)
     created = get_user_model().objects.create(
-        username=f"{name}{number}",
-        email=f"{name}{number}@example.com",
+        username=username,
+        email=f"{username}@example.com",
         first_name=name.capitalize(),
-        last_name=f"Learner {number}",
+        last_name="Learner",
     )
     if reviewer:
         created.groups.add(Group.objects.get_or_create(name=REVIEWERS)[0])
@@ -63,11 +67,11 @@ def user(name: str, reviewer: bool = False) -> Any:
 
 def proctored_exam() -> int:
     """What Studio's publish does: the exam, saved to the provider by its backend."""
-    number = next(_numbers)
+    name = unique("final")
     return api.create_exam(
         course_id=COURSE_ID,
-        content_id=f"block-v1:edX+DemoX+Demo_Course+type@sequential+block@plugin_exam{number}",
-        exam_name=f"Final exam {number}",
+        content_id=f"block-v1:edX+DemoX+Demo_Course+type@sequential+block@{name}",
+        exam_name=f"Final exam {name}",
         time_limit_mins=30,
         is_proctored=True,
         backend="mockprock",

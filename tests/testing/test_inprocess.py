@@ -5,12 +5,11 @@ manager and a decorator (pytest test functions included)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
-import tempfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,14 +38,15 @@ def test_the_provider_and_control_apis_answer_in_process(no_socket: list) -> Non
 
 def test_each_use_starts_empty_and_leaves_nothing() -> None:
     mock = mock_proctoring()
-    folders = set(os.listdir(tempfile.gettempdir()))
     with mock as proctoring:
+        store = Path(mock._folder)
+        assert (store / "mockprock.sqlite").is_file()
         exam_id = proctoring.provider.save_exam(EXAM)
         with pytest.raises(RuntimeError, match="running already"):
             mock.__enter__()
     with mock as proctoring:
         assert proctoring.provider.request("GET", f"/api/v1/exam/{exam_id}/").status_code == 404
-    assert set(os.listdir(tempfile.gettempdir())) <= folders, "its store is removed"
+    assert not store.exists(), "its store is removed"
     with pytest.raises(requests.ConnectionError):
         requests.get("http://mockprock.test/openapi.json", timeout=5)
 

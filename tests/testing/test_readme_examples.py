@@ -24,17 +24,12 @@ BLOCK = re.compile(
 )
 
 LMS_CONFTEST = """
-import itertools
-
 import pytest
 from django.test.utils import override_settings
 
 from mockprock.testing.handle import TEST_CLIENT
 from tests.lms_django import load_backend
 from tests.testing import edx_lms
-
-numbers = itertools.count()
-
 
 @pytest.fixture(autouse=True)
 def lms_test_settings():
@@ -60,7 +55,7 @@ def learner():
 
 @pytest.fixture
 def content_id():
-    return f"block-v1:edX+Demo+2026+type@sequential+block@readme{next(numbers)}"
+    return f"block-v1:edX+Demo+2026+type@sequential+block@{edx_lms.unique('readme')}"
 """
 
 
