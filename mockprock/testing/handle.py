@@ -18,10 +18,8 @@ if TYPE_CHECKING:
     from mockprock.client import ControlClient, ProviderClient
 
 INSTALL_HINT = 'pip install "mockprock[testing]"'
-# The packages of the server and testing extras (setup.cfg): a missing one is the hint above.
-EXTRA_PACKAGES = frozenset(
-    {"click", "flask", "werkzeug", "jwt", "requests", "waitress", "responses"}
-)
+# What the testing extra adds to the server extra's (config.SERVER_REQUIREMENTS).
+TESTING_REQUIREMENTS = ("responses",)
 
 # The provider client a test's server accepts (an operator too: a reset between tests then
 # forgets every setting a test changed, those deciding where secrets go included).
@@ -41,8 +39,10 @@ def load(module: str) -> Any:
     try:
         return importlib.import_module(f"mockprock.testing.{module}")
     except ModuleNotFoundError as exc:
+        from mockprock.config import SERVER_REQUIREMENTS
+
         top = (exc.name or "").split(".")[0]
-        if top not in EXTRA_PACKAGES:
+        if top not in (*SERVER_REQUIREMENTS, *TESTING_REQUIREMENTS):
             raise
         raise MissingExtra(
             f"mockprock's test helpers need the Python package {exc.name!r}, which comes with "
