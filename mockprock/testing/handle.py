@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from mockprock.client import ControlClient, ProviderClient
 
 INSTALL_HINT = 'pip install "mockprock[testing]"'
-# What the testing extra adds to the server extra's (config.SERVER_REQUIREMENTS).
+# What the testing extra adds to the server extra's (command_options.SERVER_REQUIREMENTS).
 TESTING_REQUIREMENTS = ("responses",)
 
 # The provider client a test's server accepts (an operator too: a reset between tests then
@@ -39,7 +39,7 @@ def load(module: str) -> Any:
     try:
         return importlib.import_module(f"mockprock.testing.{module}")
     except ModuleNotFoundError as exc:
-        from mockprock.config import SERVER_REQUIREMENTS
+        from mockprock.command_options import SERVER_REQUIREMENTS
 
         top = (exc.name or "").split(".")[0]
         if top not in (*SERVER_REQUIREMENTS, *TESTING_REQUIREMENTS):
@@ -55,11 +55,6 @@ def setting_names() -> frozenset[str]:
     from mockprock.config import Settings
 
     return frozenset(f.name for f in dataclasses.fields(Settings))
-
-
-def manual_clock_known() -> bool:
-    """True when this mockprock has the ``clock`` setting (``--clock manual``)."""
-    return "clock" in setting_names()
 
 
 def settings_for_test(overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -79,9 +74,8 @@ def settings_for_test(overrides: Mapping[str, Any]) -> dict[str, Any]:
         "lms_url": TEST_LMS[0],
         "lms_client_id": TEST_LMS[1],
         "lms_client_secret": TEST_LMS[2],
+        "clock": "manual",
     }
-    if manual_clock_known():
-        values["clock"] = "manual"
     return {**values, **overrides}
 
 

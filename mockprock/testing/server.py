@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mockprock.config import Settings, option_specs
+from mockprock.command_options import option_specs
+from mockprock.config import Settings
 from mockprock.processes import ServerProcess, mockprock_argv
 from mockprock.setting_values import SettingsError
 from mockprock.testing.handle import Proctoring, client_of, settings_for_test
