@@ -31,9 +31,12 @@ attempt, PATCH started, PATCH submitted) passes 1 s, a request failed, or a call
 lost or doubled. ``--app bare`` ramps the bare Flask app (constant answers, no
 callbacks) for the ceiling; ``--server-processes`` serves it from that many processes.
 
-Per N: requests/s, p50/p99 per call, errors, callbacks' p99, the server's CPU (% of one
-core: 200 % is both cores), peak threads and RSS, and how late the client sent
-(``lag``: if it grows, the client is short of threads or CPU, not only the server slow).
+Per N: requests/s, p50/p99 per call, errors, callbacks' p99, the server's and the
+client's CPU (% of one core: 200 % is both cores), the machine's idle CPU (% of all its
+cores: is there a core to spare?), peak threads and RSS, and how late the client sent
+(``lag``, p99: requests wait in the client when every client thread waits for an
+answer, so past a second the step counts as full; the client's CPU says whether it
+was the client).
 """
 
 from __future__ import annotations
@@ -119,6 +122,7 @@ class Step:
     callbacks: dict[str, CallbackTally] = field(default_factory=dict)
     cpu_percent: float = 0.0
     client_cpu_percent: float = 0.0
+    machine_idle_percent: float = 0.0  # of all cores: 50 % is one core idle of two
     peak_threads: int = 0
     peak_rss_kib: int = 0
 
@@ -133,8 +137,9 @@ class Step:
 def full_because(step: Step, limit: float = P99_LIMIT) -> list[str]:
     """Why ``step``'s server is full (nothing: it carried the load): an LMS-facing
     call's p99 past ``limit`` seconds, a failed request, a callback lost or doubled; or
-    the client sending more than ``limit`` late at p99 (the requests then queued in the
-    client, where the latencies do not see it: no figure past that is a server's)."""
+    requests sent more than ``limit`` late at p99: every client thread was waiting for
+    an answer, so requests queued in the client, where no latency sees them (answers
+    came slower than requests fell due; or the client lacked CPU: see its CPU %)."""
     reasons = [
         f"{name} p99 {step.p(name, 0.99) * 1000:.0f} ms"
         for name in LMS_CALLS
@@ -142,7 +147,7 @@ def full_because(step: Step, limit: float = P99_LIMIT) -> list[str]:
     ]
     lag = harness.percentile(step.lags, 0.99)
     if lag > limit:
-        reasons.append(f"client behind, lag p99 {lag * 1000:.0f} ms")
+        reasons.append(f"behind schedule, lag p99 {lag * 1000:.0f} ms")
     if step.errors:
         reasons.append(f"{len(step.errors)} errors")
     for kind, tally in step.callbacks.items():
@@ -181,6 +186,12 @@ def capacity(results: dict[int, bool]) -> int:
     """The largest N that passed below every N that failed (0 if none passed)."""
     high = min((n for n, ok in results.items() if not ok), default=None)
     return max((n for n, ok in results.items() if ok and (high is None or n < high)), default=0)
+
+
+def machine_times() -> tuple[float, float]:
+    """The whole machine's (idle, total) CPU time so far, from /proc/stat's cpu line."""
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return ticks[3] + ticks[4], sum(ticks[:8])  # idle + iowait; all but guest time
 
 
 # -- the load: client processes, each a timetable and a pool of threads -------------
@@ -285,7 +296,7 @@ def measure(
         client.start()
     proc = harness.ProcSample(harness.server_pid(server), tree=step.processes > 1).start()
     ready.wait()  # every client has its sessions and tokens
-    cpu_before = proc.cpu_seconds()
+    cpu_before, machine_before = proc.cpu_seconds(), machine_times()
     t0.value = began = time.time() + 0.2
     go.set()
     run = Run(step.app, step.plan.learners)
@@ -312,13 +323,14 @@ def measure(
         }
     elapsed = time.time() - began
     step.cpu_percent = 100 * (proc.cpu_seconds() - cpu_before) / elapsed
+    (idle, total), (idle_before, total_before) = machine_times(), machine_before
+    idle, total = idle - idle_before, total - total_before
+    step.machine_idle_percent = 100 * idle / total if total else 0.0
     step.client_cpu_percent = 100 * client_cpu / step.wall if step.wall else 0.0
     proc.stop()
     step.peak_threads, step.peak_rss_kib = proc.peak_threads, proc.peak_rss_kib
     step.latencies = dict(run.latencies)
-    step.requests = sum(len(v) for v in run.latencies.values()) + sum(
-        1 for e in run.errors if not e.startswith("token")
-    )
+    step.requests = sum(len(v) for v in run.latencies.values())  # answered
     step.errors = run.errors
 
 
@@ -367,7 +379,8 @@ def summary_line(step: Step) -> str:
         f"{ms(step.p(worst, 0.99)):>8} {worst:<16}{len(step.errors):>5}"
         + callbacks
         + f"{step.cpu_percent:>6.0f}{step.client_cpu_percent:>7.0f}{step.peak_threads:>5}"
-        f"{step.peak_rss_kib / 1024:>6.0f}{ms(harness.percentile(step.lags, 0.99)):>6}  "
+        f"{step.peak_rss_kib / 1024:>6.0f}{ms(harness.percentile(step.lags, 0.99)):>6}"
+        f"{step.machine_idle_percent:>5.0f}  "
         + ("full: " + "; ".join(reasons) if reasons else "carried")
     )
 
@@ -375,7 +388,7 @@ def summary_line(step: Step) -> str:
 SUMMARY_HEADER = (
     f"{'N/min':>7}{'run':>7}{'req/s':>8}{'LMS p99':>8} {'(worst call)':<16}{'err':>5}"
     f"{'ready':>6}{'review':>7}{'lost':>5}{'dup':>5}{'CPU%':>6}{'client':>7}{'thr':>5}"
-    f"{'RSS':>6}{'lag':>6}  verdict"
+    f"{'RSS':>6}{'lag':>6}{'idle':>5}  verdict"
 )
 
 

@@ -64,11 +64,11 @@ def test_a_slow_desktop_call_alone_does_not_make_it_full() -> None:
     assert capacity.full_because(step(**{"desktop ping": [2.0] * 10})) == []
 
 
-def test_a_client_behind_its_schedule_ends_the_ramp() -> None:
-    # Its requests waited in the client, where no latency measures them.
+def test_requests_sent_behind_schedule_make_the_step_full() -> None:
+    # They waited in the client for a thread, where no latency measures them.
     behind = step(register=[0.1] * 10)
     behind.lags = [0.01] * 98 + [2.5, 3.0]
-    assert capacity.full_because(behind) == ["client behind, lag p99 2500 ms"]
+    assert capacity.full_because(behind) == ["behind schedule, lag p99 2500 ms"]
 
 
 def test_an_error_makes_the_step_full() -> None:
