@@ -289,7 +289,10 @@ def measure(
     t0, results = context.Value("d", 0.0), context.Queue()
     shared = (server.url, exam_id, lms_url, ready, go, t0, results)
     clients = [
-        context.Process(target=drive, args=(step.plan, part, client_processes, threads, *shared))
+        # Daemons: an interrupted run (Ctrl-C, SIGTERM) does not wait for their schedule.
+        context.Process(
+            target=drive, args=(step.plan, part, client_processes, threads, *shared), daemon=True
+        )
         for part in range(client_processes)
     ]
     for client in clients:
@@ -456,9 +459,16 @@ def main() -> None:
     args = parser.parse_args()
     if args.server_processes > 1 and args.app != "bare":
         parser.error("--server-processes: mockprock serves from one process (docs/performance.rst)")
+    if not 0 < args.window <= FULL_WINDOW:
+        parser.error(f"--window: seconds, more than 0 and at most {FULL_WINDOW:g}")
+    try:
+        sizes = [int(n) for n in args.sizes.split(",")] if args.sizes else None
+        thread_counts = [int(t) for t in args.threads.split(",")] if args.threads else [None]
+    except ValueError:
+        parser.error("--sizes and --threads: whole numbers separated by commas")
+    if any(n < 1 for n in [*(sizes or []), *(t for t in thread_counts if t is not None)]):
+        parser.error("--sizes and --threads: 1 or more")
     harness.clean_up_on_sigterm()
-    sizes = [int(n) for n in args.sizes.split(",")] if args.sizes else None
-    thread_counts = [int(t) for t in args.threads.split(",")] if args.threads else [None]
     print(harness.machine(), "(at the start)", flush=True)
     scale = f"window {args.window:g} s: time x {args.window / FULL_WINDOW:g}"
     print(
