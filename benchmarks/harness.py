@@ -6,10 +6,14 @@ not share a GIL with the server they measure):
 
     python benchmarks/harness.py sink                      # the LMS side of callbacks
     python benchmarks/harness.py --server waitress bare    # the ceiling: constant answers
+    python benchmarks/harness.py --server waitress --processes 2 bare  # on both cores
     python benchmarks/harness.py --server waitress [--profile OUT] mockprock -- SERVE_ARGS
+    python benchmarks/harness.py --server waitress --threads 16 mockprock -- SERVE_ARGS
 
 ``mockprock`` runs ``mockprock serve`` in this process (the same command, same code
-path), on another WSGI server when asked and under the sampling profiler when asked.
+path), on another WSGI server, with another number of waitress threads or under the
+sampling profiler when asked. ``--processes`` serves the bare app from that many
+processes sharing one listening socket (each its own waitress).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -69,18 +74,23 @@ def python_argv(*args: str) -> list[str]:
     return [sys.executable, str(HERE / "harness.py"), *args]
 
 
-def mockprock_serve_argv(server: str, profile: str | None, *serve_args: str) -> list[str]:
+def mockprock_serve_argv(
+    server: str, profile: str | None, *serve_args: str, threads: int | None = None
+) -> list[str]:
     """``mockprock serve`` as a user starts it (it serves on waitress); through this
-    harness when another WSGI server or the profiler is wanted."""
+    harness when another WSGI server, another thread count or the profiler is wanted."""
     script = Path(sys.executable).parent / "mockprock"
-    if server == "waitress" and profile is None and script.exists():
+    if server == "waitress" and profile is None and threads is None and script.exists():
         return [str(script), "serve", *serve_args]
     extra = ["--profile", profile] if profile else []
+    extra += ["--threads", str(threads)] if threads else []
     return python_argv("--server", server, *extra, "mockprock", "--", *serve_args)
 
 
-def bare_argv(server: str) -> list[str]:
-    return python_argv("--server", server, "bare")
+def bare_argv(server: str, threads: int | None = None, processes: int = 1) -> list[str]:
+    extra = ["--threads", str(threads)] if threads else []
+    extra += ["--processes", str(processes)] if processes > 1 else []
+    return python_argv("--server", server, *extra, "bare")
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -98,25 +108,38 @@ def start(argv: list[str]) -> ServerProcess:
 
 @dataclass
 class ProcSample:
-    """CPU, threads and resident memory of one process, from /proc."""
+    """CPU, threads and resident memory of one process (with ``tree``: of it and its
+    children, summed), from /proc."""
 
     pid: int
+    tree: bool = False
     peak_threads: int = 0
     peak_rss_kib: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
+    def pids(self) -> list[int]:
+        if not self.tree:
+            return [self.pid]
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+        kids = children.read_text().split() if children.exists() else []
+        return [self.pid, *map(int, kids)]
+
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+        total = 0
+        for pid in self.pids():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total / CLOCK_TICKS
 
     def status(self) -> tuple[int, int]:
         threads = rss = 0
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("Threads:"):
-                threads = int(line.split()[1])
-            elif line.startswith("VmRSS:"):
-                rss = int(line.split()[1])
+        for pid in self.pids():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("Threads:"):
+                    threads += int(line.split()[1])
+                elif line.startswith("VmRSS:"):
+                    rss += int(line.split()[1])
         return threads, rss
 
     def sample(self) -> None:
@@ -263,13 +286,16 @@ def serve_wsgi(app: Any, server: str, host: str = "127.0.0.1", port: int = 0) ->
 class WaitressServer:
     """waitress behind the interface ``mockprock.processes.serve_until_stopped`` uses."""
 
-    def __init__(self, app: Any, host: str, port: int, **_: Any) -> None:
+    def __init__(
+        self, app: Any, host: str, port: int, sock: socket.socket | None = None, **_: Any
+    ) -> None:
         import waitress
 
         # Each LMS worker keeps two connections open (its API session, its learners'
         # browser): past waitress's default limit of 100 it stops accepting and they stall.
+        where: dict[str, Any] = {"sockets": [sock]} if sock else {"host": host, "port": port}
         self._server = waitress.create_server(
-            app, host=host, port=port, threads=WAITRESS_THREADS, connection_limit=1000
+            app, threads=WAITRESS_THREADS, connection_limit=1000, **where
         )
         self.server_port = self.port = self._server.effective_port
 
@@ -280,8 +306,9 @@ class WaitressServer:
         self._server.close()
 
 
-def run_gunicorn(app: Any) -> None:
-    """gunicorn with one gthread worker (one process, like the other two servers)."""
+def run_gunicorn(app: Any, workers: int = 1) -> None:
+    """gunicorn with gthread workers (one by default: one process, like the other two
+    servers)."""
     from gunicorn.app.base import BaseApplication
 
     def when_ready(arbiter: Any) -> None:
@@ -292,7 +319,7 @@ def run_gunicorn(app: Any) -> None:
         def load_config(self) -> None:
             settings = {
                 "bind": "127.0.0.1:0",
-                "workers": 1,
+                "workers": workers,
                 "worker_class": "gthread",
                 "threads": WAITRESS_THREADS,
                 "when_ready": when_ready,
@@ -306,24 +333,65 @@ def run_gunicorn(app: Any) -> None:
     Gunicorn().run()
 
 
-def run_bare(server: str) -> None:
+def run_bare(server: str, processes: int = 1) -> None:
     from mockprock.processes import serve_until_stopped
 
     if server == "gunicorn":
-        run_gunicorn(bare_app())
+        run_gunicorn(bare_app(), processes)
+        return
+    if processes > 1:
+        if server != "waitress":
+            raise SystemExit("--processes: waitress or gunicorn")
+        run_forked(bare_app(), processes)
         return
     httpd = serve_wsgi(bare_app(), server)
     serve_until_stopped(httpd, f"bare app listening on http://127.0.0.1:{httpd.server_port}")
 
 
+def run_forked(app: Any, processes: int) -> None:
+    """``app`` on waitress in ``processes`` forked processes accepting on one listening
+    socket (the kernel hands each connection to one of them); this process waits and
+    stops them on SIGTERM."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)
+    children = []
+    for _ in range(processes):
+        pid = os.fork()
+        if pid == 0:  # a server: SIGTERM ends it (the default action)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            WaitressServer(app, "", 0, sock=sock).serve_forever()
+            os._exit(0)
+        children.append(pid)
+    port = sock.getsockname()[1]
+    print(f"bare app ({processes} processes) listening on http://127.0.0.1:{port}", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for pid in children:
+            os.kill(pid, signal.SIGTERM)
+        for pid in children:
+            os.waitpid(pid, 0)
+
+
 # -- mockprock serve, in this process: another server, the profiler -----------------
 
 
-def run_mockprock(server: str, profile: str | None, serve_args: list[str]) -> None:
+def run_mockprock(
+    server: str, profile: str | None, serve_args: list[str], threads: int | None = None
+) -> None:
     from sampler import StackSampler
 
     import mockprock.server
+    import mockprock.web.serving
     from mockprock.cli import main
+
+    if threads:
+        mockprock.web.serving.THREADS = threads
 
     if server == "werkzeug":
         # 2.0's server: ``serve`` builds its server with make_server(app, sock, settings).
@@ -352,14 +420,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("what", choices=("sink", "bare", "mockprock"))
     parser.add_argument("--server", choices=SERVERS, default="werkzeug")
     parser.add_argument("--profile", help="write a stack-sampling profile to this file")
+    parser.add_argument("--threads", type=int, help="waitress's worker threads")
+    parser.add_argument("--processes", type=int, default=1, help="the bare app's processes")
     parser.add_argument("serve_args", nargs=argparse.REMAINDER, help="-- mockprock serve options")
     args = parser.parse_args(argv)
     args.serve_args = [a for a in args.serve_args if a != "--"]
     runners: dict[str, Callable[[], None]] = {
         "sink": run_sink,
-        "bare": lambda: run_bare(args.server),
-        "mockprock": lambda: run_mockprock(args.server, args.profile, args.serve_args),
+        "bare": lambda: run_bare(args.server, args.processes),
+        "mockprock": lambda: run_mockprock(
+            args.server, args.profile, args.serve_args, args.threads
+        ),
     }
+    if args.threads:
+        global WAITRESS_THREADS
+        WAITRESS_THREADS = args.threads
     runners[args.what]()
 
 

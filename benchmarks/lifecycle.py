@@ -110,6 +110,16 @@ class LmsWorker:
         return self.timed(name, lambda: self.browser.request(method, self.base + path, timeout=30))
 
     def lifecycle(self, n: int) -> None:
+        attempt_id = self.start(n)
+        if attempt_id is None:
+            return
+        for _ in range(3):
+            self.ping(attempt_id)
+        self.finish(attempt_id)
+
+    def start(self, n: int) -> str | None:
+        """Learner ``n`` registers and starts: register, GET attempt, the download page,
+        PATCH started, desktop start. The attempt's id, or None if it was not registered."""
         exam = f"/api/v1/exam/{self.exam_id}/attempt/"
         attempt = {
             "lms_host": self.lms_url,
@@ -122,24 +132,26 @@ class LmsWorker:
         }
         answer = self.api("register", "POST", exam, json=attempt)
         if answer is None:
-            return
+            return None
         attempt_id = answer.json()["id"]
         if self.api("get attempt", "GET", f"{exam}{attempt_id}/") is None:
-            return
+            return None
         query = f"attempt={attempt_id}&exam={self.exam_id}"
         if self.page("download page", "GET", f"/download?{query}") is not None:
             self.run.ready_after[attempt_id] = time.time()
         self.api("PATCH started", "PATCH", f"{exam}{attempt_id}/", json={"status": "started"})
         self.page("desktop start", "POST", f"/desktop/start?attempt={attempt_id}")
-        for _ in range(3):
-            self.page("desktop ping", "GET", f"/desktop/ping?attempt={attempt_id}")
+        return attempt_id
+
+    def ping(self, attempt_id: str) -> None:
+        """The learner's browser pings the desktop application (a heartbeat)."""
+        self.page("desktop ping", "GET", f"/desktop/ping?attempt={attempt_id}")
+
+    def finish(self, attempt_id: str) -> None:
+        """The learner stops the desktop application and submits."""
         self.page("desktop stop", "POST", f"/desktop/stop?attempt={attempt_id}")
-        if (
-            self.api(
-                "PATCH submitted", "PATCH", f"{exam}{attempt_id}/", json={"status": "submitted"}
-            )
-            is not None
-        ):
+        path = f"/api/v1/exam/{self.exam_id}/attempt/{attempt_id}/"
+        if self.api("PATCH submitted", "PATCH", path, json={"status": "submitted"}) is not None:
             self.run.reviewed_after[attempt_id] = time.time()
 
 
@@ -253,6 +265,17 @@ def wait_for_callbacks(lms_url: str, expected: int, patience: float = 30.0) -> l
         time.sleep(0.1)
 
 
+def bench_serve_args(db: Path, lms_url: str) -> list[str]:
+    """``mockprock serve``'s flags for a load run: a loopback port, its own store, no
+    ready or review delay, callbacks to the sink at ``lms_url``."""
+    return [
+        "--host", "127.0.0.1", "--port", "0", "--db", str(db),
+        "--ready-delay", "0", "--review-delay", "0",
+        "--lms-url", lms_url,
+        "--lms-client-id", LMS_CLIENT[0], "--lms-client-secret", LMS_CLIENT[1],
+    ]  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--learners", type=int, default=1000)
@@ -288,12 +311,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sink = harness.start(harness.python_argv("sink"))
         profile = str(Path(tmp) / "profile.txt") if args.profile else None
-        serve_args = [
-            "--host", "127.0.0.1", "--port", "0", "--db", str(Path(tmp) / "bench.sqlite"),
-            "--ready-delay", "0", "--review-delay", "0",
-            "--lms-url", sink.url,
-            "--lms-client-id", LMS_CLIENT[0], "--lms-client-secret", LMS_CLIENT[1],
-        ]  # fmt: skip
+        serve_args = bench_serve_args(Path(tmp) / "bench.sqlite", sink.url)
         mock = Run("mockprock", args.learners)
         bare = Run("bare", args.learners)
         try:

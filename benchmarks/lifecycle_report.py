@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import collections
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import harness
@@ -66,17 +68,11 @@ def report(mock: Any, bare: Any, servers: str, workers: int, processes: int) -> 
         ("ready", mock.ready_after, "download page"),
         ("reviewed", mock.reviewed_after, "PATCH submitted"),
     ):
-        arrivals = collections.defaultdict(list)
-        for got_kind, attempt_id, at in mock.callbacks:
-            if got_kind == kind:
-                arrivals[attempt_id].append(at)
-        received = sum(len(v) for v in arrivals.values())
-        doubled = sum(len(v) - 1 for v in arrivals.values() if len(v) > 1)
-        stray = len(set(arrivals) - set(triggers))
-        delays = [min(arrivals[a]) - t for a, t in triggers.items() if a in arrivals]
+        got = callback_tally(kind, triggers, mock.callbacks)
+        delays = got.delays
         print(
-            f"  {kind:9} expected {len(triggers):6}  received {received:6}  duplicated "
-            f"{doubled:4}  unknown {stray:3}   delay after {after}: "
+            f"  {kind:9} expected {got.expected:6}  received {got.received:6}  duplicated "
+            f"{got.doubled:4}  unknown {got.stray:3}   delay after {after}: "
             f"p50 {ms(harness.percentile(delays, 0.5))}  p99 {ms(harness.percentile(delays, 0.99))}"
             f"  max {ms(max(delays, default=0))}"
         )
@@ -86,6 +82,40 @@ def report(mock: Any, bare: Any, servers: str, workers: int, processes: int) -> 
             e.split(":")[0] + ": " + e.split(":", 1)[1][:80] for e in run.errors
         ).most_common(5):
             print(f"  {run.label} error x{line[1]}: {line[0]}")
+
+
+@dataclass
+class CallbackTally:
+    """One kind of callback at the LMS sink against the answers that triggered it."""
+
+    expected: int
+    received: int
+    doubled: int  # arrivals past the first for one attempt
+    stray: int  # attempts that got one and never triggered it
+    delays: list[float]  # first arrival after the triggering answer, per attempt
+
+    @property
+    def missing(self) -> int:
+        """Triggered and never received."""
+        return self.expected - len(self.delays)
+
+
+def callback_tally(
+    kind: str, triggers: dict[str, float], callbacks: Iterable[tuple[str, str, float]]
+) -> CallbackTally:
+    """``kind``'s callbacks among the sink's ``(kind, attempt id, arrived at)`` records,
+    against ``triggers`` (attempt id -> when the triggering answer was received)."""
+    arrivals = collections.defaultdict(list)
+    for got_kind, attempt_id, at in callbacks:
+        if got_kind == kind:
+            arrivals[attempt_id].append(at)
+    return CallbackTally(
+        expected=len(triggers),
+        received=sum(len(v) for v in arrivals.values()),
+        doubled=sum(len(v) - 1 for v in arrivals.values() if len(v) > 1),
+        stray=len(set(arrivals) - set(triggers)),
+        delays=[min(arrivals[a]) - t for a, t in triggers.items() if a in arrivals],
+    )
 
 
 def ms(seconds: float) -> str:
