@@ -39,11 +39,13 @@ class WaitingEntries:
         with self._lock:
             pending = list(self._entries)
         keys = ("at", "method", "path", "status", "client_id", "request", "response")
-        return [
-            dict(zip(keys, entry, strict=True))
-            for entry in pending
-            if (client_id is None or entry[4] == client_id) and (text is None or text in entry[2])
-        ]
+        shown = []
+        for entry in pending:
+            if (client_id is None or entry[4] == client_id) and (text is None or text in entry[2]):
+                row = dict(zip(keys, entry, strict=True))
+                row["request"] = json.loads(row["request"])
+                shown.append(row)
+        return shown
 
     def write(self, db: sqlite3.Connection) -> None:
         """Write what waits, in the transaction ``db`` is in, trimming each client's share."""
@@ -54,7 +56,7 @@ class WaitingEntries:
         db.executemany(
             "INSERT INTO journal (at, method, path, status, client_id, request, response) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(*entry[:5], json.dumps(entry[5]), entry[6]) for entry in pending],
+            pending,
         )
         for client_id in {entry[4] for entry in pending}:
             db.execute(
@@ -78,10 +80,12 @@ class JournalQueries:
         path: str,
         status: int,
         client_id: str | None,
-        request: dict[str, Any],
+        request: str,
         response: str,
         keep: int,
     ) -> None:
+        """Keep a request (``request``: its query and body, as JSON text: made on the
+        request's thread, so the write transaction taking the entry in runs SQL only)."""
         self.waiting.add((time.time(), method, path, status, client_id, request, response), keep)
 
     def flush_journal(self) -> None:
