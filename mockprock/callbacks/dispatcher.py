@@ -137,7 +137,11 @@ class Dispatcher:
         return released
 
     def wake(self) -> None:
-        self._wake.set()
+        # Every commit that queues or changes a callback wakes the dispatcher: while it
+        # has not cleared the last wake-up (it clears before it looks), another is not
+        # needed, and Event.set takes a lock and notifies.
+        if not self._wake.is_set():
+            self._wake.set()
 
     # -- sending (the dispatcher thread, or a test calling run_due) --------------------
 
