@@ -3,7 +3,15 @@ client's own share of the journal, which anonymous traffic cannot evict."""
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+
+import pytest
+
 from mockprock.redaction import REDACTED, redact, redact_url
+from mockprock.store import journal
+from mockprock.web.serving import BackgroundLog
 from tests.helpers import app_on, get_token
 
 
@@ -50,3 +58,53 @@ def test_anonymous_requests_cannot_evict_a_clients_journal(tmp_path) -> None:
             "SELECT count(*) FROM journal WHERE client_id IS NULL"
         ).fetchone()[0]
         assert anonymous == 20  # anonymous traffic has its own bounded share
+
+
+def journaled_requests(app) -> list[tuple]:
+    rows = app.extensions["mockprock"].store.database.db.execute(
+        "SELECT method, path, status, client_id, request FROM journal ORDER BY id"
+    )
+    return [(m, p, s, c, json.loads(r)) for m, p, s, c, r in rows.fetchall()]
+
+
+@pytest.mark.parametrize("one_statement", [True, False])
+def test_waiting_entries_are_written_as_they_were_kept(tmp_path, monkeypatch, one_statement):
+    if not one_statement:  # a SQLite without JSON: one INSERT per entry instead
+        monkeypatch.setattr(journal, "BATCH_INSERT", "INSERT INTO journal SELECT no_such_fn()")
+    with app_on(tmp_path) as app:
+        client = app.test_client()
+        auth = {"Authorization": f"JWT {get_token(client)}"}
+        client.post("/api/v1/exam/", json={"exam_name": "ünïcode\u2028"}, headers=auth)
+        client.get("/api/v1/config/?page=2", headers=auth)
+        waiting = app.extensions["mockprock"].store.journal.list_journal(10, client_id="abcd")
+        app.extensions["mockprock"].store.journal.flush_journal()
+        written = journaled_requests(app)
+    assert [(m, p, s, c) for m, p, s, c, _ in written] == [
+        ("POST", "/oauth2/access_token", 200, "abcd"),
+        ("POST", "/api/v1/exam/", 400, "abcd"),
+        ("GET", "/api/v1/config/", 200, "abcd"),
+    ]
+    assert written[1][4] == {"query": {}, "json": {"exam_name": "ünïcode\u2028"}}
+    assert written[2][4] == {"query": {"page": "2"}, "json": None}
+    assert [row["request"] for row in waiting] == [r for *_, r in written]
+
+
+def test_the_server_log_keeps_each_message_as_it_was_when_logged() -> None:
+    stream = io.StringIO()
+    handler = BackgroundLog(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("mockprock.test-background-log")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        seen = ["first"]
+        logger.warning("saw %s", seen)
+        seen.append("later")  # after the call: not in the line
+        logger.warning("second line")
+        handler.flush()  # as logging.shutdown does at exit: what waits is written
+    finally:
+        logger.removeHandler(handler)
+    assert stream.getvalue().splitlines() == [
+        "WARNING mockprock.test-background-log: saw ['first']",
+        "WARNING mockprock.test-background-log: second line",
+    ]
