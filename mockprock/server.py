@@ -37,7 +37,7 @@ try:
     from mockprock.store.database import is_read_only
     from mockprock.trust import exposure_warning, run_time_route
     from mockprock.web.app import create_app
-    from mockprock.web.serving import BackgroundLog, make_server
+    from mockprock.web.serving import make_server
 except ModuleNotFoundError as exc:  # the wheel installed without its `server` extra
     raise missing_extra(exc, "python -m mockprock.server") from None
 
@@ -64,12 +64,9 @@ def serve(settings: Settings, explicit: Iterable[str] = (), command: str = MODUL
     """Serve until interrupted (Ctrl-C or SIGTERM); ``explicit`` names the settings given
     by flags or environment variables (they win over changes stored by the control API);
     ``command`` is how the user started it, for the hints printed."""
-    if not logging.getLogger().handlers:  # as basicConfig: a host's logging stays
-        logging.basicConfig(
-            level=logging.INFO,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-            handlers=[BackgroundLog()],
-        )
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     listening = listen(settings.host, settings.port, command)
     try:
         app = open_app(settings, explicit)

@@ -3,15 +3,12 @@ client's own share of the journal, which anonymous traffic cannot evict."""
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 
 import pytest
 
 from mockprock.redaction import REDACTED, redact, redact_url
 from mockprock.store import journal
-from mockprock.web.serving import BackgroundLog
 from tests.helpers import app_on, get_token
 
 
@@ -87,24 +84,3 @@ def test_waiting_entries_are_written_as_they_were_kept(tmp_path, monkeypatch, on
     assert written[1][4] == {"query": {}, "json": {"exam_name": "ünïcode\u2028"}}
     assert written[2][4] == {"query": {"page": "2"}, "json": None}
     assert [row["request"] for row in waiting] == [r for *_, r in written]
-
-
-def test_the_server_log_keeps_each_message_as_it_was_when_logged() -> None:
-    stream = io.StringIO()
-    handler = BackgroundLog(stream)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    logger = logging.getLogger("mockprock.test-background-log")
-    logger.addHandler(handler)
-    logger.propagate = False
-    try:
-        seen = ["first"]
-        logger.warning("saw %s", seen)
-        seen.append("later")  # after the call: not in the line
-        logger.warning("second line")
-        handler.flush()  # as logging.shutdown does at exit: what waits is written
-    finally:
-        logger.removeHandler(handler)
-    assert stream.getvalue().splitlines() == [
-        "WARNING mockprock.test-background-log: saw ['first']",
-        "WARNING mockprock.test-background-log: second line",
-    ]

@@ -17,12 +17,10 @@ Content-Length, before it is read.
 
 from __future__ import annotations
 
-import collections
 import heapq
 import json
 import logging
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -48,8 +46,6 @@ THREADS = 6
 CONNECTION_LIMIT = 1000
 
 access_log = logging.getLogger("mockprock.requests")
-# How long the server's log lines may wait to be written together.
-LOG_BATCH_SECONDS = 0.05
 
 
 class JsonErrorTask(ErrorTask):
@@ -208,62 +204,6 @@ class Server(TcpWSGIServer):
     def server_close(self) -> None:
         self.waker.stop()
         self.close()
-
-
-class BackgroundLog(logging.Handler):
-    """The server's log, written by a thread of its own: a request's thread makes its
-    record's message and queues it; the writer formats the lines (the time stamp) and
-    writes them to the stream in one go. Written on the request threads, under the
-    handler's lock, each line cost a write of its own and request threads queued for that
-    lock (issue 22's profile). ``flush`` (at exit, ``logging.shutdown``) writes what
-    waits; a process killed with SIGKILL may lose the last few milliseconds' lines."""
-
-    def __init__(self, stream: Any = None) -> None:
-        super().__init__()
-        self.stream = stream if stream is not None else sys.stderr
-        self._records: collections.deque[logging.LogRecord] = collections.deque()
-        self._wake = threading.Event()
-        self._writing = threading.Lock()
-        threading.Thread(target=self._run, name="mockprock-log", daemon=True).start()
-
-    def handle(self, record: logging.LogRecord) -> bool:
-        if not self.filter(record):
-            return False
-        self.emit(record)
-        return True
-
-    def emit(self, record: logging.LogRecord) -> None:
-        # The message is made now: its arguments may change once the caller goes on.
-        record.msg = record.getMessage()
-        record.args = None
-        self._records.append(record)  # thread-safe: no lock of the handler's
-        if not self._wake.is_set():
-            self._wake.set()
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait()
-            # Let a batch gather: waking this thread for every line took the GIL from the
-            # request threads as often (a lock, a notify and a switch per line).
-            time.sleep(LOG_BATCH_SECONDS)
-            self._wake.clear()
-            self.flush()
-
-    def flush(self) -> None:
-        with self._writing:
-            lines = []
-            while self._records:
-                record = self._records.popleft()
-                try:
-                    lines.append(self.format(record))
-                except Exception:
-                    self.handleError(record)
-            if lines:
-                try:
-                    self.stream.write("\n".join(lines) + "\n")
-                    self.stream.flush()
-                except Exception:  # as StreamHandler: a closed stream is no fault of the server's
-                    self.handleError(record)
 
 
 def with_request_log(app: Callable) -> Callable:
