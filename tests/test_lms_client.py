@@ -175,14 +175,15 @@ def test_every_request_has_a_timeout() -> None:
     responses.post(READY_URL, json="OK")
     seen = []
     client = LmsClient(timeout=3.5)
-    session = client.session()  # this thread's
-    original = session.send
+    # The token request and the callback both go through this thread's connection pool.
+    adapter = client.session().get_adapter(READY_URL)
+    original = adapter.send
 
     def send(request, **kwargs):
         seen.append(kwargs.get("timeout"))
         return original(request, **kwargs)
 
-    session.send = send
+    adapter.send = send
     client.post(READY_URL, {"status": "ready"}, CREDENTIALS)
     assert seen == [3.5, 3.5]
 
@@ -226,22 +227,32 @@ def test_a_redirected_callback_is_not_followed_and_says_why() -> None:
 
 
 @responses.activate
-def test_each_sending_thread_posts_through_its_own_session(monkeypatch) -> None:
+def test_each_sending_thread_posts_through_its_own_session() -> None:
     tokens_handed_out("t1")
     responses.post(READY_URL, json="OK")
-    # The sessions themselves, not their id(): a finished thread's session may be freed and
-    # the next thread's take its address.
-    used: dict[str, list[requests.Session]] = {}
-    real_send = requests.Session.send
-
-    def send(self, request, **kwargs):
-        seen = used.setdefault(threading.current_thread().name, [])
-        if not any(session is self for session in seen):
-            seen.append(self)
-        return real_send(self, request, **kwargs)
-
-    monkeypatch.setattr(requests.Session, "send", send)
+    # Each callback goes through its thread's session's connection pool (its adapter),
+    # watched here. The adapters themselves, not their id(): a finished thread's may be
+    # freed and the next thread's take its address.
+    used: dict[str, list[requests.adapters.HTTPAdapter]] = {}
     client = LmsClient()
+    own_session = client.session
+
+    def watched_session() -> requests.Session:
+        session = own_session()
+        adapter = session.get_adapter(READY_URL)
+        if "send" not in vars(adapter):
+            original = adapter.send
+
+            def send(request, **kwargs):
+                seen = used.setdefault(threading.current_thread().name, [])
+                if not any(known is adapter for known in seen):
+                    seen.append(adapter)
+                return original(request, **kwargs)
+
+            adapter.send = send
+        return session
+
+    client.session = watched_session
 
     def post_twice() -> None:
         for _ in range(2):
@@ -252,6 +263,7 @@ def test_each_sending_thread_posts_through_its_own_session(monkeypatch) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert all(len(seen) == 1 for seen in used.values()), used  # one session per thread...
-    sessions = [seen[0] for seen in used.values()]
-    assert len({id(session) for session in sessions}) == len(threads)  # ...never shared
+    assert len(used) == len(threads)
+    assert all(len(seen) == 1 for seen in used.values()), used  # one pool per thread...
+    adapters = [seen[0] for seen in used.values()]
+    assert len({id(adapter) for adapter in adapters}) == len(threads)  # ...never shared

@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 # change that makes something due also wakes it at once).
 IDLE_WAIT_SECONDS = 30.0
 BATCH = 50
+# How long the request journal's entries may wait in memory for a request's transaction
+# while callbacks keep the dispatcher busy.
+JOURNAL_WAIT_SECONDS = 1.0
 # Callbacks in flight at once. The 2.0 dispatcher sent one at a time and fell seconds
 # behind a class submitting at once; more than a few only queue at the LMS.
 SENDERS = 8
@@ -146,7 +149,11 @@ class Dispatcher:
         return released
 
     def wake(self) -> None:
-        self._wake.set()
+        # Every commit that queues or changes a callback wakes the dispatcher: while it
+        # has not cleared the last wake-up (it clears before it looks), another is not
+        # needed, and Event.set takes a lock and notifies.
+        if not self._wake.is_set():
+            self._wake.set()
 
     # -- sending (the dispatcher thread, or a test calling run_due) --------------------
 
@@ -355,8 +362,11 @@ class Dispatcher:
                     self.run_due(self._senders)
                     wait = self.seconds_until_due()
                     # The request journal's entries wait for a write; a quiet server
-                    # writes them here.
-                    self.store.journal.flush_journal()
+                    # writes them here. A busy one writes them with its requests' own
+                    # transactions: a turn (every commit that queues a callback, every
+                    # send) then writes only what has waited a while.
+                    quiet = wait is None or wait >= JOURNAL_WAIT_SECONDS
+                    self.store.journal.flush_journal(0.0 if quiet else JOURNAL_WAIT_SECONDS)
                 except Exception:
                     log.exception("the callback dispatcher hit an error; trying again shortly")
                     wait = 1.0

@@ -5,6 +5,7 @@ concern after ``payloads`` checked its body. Refusals raise ProviderError. No HT
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import threading
 from collections.abc import Iterable, Mapping
@@ -12,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from mockprock import payloads, trust
-from mockprock.auth import AuthError, ClientRegistry, issue_token, verify_token
+from mockprock.auth import AuthError, ClientRegistry, VerifiedTokens, issue_token
 from mockprock.callbacks.lms import LmsClient
 from mockprock.callbacks.outbox import Outbox
 from mockprock.clock import Clock
@@ -65,6 +66,7 @@ class Provider:
         # different settings all stay, in memory as in the store.
         self._settings_lock = threading.Lock()
         self.clients = clients or ClientRegistry(settings.client_secrets, settings.admin_secrets)
+        self.verified_tokens = VerifiedTokens()
         self.guests = Guests(store, self.clients)
         self.outbox = Outbox(
             store,
@@ -114,7 +116,7 @@ class Provider:
         """The client a provider token was issued to, while that client is accepted now
         with the secret it was issued for (AuthError otherwise)."""
         key = self.store.settings.signing_key()
-        claims = verify_token(key, token, self.clock.now())
+        claims = self.verified_tokens.verify(key, token, self.clock.now())
         client_id = claims["sub"]
         if not trust.still_accepted(
             key, client_id, self.clients.secret_for(client_id), claims.get("cred", "")
@@ -346,7 +348,13 @@ class Provider:
     ) -> None:
         """Keep a request (secrets already redacted) in the journal, trimmed to size."""
         self.store.journal.journal_request(
-            method, path, status, client_id, request, response, keep=self.settings.journal_size
+            method,
+            path,
+            status,
+            client_id,
+            json.dumps(request),
+            response,
+            keep=self.settings.journal_size,
         )
 
     # -- the desktop application -------------------------------------------------------

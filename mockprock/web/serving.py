@@ -97,7 +97,9 @@ class TimedChannel(HTTPChannel):
         self.server.wake_at(self.held_until)
 
     def _held(self) -> bool:
-        return time.monotonic() < self.held_until
+        # The I/O loop asks every connection on every turn: the usual answer (never
+        # held) costs an attribute read, not a clock read.
+        return self.held_until != 0.0 and time.monotonic() < self.held_until
 
     def writable(self) -> bool:
         return not self._held() and super().writable()

@@ -52,9 +52,16 @@ def base_url() -> str:
     return (services().settings.public_url or request.url_root).rstrip("/")
 
 
+# Where json_body keeps what it parsed, for the journal (which then parses nothing again;
+# the rules never change a request's body).
+PARSED_BODY = "mockprock_parsed_body"
+
+
 def json_body() -> dict[str, Any]:
     """The request's JSON object, or a 400 that says what is wrong with it."""
-    return payloads.json_object(request.get_data(cache=True))
+    body = payloads.json_object(request.get_data(cache=True))
+    setattr(g, PARSED_BODY, body)
+    return body
 
 
 def authenticate_provider_token() -> str:
@@ -115,7 +122,18 @@ def refuse_oversized_request() -> None:
     url_bytes = len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", ""))
     if url_bytes > payloads.MAX_URL_BYTES:
         raise RequestURITooLarge(f"the URL is longer than {payloads.MAX_URL_BYTES} bytes")
-    header_bytes = sum(len(name) + len(value) + 4 for name, value in request.headers.items())
+    # The header block's size as ``request.headers`` spells it (``HTTP_X_Y`` is ``X-Y``,
+    # Content-Type and -Length have no prefix), summed from the environ without building
+    # each name: this runs for every request.
+    header_bytes = sum(
+        len(key) - 1 + len(value)
+        if key.startswith("HTTP_")
+        else len(key) + 4 + len(value)
+        if key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value
+        else 0
+        for key, value in environ.items()
+        if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH")
+    )
     if header_bytes > payloads.MAX_HEADER_BYTES:
         raise RequestHeaderFieldsTooLarge(
             f"the request's headers are larger than {payloads.MAX_HEADER_BYTES} bytes"
@@ -180,10 +198,13 @@ def journal_response(response: Response) -> Response:
     try:
         if request.form:
             entry["form"] = redact(request.form.to_dict())
+        elif hasattr(g, PARSED_BODY):
+            entry["json"] = redact(getattr(g, PARSED_BODY))
         else:
             # The same checked parse as the views': a hostile body (nested 1,000 deep, a
             # lone surrogate) is kept as a note, never parsed into a fault here.
-            entry["json"] = redact(payloads.json_value(request.get_data(cache=True) or b"null"))
+            raw = request.get_data(cache=True)
+            entry["json"] = redact(payloads.json_value(raw)) if raw else None
     except ProviderError as exc:
         entry["body"] = f"<not kept: {exc.detail}>"
     except HTTPException:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import datetime, timezone
+from typing import Any
 
 from flask import Flask, Response, request, session
+from flask.sessions import SecureCookieSessionInterface
 from markupsafe import Markup, escape
 
 from mockprock.errors import ProviderError
@@ -69,9 +71,24 @@ def moment(epoch: float | str | None) -> Markup:
     return Markup('<time datetime="{}" data-local>{}</time>').format(escape(iso), text)
 
 
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed session cookie, its serializer made once per key: Flask makes one
+    for every request, every API call and desktop ping included."""
+
+    _made: tuple[Any, Any] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> Any:
+        key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        made = self._made
+        if made is None or made[0] != key:
+            made = self._made = (key, super().get_signing_serializer(app))
+        return made[1]
+
+
 def init_app(app: Flask, session_secret: str) -> None:
     """The session cookie's key (made once and kept in the store), cookie rules, headers."""
     app.secret_key = session_secret
+    app.session_interface = SessionCookies()
     app.config.update(
         SESSION_COOKIE_NAME="mockprock_session",
         SESSION_COOKIE_HTTPONLY=True,
