@@ -4,7 +4,6 @@ concern after ``payloads`` checked its body. Refusals raise ProviderError. No HT
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import threading
@@ -21,7 +20,6 @@ from mockprock.config import CurrentSettings, Settings
 from mockprock.provider import (
     attempts,
     callback_bodies,
-    desktop,
     exams,
     onboarding,
     reviews,
@@ -29,6 +27,7 @@ from mockprock.provider import (
     verdicts,
 )
 from mockprock.provider.clock_control import ClockControl
+from mockprock.provider.desktop_app import DesktopApp
 from mockprock.provider.guests import Guests
 from mockprock.provider.scenarios import Scenarios
 from mockprock.provider.snapshots import Snapshots
@@ -77,6 +76,8 @@ class Provider:
             clock=self.clock.now,
         )
         self.clock_control = ClockControl(self.clock, store, self.outbox)
+        # The desktop application the learner's browser drives (the desktop views call it).
+        self.desktop_app = DesktopApp(store, self.outbox, self.guests, self.current)
         # A client's whole state out and in (the control API's /state).
         self.snapshots = Snapshots(store, self.outbox, self.guests, self.clock)
 
@@ -355,56 +356,4 @@ class Provider:
             json.dumps(request),
             response,
             keep=self.settings.journal_size,
-        )
-
-    # -- the desktop application -------------------------------------------------------
-
-    def desktop_attempt(self, attempt_id: str | None, action: str, origin: str | None) -> str:
-        """The attempt a worker request is about (one that names none only from an
-        allowed origin)."""
-        return desktop.resolve_attempt(self.store, attempt_id, action, origin, self.settings)
-
-    def _late(self, answer: desktop.AppAnswer) -> desktop.AppAnswer:
-        """The answer with the latency injected for its attempt. The view hands it to the
-        HTTP server to send that late; no request thread sleeps through it, so one
-        tenant's slow application never holds a thread another tenant needs."""
-        delay = desktop.latency_ms(self.store, answer.attempt_id)
-        return dataclasses.replace(answer, delay_ms=delay) if delay else answer
-
-    def desktop_start(self, attempt_id: str | None, origin: str | None) -> desktop.AppAnswer:
-        """Start the application; a start that works queues the ``ready`` callback."""
-        resolved = self.desktop_attempt(attempt_id, "start", origin)
-        answer = desktop.start(
-            self.store, resolved, self.attempt_settings(resolved).desktop_default
-        )
-        if answer.ok:
-            self.schedule_ready(resolved)
-        return self._late(answer)
-
-    def desktop_ping(self, attempt_id: str | None, origin: str | None) -> desktop.AppAnswer:
-        return self._late(
-            desktop.ping(self.store, self.desktop_attempt(attempt_id, "ping", origin))
-        )
-
-    def desktop_stop(self, attempt_id: str | None, origin: str | None) -> desktop.AppAnswer:
-        resolved = self.desktop_attempt(attempt_id, "stop", origin)
-        return self._late(
-            desktop.stop(self.store, resolved, self.attempt_settings(resolved).upload_delay_seconds)
-        )
-
-    def desktop_session(self, client_id: str, attempt_id: str) -> dict[str, Any]:
-        attempts.get(self.store, attempt_id, client_id=client_id)
-        return desktop.session_view(self.store, attempt_id)
-
-    def set_desktop_fault(
-        self, client_id: str, attempt_id: str, payload: dict[str, Any]
-    ) -> dict[str, Any]:
-        fault = payloads.desktop_fault(payload)
-        attempts.get(self.store, attempt_id, client_id=client_id)
-        return desktop.set_fault(
-            self.store,
-            attempt_id,
-            fault["state"],
-            fault["latency_ms"],
-            self.settings.desktop_default,
         )

@@ -141,7 +141,7 @@ def queue_review(attempt_id: str) -> Response:
 def set_desktop(attempt_id: str) -> Response:
     def fault() -> str:
         body = forms.desktop_fault_form(request.form)
-        shown = provider().set_desktop_fault(g.client_id, attempt_id, body)
+        shown = provider().desktop_app.set_fault(g.client_id, attempt_id, body)
         return (
             f"Desktop application of attempt {attempt_id}: {shown['state']}, "
             f"{shown['latency_ms']} ms latency."

@@ -95,13 +95,13 @@ def send_ready(attempt_id: str) -> Response:
 @bp.get("/attempts/<attempt_id>/desktop")
 def get_desktop(attempt_id: str) -> Response:
     """The attempt's desktop application: fault, status, crashes and heartbeats."""
-    return jsonify(provider().desktop_session(g.client_id, attempt_id))
+    return jsonify(provider().desktop_app.session(g.client_id, attempt_id))
 
 
 @bp.put("/attempts/<attempt_id>/desktop")
 def set_desktop(attempt_id: str) -> Response:
     """``{state: running|crashed|not_installed, latency_ms?}``: the application's fault."""
-    return jsonify(provider().set_desktop_fault(g.client_id, attempt_id, json_body()))
+    return jsonify(provider().desktop_app.set_fault(g.client_id, attempt_id, json_body()))
 
 
 # -- learners -------------------------------------------------------------------------

@@ -65,14 +65,14 @@ def _origin() -> str | None:
 
 @bp.route("/start", methods=["POST", "OPTIONS"])
 def start() -> Response:
-    return _answer(provider().desktop_start(_attempt_param(), _origin()))
+    return _answer(provider().desktop_app.start(_attempt_param(), _origin()))
 
 
 @bp.route("/ping", methods=["GET", "OPTIONS"])
 def ping() -> Response:
-    return _answer(provider().desktop_ping(_attempt_param(), _origin()))
+    return _answer(provider().desktop_app.ping(_attempt_param(), _origin()))
 
 
 @bp.route("/stop", methods=["POST", "OPTIONS"])
 def stop() -> Response:
-    return _answer(provider().desktop_stop(_attempt_param(), _origin()))
+    return _answer(provider().desktop_app.stop(_attempt_param(), _origin()))
