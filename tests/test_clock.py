@@ -373,6 +373,32 @@ def test_a_callback_gives_up_when_the_clock_passes_its_retry_window(tmp_path: Pa
         assert "gave up after 2 tries over 10s" in ready["last_error"]
 
 
+def test_a_zero_backoff_retries_once_each_time_the_clock_moves_never_in_a_loop(
+    tmp_path: Path,
+) -> None:
+    # The dispatcher of a live server would otherwise find the failed callback due again at
+    # once, for ever: the instant of a manual clock lasts until the test moves it.
+    lms = f"http://127.0.0.1:{closed_port()}"
+    with app_on(
+        tmp_path,
+        clock="manual",
+        lms_url=lms,
+        lms_client_id="lms-client",
+        lms_client_secret="lms-secret",
+        ready_delay_seconds=0,
+        callback_backoff_seconds=0,
+    ) as app:
+        server = Server(app)
+        attempt_id = server.attempt(lms_host=lms)
+        server.client.get(f"/download?attempt={attempt_id}&exam={server.exam_id}")
+        assert server.advanced(0)["callbacks"]["attempted"] == 1
+        (ready,) = server.callbacks(attempt_id)
+        assert ready["state"] == "pending" and ready["due_at"] > server.now
+        assert server.advanced(0)["callbacks"]["attempted"] == 0  # the clock did not move
+        assert server.advanced(1)["callbacks"]["attempted"] == 1
+        assert server.callbacks(attempt_id)[0]["tries"] == 2
+
+
 def test_a_heartbeat_gap_appears_in_the_review_after_an_advance(tmp_path: Path) -> None:
     with app_on(
         tmp_path, clock="manual", review_delay_seconds=3600, verdict_from_session=True

@@ -29,6 +29,9 @@ from mockprock.store import Store
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 60.0
+# A failed try is never due again at its own instant: on a manual clock that instant lasts
+# until the test moves the clock, so a zero backoff would retry without end.
+MIN_RETRY_SECONDS = 0.001
 # A live callback is going or gone; a waiting one has not gone out and may be hurried.
 LIVE = (CALLBACK_PENDING, CALLBACK_HELD, CALLBACK_SENDING, CALLBACK_DELIVERED)
 WAITING = (CALLBACK_PENDING, CALLBACK_HELD, CALLBACK_FAILED)
@@ -185,4 +188,5 @@ def failed_try(
         error = f"{error}; gave up after {tries} tries over {now - first_try_at:.0f}s"
         finish(store, row, CALLBACK_FAILED, tries, first_try_at, status, body, error, now)
         return
-    finish(store, row, CALLBACK_PENDING, tries, first_try_at, status, body, error, now, now + delay)
+    due_at = now + max(delay, MIN_RETRY_SECONDS)
+    finish(store, row, CALLBACK_PENDING, tries, first_try_at, status, body, error, now, due_at)
