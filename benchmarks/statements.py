@@ -1,6 +1,6 @@
 """SQL statements and write transactions per request of a proctored exam's lifecycle.
 
-    python benchmarks/statements.py [-n 20] [--show KIND]
+    python benchmarks/statements.py [-n 20] [--show KIND] [--cpu]
 
 Drives mockprock in this process through Flask's test client, with the requests of
 ``benchmarks/lifecycle.py`` (register, GET attempt, the download page, PATCH started,
@@ -10,9 +10,14 @@ thread). Every SQLite connection gets a trace callback; each statement is counte
 the request that ran it, or under its thread's name for the dispatcher and the senders.
 Prints statements (BEGIN and COMMIT included) and write transactions (``BEGIN
 IMMEDIATE``) per lifecycle for each (the journal's writes on a line of their own: they
-join whichever write transaction comes next), after one lifecycle of warm-up. ``--show KIND``
-(or ``all``) prints the first lifecycle's share of that kind's statements. Counts, not times: they
-do not depend on the machine.
+join whichever write transaction comes next), after one lifecycle of warm-up. Counts,
+not times: they do not depend on the machine. ``--show KIND`` (or ``all``) prints the
+first lifecycle's share of that kind's statements.
+
+``--cpu`` counts nothing and prints the process's CPU time per lifecycle instead: the
+app's own work (requests, dispatcher, senders, and the sink's answers) without an HTTP
+server or other processes, one request at a time; still noisy on a shared machine, so
+compare runs made in turn.
 """
 
 from __future__ import annotations
@@ -69,9 +74,13 @@ def _trace(sql: str) -> None:
             transactions[kind] += 1
 
 
+TRACING = True  # off for --cpu: the trace callback costs CPU of its own
+
+
 def _traced_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
     conn = _connect(*args, **kwargs)
-    conn.set_trace_callback(_trace)
+    if TRACING:
+        conn.set_trace_callback(_trace)
     return conn
 
 
@@ -85,7 +94,15 @@ def main() -> None:
     parser.add_argument(
         "--show", help="print the first lifecycle's statements of this kind (or all)"
     )
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="count nothing; print the process's CPU per lifecycle (requests, dispatcher, "
+        "senders; no HTTP server) instead",
+    )
     args = parser.parse_args()
+    global TRACING
+    TRACING = not args.cpu
 
     from mockprock.web.app import create_app
 
@@ -108,7 +125,7 @@ def main() -> None:
         services = app.extensions["mockprock"]
         services.outbox.dispatcher.start()
         try:
-            run(app, lms, args.lifecycles, args.show)
+            (timed if args.cpu else run)(app, lms, args.lifecycles, args.show)
         finally:
             services.close()
             sink.shutdown()
@@ -164,7 +181,19 @@ def wait_for_callbacks(expected: int) -> None:
     time.sleep(0.2)  # the dispatcher records each delivery after the LMS's answer
 
 
-def run(app: Any, lms: str, lifecycles: int, show: str | None) -> None:
+def timed(app: Any, lms: str, lifecycles: int, show: str | None) -> None:
+    lms_client, browser, auth, exam_id = setup(app, lms)
+    began = time.process_time()
+    for n in range(1, lifecycles + 1):
+        lifecycle(lms_client, browser, auth, exam_id, lms, n)
+    wait_for_callbacks(2 * (lifecycles + 1))
+    cpu = time.process_time() - began
+    print(f"{lifecycles} lifecycles: {1000 * cpu / lifecycles:.2f} ms of CPU per lifecycle")
+
+
+def setup(app: Any, lms: str) -> tuple[Any, Any, dict, str]:
+    """The LMS's and the browser's clients, a token, an exam, and one lifecycle done
+    (first-use reads, the senders' connections)."""
     lms_client, browser = app.test_client(), app.test_client()
     token = lms_client.post(
         "/oauth2/access_token",
@@ -177,8 +206,13 @@ def run(app: Any, lms: str, lifecycles: int, show: str | None) -> None:
     ).json["access_token"]
     auth = {"Authorization": f"JWT {token}"}
     exam_id = lms_client.post("/api/v1/exam/", json=EXAM, headers=auth).json["id"]
-    lifecycle(lms_client, browser, auth, exam_id, lms, 0)  # warm-up: first-use reads
+    lifecycle(lms_client, browser, auth, exam_id, lms, 0)
     wait_for_callbacks(2)
+    return lms_client, browser, auth, exam_id
+
+
+def run(app: Any, lms: str, lifecycles: int, show: str | None) -> None:
+    lms_client, browser, auth, exam_id = setup(app, lms)
     statements.clear()
     transactions.clear()
     traced.clear()
