@@ -8,10 +8,11 @@ desktop start, 3 pings, desktop stop, PATCH submitted), zero ready and review de
 the callback dispatcher running against the benchmark's LMS sink (on loopback, in a
 thread). Every SQLite connection gets a trace callback; each statement is counted under
 the request that ran it, or under its thread's name for the dispatcher and the senders.
-Prints statements (BEGIN and COMMIT included) and write transactions (``BEGIN
-IMMEDIATE``) per lifecycle for each (the journal's writes on a line of their own: they
-join whichever write transaction comes next), after one lifecycle of warm-up. Counts,
-not times: they do not depend on the machine. ``--show KIND`` (or ``all``) prints the
+Prints statements (BEGIN and COMMIT included), write transactions (``BEGIN
+IMMEDIATE``) and the statements inside them (run holding the write lock) per lifecycle
+for each (the journal's writes on a line of their own: they join whichever write
+transaction comes next), after one lifecycle of warm-up. Counts, not times: they do
+not depend on the machine. ``--show KIND`` (or ``all``) prints the
 first lifecycle's share of that kind's statements.
 
 ``--cpu`` counts nothing and prints the process's CPU time per lifecycle instead: the
@@ -59,6 +60,8 @@ _label = threading.local()
 _lock = threading.Lock()
 statements: collections.Counter[str] = collections.Counter()
 transactions: collections.Counter[str] = collections.Counter()
+# Statements run between BEGIN IMMEDIATE and COMMIT: while holding the write lock.
+locked: collections.Counter[str] = collections.Counter()
 traced: collections.defaultdict[str, list[str]] = collections.defaultdict(list)
 
 
@@ -70,10 +73,16 @@ def _trace(sql: str) -> None:
     with _lock:
         statements[kind] += 1
         traced[kind].append(" ".join(sql.split())[:160])
-        if sql.lstrip().upper().startswith("BEGIN IMMEDIATE"):
+        if sql.startswith("BEGIN IMMEDIATE"):
             transactions[kind] += 1
+            _label.writing = True
+        elif sql.startswith(("COMMIT", "ROLLBACK")):
+            _label.writing = False
+        elif getattr(_label, "writing", False):
+            locked[kind] += 1
 
 
+COUNTERS = (statements, transactions, locked)
 TRACING = True  # off for --cpu: the trace callback costs CPU of its own
 
 
@@ -215,6 +224,7 @@ def run(app: Any, lms: str, lifecycles: int, show: str | None) -> None:
     lms_client, browser, auth, exam_id = setup(app, lms)
     statements.clear()
     transactions.clear()
+    locked.clear()
     traced.clear()
     for n in range(1, lifecycles + 1):
         lifecycle(lms_client, browser, auth, exam_id, lms, n)
@@ -227,19 +237,16 @@ def run(app: Any, lms: str, lifecycles: int, show: str | None) -> None:
             sep="\n  ",
         )
     print(f"{lifecycles} lifecycles; per lifecycle:")
-    print(f"{'':<20} {'statements':>10} {'write txns':>10}")
+    print(f"{'':<20} {'statements':>10} {'write txns':>10} {'in them':>10}")
+
+    def line(name: str, kinds: list[str]) -> None:
+        counts = [sum(counter[k] for k in kinds) / lifecycles for counter in COUNTERS]
+        print(f"{name:<20}" + "".join(f" {count:>10.1f}" for count in counts))
+
     for kind in sorted(statements, key=lambda k: -statements[k]):
-        print(
-            f"{kind:<20} {statements[kind] / lifecycles:>10.1f} "
-            f"{transactions[kind] / lifecycles:>10.1f}"
-        )
-    asked = [kind for kind in statements if kind in KINDS]
-    print(
-        f"{'requests':<20} {sum(statements[k] for k in asked) / lifecycles:>10.1f} "
-        f"{sum(transactions[k] for k in asked) / lifecycles:>10.1f}"
-    )
-    total, writes = sum(statements.values()), sum(transactions.values())
-    print(f"{'total':<20} {total / lifecycles:>10.1f} {writes / lifecycles:>10.1f}")
+        line(kind, [kind])
+    line("requests", [kind for kind in statements if kind in KINDS])
+    line("total", list(statements))
 
 
 if __name__ == "__main__":
