@@ -131,9 +131,9 @@ def queue_ready(
     """Queue the ``ready`` callback automatically (download page, desktop start), after
     ``ready_delay_seconds`` by default. At most once per attempt: False when one was ever
     queued, even if it failed (only a retry by hand sends a failed one again)."""
-    attempt = get(store, attempt_id)
     if outbox.has_any(attempt_id, statuses.READY):
         return False  # the usual case after the first: answered without the write lock
+    attempt = get(store, attempt_id)
     with store.database.transaction():
         if outbox.has_any(attempt_id, statuses.READY):  # again, holding the lock
             return False

@@ -54,13 +54,17 @@ class Pages:
     def download_page(self, attempt_id: str, exam_id: str | None) -> dict[str, Any]:
         """Opening the learner page is when a vendor's software would start: it queues
         the ``ready`` callback (once per attempt), then shows the attempt's state."""
-        attempts.get(self.store, attempt_id, exam_id)
+        attempt = attempts.get(self.store, attempt_id, exam_id)
         self.provider.schedule_ready(attempt_id)
-        return self.learner_view(attempt_id, exam_id)
+        # Queuing the callback leaves the attempt's row as it was read.
+        return self._learner_view(attempt)
 
     def learner_view(self, attempt_id: str, exam_id: str | None = None) -> dict[str, Any]:
         """What the learner page shows (and its live refresh polls), changing nothing."""
-        attempt = attempts.get(self.store, attempt_id, exam_id)
+        return self._learner_view(attempts.get(self.store, attempt_id, exam_id))
+
+    def _learner_view(self, attempt: dict[str, Any]) -> dict[str, Any]:
+        attempt_id = attempt["id"]
         session = self.store.desktop.get_desktop_session(attempt_id)
         ready = self.store.callbacks.list_callbacks(attempt_id, statuses.READY)
         return learner_page.view(
