@@ -154,3 +154,20 @@ def serving(server: socketserver.BaseServer) -> Iterator[socketserver.BaseServer
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+# The test LMS of mockprock.testing's in-process mode.
+IN_PROCESS_LMS = "http://lms.test"
+
+
+def capture_lms(proctoring: Any, posts: list, status: int = 200, lms: str = IN_PROCESS_LMS) -> None:
+    """A stand-in LMS on ``mock_proctoring``'s own mock: a token for mockprock, and every
+    callback recorded in ``posts`` (the requests) and answered ``status``."""
+    mock = proctoring.requests_mock
+    token = json.dumps({"access_token": "t", "token_type": "JWT", "expires_in": 3600})
+    mock.add_callback("POST", f"{lms}/oauth2/access_token", callback=lambda r: (200, {}, token))
+    mock.add_callback(
+        "POST",
+        re.compile(re.escape(lms) + "/api/"),
+        callback=lambda r: (posts.append(r), (status, {}, '"OK"' if status < 400 else "down"))[1],
+    )

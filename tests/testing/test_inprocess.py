@@ -5,7 +5,6 @@ manager and a decorator (pytest test functions included)."""
 from __future__ import annotations
 
 import json
-import re
 import socket
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,11 +15,11 @@ import pytest
 import requests
 
 from mockprock.testing import Proctoring, mock_proctoring
-from tests.helpers import ATTEMPT, EXAM, serving
+from tests.helpers import ATTEMPT, EXAM, IN_PROCESS_LMS, capture_lms, serving
 
 pytest_plugins = ["pytester"]
 
-LMS = "http://lms.test"
+LMS = IN_PROCESS_LMS
 
 
 def test_the_provider_and_control_apis_answer_in_process(no_socket: list) -> None:
@@ -79,18 +78,6 @@ def lms_posts() -> Iterator[list[requests.PreparedRequest]]:
     yield []
 
 
-def capture_lms(proctoring: Proctoring, posts: list) -> None:
-    """A stand-in LMS on the same mock: its token, and every callback recorded."""
-    mock = proctoring.requests_mock
-    token = json.dumps({"access_token": "t", "token_type": "JWT", "expires_in": 3600})
-    mock.add_callback("POST", f"{LMS}/oauth2/access_token", callback=lambda r: (200, {}, token))
-    mock.add_callback(
-        "POST",
-        re.compile(re.escape(LMS) + "/api/"),
-        callback=lambda r: (posts.append(r), (200, {}, '"OK"'))[1],
-    )
-
-
 def test_a_callback_is_attempted_before_the_call_that_made_it_due_returns(
     no_socket: list, lms_posts: list
 ) -> None:
@@ -124,14 +111,7 @@ def test_the_test_lms_is_refused_without_a_lookup_unless_routed(no_socket: list)
 
 def test_an_lms_that_keeps_failing_is_retried_later_not_in_a_loop(lms_posts: list) -> None:
     with mock_proctoring(ready_delay_seconds=0) as proctoring:
-        mock = proctoring.requests_mock
-        token = json.dumps({"access_token": "t", "expires_in": 3600})
-        mock.add_callback("POST", f"{LMS}/oauth2/access_token", callback=lambda r: (200, {}, token))
-        mock.add_callback(
-            "POST",
-            re.compile(re.escape(LMS) + "/api/"),
-            callback=lambda r: (lms_posts.append(r), (503, {}, "down"))[1],
-        )
+        capture_lms(proctoring, lms_posts, status=503)
         exam_id = proctoring.provider.save_exam(EXAM)
         attempt = proctoring.provider.register_attempt(exam_id, {**ATTEMPT, "lms_host": LMS})
         proctoring.control.ready(attempt["id"])

@@ -5,19 +5,17 @@ manual``, ``POST /mockprock/api/clock``, ``ControlClient.advance_clock``). Waits
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 
 from mockprock.testing import Proctoring, mock_proctoring
-from tests.helpers import ATTEMPT, EXAM
-
-LMS = "http://lms.test"
+from tests.helpers import ATTEMPT, EXAM, IN_PROCESS_LMS, capture_lms
 
 
 def submitted_attempt(proctoring: Proctoring) -> str:
     exam_id = proctoring.provider.save_exam(EXAM)
-    attempt_id = proctoring.provider.register_attempt(exam_id, {**ATTEMPT, "lms_host": LMS})["id"]
+    attempt = {**ATTEMPT, "lms_host": IN_PROCESS_LMS}
+    attempt_id = proctoring.provider.register_attempt(exam_id, attempt)["id"]
     for status in ("started", "submitted"):
         proctoring.provider.set_attempt_status(exam_id, attempt_id, status)
     return attempt_id
@@ -28,20 +26,13 @@ def test_in_process_the_clock_is_manual_and_an_advance_delivers_what_fell_due(
 ) -> None:
     posts: list = []
     with mock_proctoring(review_delay_seconds=60) as proctoring:
-        mock = proctoring.requests_mock
-        token = json.dumps({"access_token": "t", "expires_in": 3600})
-        mock.add_callback("POST", f"{LMS}/oauth2/access_token", callback=lambda r: (200, {}, token))
-        mock.add_callback(
-            "POST",
-            re.compile(re.escape(LMS) + "/api/"),
-            callback=lambda r: (posts.append(json.loads(r.body)), (200, {}, '"OK"'))[1],
-        )
+        capture_lms(proctoring, posts)
         assert proctoring.control.clock()["mode"] == "manual"
         submitted_attempt(proctoring)
         proctoring.advance(59)
         assert posts == [], "the review is not due before its 60 s"
         proctoring.advance(1)
-        assert [post["status"] for post in posts] == ["passed"]
+        assert [json.loads(post.body)["status"] for post in posts] == ["passed"]
 
 
 @pytest.mark.live
