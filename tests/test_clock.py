@@ -8,6 +8,7 @@ import math
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -88,9 +89,10 @@ class Server:
         return self.control("GET", "/callbacks", query_string={"attempt": attempt_id})
 
 
-@pytest.fixture
-def manual(tmp_path: Path) -> Iterator[Server]:
-    """A server on a manual clock whose callbacks' LMS answers nothing (a closed port)."""
+@contextmanager
+def unreachable_lms_server(tmp_path: Path, **settings: Any) -> Iterator[Server]:
+    """A server on a manual clock whose callbacks' LMS answers nothing (a closed port), so
+    every try fails at once and waits for its retry."""
     lms = f"http://127.0.0.1:{closed_port()}"
     with app_on(
         tmp_path,
@@ -98,12 +100,19 @@ def manual(tmp_path: Path) -> Iterator[Server]:
         lms_url=lms,
         lms_client_id="lms-client",
         lms_client_secret="lms-secret",
-        review_delay_seconds=60,
-        ready_delay_seconds=10,
-        callback_backoff_seconds=5,
+        **settings,
     ) as app:
         server = Server(app)
         server.lms = lms
+        yield server
+
+
+@pytest.fixture
+def manual(tmp_path: Path) -> Iterator[Server]:
+    """A server on a manual clock whose callbacks' LMS answers nothing (a closed port)."""
+    with unreachable_lms_server(
+        tmp_path, review_delay_seconds=60, ready_delay_seconds=10, callback_backoff_seconds=5
+    ) as server:
         yield server
 
 
@@ -352,19 +361,10 @@ def test_the_retry_schedule_follows_the_clock(manual: Server) -> None:
 
 
 def test_a_callback_gives_up_when_the_clock_passes_its_retry_window(tmp_path: Path) -> None:
-    lms = f"http://127.0.0.1:{closed_port()}"
-    with app_on(
-        tmp_path,
-        clock="manual",
-        lms_url=lms,
-        lms_client_id="lms-client",
-        lms_client_secret="lms-secret",
-        ready_delay_seconds=0,
-        callback_backoff_seconds=10,
-        callback_retry_seconds=25,
-    ) as app:
-        server = Server(app)
-        attempt_id = server.attempt(lms_host=lms)
+    with unreachable_lms_server(
+        tmp_path, ready_delay_seconds=0, callback_backoff_seconds=10, callback_retry_seconds=25
+    ) as server:
+        attempt_id = server.attempt(lms_host=server.lms)
         server.client.get(f"/download?attempt={attempt_id}&exam={server.exam_id}")
         assert server.advanced(0)["callbacks"]["attempted"] == 1  # due at once: tries 1
         assert server.advanced(10)["callbacks"]["attempted"] == 1  # tries 2, next in 20 s
@@ -378,18 +378,10 @@ def test_a_zero_backoff_retries_once_each_time_the_clock_moves_never_in_a_loop(
 ) -> None:
     # The dispatcher of a live server would otherwise find the failed callback due again at
     # once, for ever: the instant of a manual clock lasts until the test moves it.
-    lms = f"http://127.0.0.1:{closed_port()}"
-    with app_on(
-        tmp_path,
-        clock="manual",
-        lms_url=lms,
-        lms_client_id="lms-client",
-        lms_client_secret="lms-secret",
-        ready_delay_seconds=0,
-        callback_backoff_seconds=0,
-    ) as app:
-        server = Server(app)
-        attempt_id = server.attempt(lms_host=lms)
+    with unreachable_lms_server(
+        tmp_path, ready_delay_seconds=0, callback_backoff_seconds=0
+    ) as server:
+        attempt_id = server.attempt(lms_host=server.lms)
         server.client.get(f"/download?attempt={attempt_id}&exam={server.exam_id}")
         assert server.advanced(0)["callbacks"]["attempted"] == 1
         (ready,) = server.callbacks(attempt_id)
