@@ -53,6 +53,19 @@ EXAM = shapes.exam(
 )
 
 
+def learner_attempt(n: int, lms_url: str) -> dict[str, Any]:
+    """Learner ``n``'s attempt as the LMS registers it."""
+    return {
+        "lms_host": lms_url,
+        "time_limit_mins": 60,
+        "is_sample_attempt": False,
+        "user_id": f"learner-{n:07d}",
+        "full_name": f"Learner {n}",
+        "email": f"learner{n}@example.com",
+        "status": "created",
+    }
+
+
 @dataclass
 class Run:
     """What one load run against one server measured."""
@@ -121,15 +134,7 @@ class LmsWorker:
         """Learner ``n`` registers and starts: register, GET attempt, the download page,
         PATCH started, desktop start. The attempt's id, or None if it was not registered."""
         exam = f"/api/v1/exam/{self.exam_id}/attempt/"
-        attempt = {
-            "lms_host": self.lms_url,
-            "time_limit_mins": 60,
-            "is_sample_attempt": False,
-            "user_id": f"learner-{n:07d}",
-            "full_name": f"Learner {n}",
-            "email": f"learner{n}@example.com",
-            "status": "created",
-        }
+        attempt = learner_attempt(n, self.lms_url)
         answer = self.api("register", "POST", exam, json=attempt)
         if answer is None:
             return None

@@ -37,6 +37,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness
+from lifecycle import learner_attempt
+from lifecycle_report import ENDPOINTS
 
 from mockprock.config import Settings
 from mockprock.conformance import shapes
@@ -46,16 +48,7 @@ EXAM = shapes.exam(1, "Count", course_id="course-v1:B+C+2026", content_id="block
 
 # The lifecycle's requests (the rest is the dispatcher's and the senders' threads, whose
 # counts vary a little with timing: how often the dispatcher wakes and finds work).
-KINDS = (
-    "register",
-    "get attempt",
-    "download page",
-    "PATCH started",
-    "desktop start",
-    "desktop ping",
-    "desktop stop",
-    "PATCH submitted",
-)
+KINDS = tuple(kind for kind in ENDPOINTS if kind != "token")
 _label = threading.local()
 _lock = threading.Lock()
 statements: collections.Counter[str] = collections.Counter()
@@ -153,15 +146,7 @@ def request(client: Any, kind: str, method: str, path: str, **kwargs: Any) -> An
 
 def lifecycle(lms_client: Any, browser: Any, auth: dict, exam_id: str, lms: str, n: int) -> None:
     exam = f"/api/v1/exam/{exam_id}/attempt/"
-    attempt = {
-        "lms_host": lms,
-        "time_limit_mins": 60,
-        "is_sample_attempt": False,
-        "user_id": f"learner-{n:07d}",
-        "full_name": f"Learner {n}",
-        "email": f"learner{n}@example.com",
-        "status": "created",
-    }
+    attempt = learner_attempt(n, lms)
     attempt_id = request(lms_client, "register", "POST", exam, json=attempt, headers=auth).json[
         "id"
     ]
