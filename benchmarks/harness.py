@@ -9,11 +9,13 @@ not share a GIL with the server they measure):
     python benchmarks/harness.py --server waitress --processes 2 bare  # on both cores
     python benchmarks/harness.py --server waitress [--profile OUT] mockprock -- SERVE_ARGS
     python benchmarks/harness.py --server waitress --threads 16 mockprock -- SERVE_ARGS
+    python benchmarks/harness.py --server waitress --cpu-split OUT mockprock -- SERVE_ARGS
 
 ``mockprock`` runs ``mockprock serve`` in this process (the same command, same code
-path), on another WSGI server, with another number of waitress threads or under the
-sampling profiler when asked. ``--processes`` serves the bare app from that many
-processes sharing one listening socket (each its own waitress).
+path), on another WSGI server, with another number of waitress threads, under the
+sampling profiler or with its CPU split by part (``cpu_split.py``) when asked.
+``--processes`` serves the bare app from that many processes sharing one listening
+socket (each its own waitress).
 """
 
 from __future__ import annotations
@@ -75,15 +77,22 @@ def python_argv(*args: str) -> list[str]:
 
 
 def mockprock_serve_argv(
-    server: str, profile: str | None, *serve_args: str, threads: int | None = None
+    server: str,
+    profile: str | None,
+    *serve_args: str,
+    threads: int | None = None,
+    cpu_split: str | None = None,
 ) -> list[str]:
     """``mockprock serve`` as a user starts it (it serves on waitress); through this
-    harness when another WSGI server, another thread count or the profiler is wanted."""
+    harness when another WSGI server, another thread count, the profiler or the CPU
+    split is wanted."""
     script = Path(sys.executable).parent / "mockprock"
-    if server == "waitress" and profile is None and threads is None and script.exists():
+    plain = profile is None and threads is None and cpu_split is None
+    if server == "waitress" and plain and script.exists():
         return [str(script), "serve", *serve_args]
     extra = ["--profile", profile] if profile else []
     extra += ["--threads", str(threads)] if threads else []
+    extra += ["--cpu-split", cpu_split] if cpu_split else []
     return python_argv("--server", server, *extra, "mockprock", "--", *serve_args)
 
 
@@ -382,8 +391,13 @@ def run_forked(app: Any, processes: int) -> None:
 
 
 def run_mockprock(
-    server: str, profile: str | None, serve_args: list[str], threads: int | None = None
+    server: str,
+    profile: str | None,
+    serve_args: list[str],
+    threads: int | None = None,
+    cpu_split: str | None = None,
 ) -> None:
+    from cpu_split import CpuSplit
     from sampler import StackSampler
 
     import mockprock.server
@@ -406,6 +420,9 @@ def run_mockprock(
         mockprock.server.make_server = werkzeug_server
     elif server != "waitress":
         raise SystemExit("mockprock runs on waitress (its own) or werkzeug here")
+    split = CpuSplit() if cpu_split else None
+    if split:
+        split.install()
     sampler = StackSampler().start() if profile else None
     try:
         main(["serve", *serve_args], standalone_mode=False)
@@ -413,6 +430,8 @@ def run_mockprock(
         if sampler:
             sampler.stop()
             Path(profile).write_text(sampler.report())
+        if split:
+            split.write(cpu_split)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -421,6 +440,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--server", choices=SERVERS, default="werkzeug")
     parser.add_argument("--profile", help="write a stack-sampling profile to this file")
     parser.add_argument("--threads", type=int, help="waitress's worker threads")
+    parser.add_argument("--cpu-split", help="write mockprock's CPU by part to this file")
     parser.add_argument("--processes", type=int, default=1, help="the bare app's processes")
     parser.add_argument("serve_args", nargs=argparse.REMAINDER, help="-- mockprock serve options")
     args = parser.parse_args(argv)
@@ -429,7 +449,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "sink": run_sink,
         "bare": lambda: run_bare(args.server, args.processes),
         "mockprock": lambda: run_mockprock(
-            args.server, args.profile, args.serve_args, args.threads
+            args.server, args.profile, args.serve_args, args.threads, args.cpu_split
         ),
     }
     if args.threads:

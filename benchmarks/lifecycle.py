@@ -2,6 +2,7 @@
 
     python benchmarks/lifecycle.py [-n 1000] [-c 50] [-p 2] [--server waitress|werkzeug]
                                    [--bare-server gunicorn] [--profile] [--skip-bare]
+                                   [--cpu-split]
 
 Starts ``mockprock serve`` (a temporary --db, zero ready and review delays, LMS
 credentials pointing at a sink on loopback) and that sink, which answers the OAuth
@@ -19,7 +20,9 @@ callbacks expected/received/duplicated and their delay at the LMS after the answ
 triggered them (``ready`` after the download page, ``reviewed`` after PATCH submitted);
 server CPU per lifecycle (utime+stime from /proc); peak threads and RSS of the server.
 ``--profile`` also samples mockprock's stacks while it serves and prints where the time
-went. The machine is shared and noisy: compare within one run.
+went; ``--cpu-split`` prints its CPU by part instead (``cpu_split.py``: each request kind,
+waitress's task and I/O loop, the callbacks' threads), from each thread's CPU time. The
+machine is shared and noisy: compare within one run.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cpu_split
 import harness
 import requests
 from lifecycle_report import report
@@ -305,6 +309,9 @@ def main() -> None:
         help="processes the workers are spread over (one process's GIL caps the load)",
     )
     parser.add_argument("--profile", action="store_true", help="sample mockprock's stacks")
+    parser.add_argument(
+        "--cpu-split", action="store_true", help="mockprock's CPU by part, per lifecycle"
+    )
     parser.add_argument("--skip-bare", action="store_true", help="measure mockprock only")
     args = parser.parse_args()
     harness.clean_up_on_sigterm()
@@ -316,11 +323,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sink = harness.start(harness.python_argv("sink"))
         profile = str(Path(tmp) / "profile.txt") if args.profile else None
+        split = str(Path(tmp) / "cpu_split.json") if args.cpu_split else None
         serve_args = bench_serve_args(Path(tmp) / "bench.sqlite", sink.url)
         mock = Run("mockprock", args.learners)
         bare = Run("bare", args.learners)
         try:
-            server = harness.start(harness.mockprock_serve_argv(args.server, profile, *serve_args))
+            server = harness.start(
+                harness.mockprock_serve_argv(args.server, profile, *serve_args, cpu_split=split)
+            )
             try:
                 print(f"mockprock: {' '.join(server.argv[:3])} ... at {server.url}", flush=True)
                 load(mock, server, sink.url, args.workers, args.client_processes)
@@ -348,6 +358,10 @@ def main() -> None:
         if profile and Path(profile).exists():
             print("\nwhere mockprock's time went (stack samples while serving):")
             print(Path(profile).read_text())
+        if split and Path(split).exists():
+            print("\nmockprock's CPU by part (each thread's CPU time; parts nest: the task")
+            print("holds its request, and the setup's requests count too):")
+            print(cpu_split.report(split, args.learners))
 
 
 if __name__ == "__main__":

@@ -15,9 +15,13 @@ transaction comes next), after one lifecycle of warm-up. Counts, not times: they
 not depend on the machine. ``--show KIND`` (or ``all``) prints the
 first lifecycle's share of that kind's statements.
 
-``--cpu`` counts nothing and prints the process's CPU time per lifecycle instead: the
-app's own work (requests, dispatcher, senders, and the sink's answers) without an HTTP
-server or other processes, one request at a time; still noisy on a shared machine, so
+``--cpu`` counts nothing and prints CPU time per lifecycle instead, without an HTTP
+server or other processes, one request at a time: inside the app (the WSGI call, the test
+client's own work left out), in the callback dispatcher's thread and in the senders'
+threads (from /proc; the sink's answers left out); then the same requests into the bare
+app of ``benchmarks/lifecycle.py`` (``harness.bare_app``), and the ratio. This is the
+floor under the server's figures: what each app's own work costs before an HTTP server,
+other threads and a loaded machine add theirs. Still noisy on a shared machine, so
 compare runs made in turn.
 """
 
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import os
 import sqlite3
 import sys
 import tempfile
@@ -99,8 +104,8 @@ def main() -> None:
     parser.add_argument(
         "--cpu",
         action="store_true",
-        help="count nothing; print the process's CPU per lifecycle (requests, dispatcher, "
-        "senders; no HTTP server) instead",
+        help="count nothing; print CPU per lifecycle inside the app, the dispatcher and the "
+        "senders (no HTTP server), and the bare app's, instead",
     )
     args = parser.parse_args()
     global TRACING
@@ -175,19 +180,64 @@ def wait_for_callbacks(expected: int) -> None:
     time.sleep(0.2)  # the dispatcher records each delivery after the LMS's answer
 
 
-def timed(app: Any, lms: str, lifecycles: int, show: str | None) -> None:
-    lms_client, browser, auth, exam_id = setup(app, lms)
-    began = time.process_time()
+def thread_cpu(prefix: str) -> float:
+    """CPU seconds (user and system) so far of this process's threads named ``prefix``..."""
+    total = 0
+    for thread in threading.enumerate():
+        if thread.name.startswith(prefix):
+            stat = Path(f"/proc/self/task/{thread.native_id}/stat").read_text()
+            fields = stat.rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+# The callback threads (callbacks/dispatcher.py names them).
+CALLBACK_THREADS = {"dispatcher": "mockprock-outbox", "senders": "mockprock-callback"}
+
+
+def cpu_per_lifecycle(app: Any, lms: str, lifecycles: int, callbacks: bool) -> dict[str, float]:
+    """Milliseconds of CPU per lifecycle inside ``app`` and in its callback threads."""
+    inside = [0.0]
+    wsgi_app = app.wsgi_app
+
+    def timed_wsgi(environ: dict, start_response: Any) -> Any:
+        began = time.thread_time()
+        try:
+            return wsgi_app(environ, start_response)
+        finally:
+            inside[0] += time.thread_time() - began
+
+    app.wsgi_app = timed_wsgi
+    lms_client, browser, auth, exam_id = setup(app, lms, callbacks)
+    inside[0] = 0.0
+    threads = {name: thread_cpu(prefix) for name, prefix in CALLBACK_THREADS.items()}
     for n in range(1, lifecycles + 1):
         lifecycle(lms_client, browser, auth, exam_id, lms, n)
-    wait_for_callbacks(2 * (lifecycles + 1))
-    cpu = time.process_time() - began
-    print(f"{lifecycles} lifecycles: {1000 * cpu / lifecycles:.2f} ms of CPU per lifecycle")
+    if callbacks:
+        wait_for_callbacks(2 * (lifecycles + 1))
+    spent = {"requests": inside[0]}
+    for name, prefix in CALLBACK_THREADS.items():
+        spent[name] = thread_cpu(prefix) - threads[name] if callbacks else 0.0
+    spent["total"] = sum(spent.values())
+    return {name: 1000 * seconds / lifecycles for name, seconds in spent.items()}
 
 
-def setup(app: Any, lms: str) -> tuple[Any, Any, dict, str]:
+def timed(app: Any, lms: str, lifecycles: int, show: str | None) -> None:
+    mockprock = cpu_per_lifecycle(app, lms, lifecycles, callbacks=True)
+    bare = cpu_per_lifecycle(harness.bare_app(), lms, lifecycles, callbacks=False)
+    print(f"{lifecycles} lifecycles; CPU per lifecycle (ms), no HTTP server:")
+    print(f"{'':<12}" + "".join(f" {name:>11}" for name in mockprock))
+    for label, spent in (("mockprock", mockprock), ("bare app", bare)):
+        print(f"{label:<12}" + "".join(f" {ms:>11.2f}" for ms in spent.values()))
+    print(
+        f"ratio: {mockprock['total'] / bare['total']:.2f} x (requests alone: "
+        f"{mockprock['requests'] / bare['requests']:.2f} x)"
+    )
+
+
+def setup(app: Any, lms: str, callbacks: bool = True) -> tuple[Any, Any, dict, str]:
     """The LMS's and the browser's clients, a token, an exam, and one lifecycle done
-    (first-use reads, the senders' connections)."""
+    (first-use reads, the senders' connections; ``callbacks``: waited for)."""
     lms_client, browser = app.test_client(), app.test_client()
     token = lms_client.post(
         "/oauth2/access_token",
@@ -201,7 +251,8 @@ def setup(app: Any, lms: str) -> tuple[Any, Any, dict, str]:
     auth = {"Authorization": f"JWT {token}"}
     exam_id = lms_client.post("/api/v1/exam/", json=EXAM, headers=auth).json["id"]
     lifecycle(lms_client, browser, auth, exam_id, lms, 0)
-    wait_for_callbacks(2)
+    if callbacks:
+        wait_for_callbacks(2)
     return lms_client, browser, auth, exam_id
 
 
