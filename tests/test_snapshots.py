@@ -168,6 +168,28 @@ def test_save_reset_load_through_the_app_gives_the_same_state(built):
     assert client.get(path, headers=token).get_json()["status"] == "started"
 
 
+def test_held_callbacks_go_when_due_once_loaded_where_the_lms_credentials_are(tmp_path):
+    # Saved where the server had no LMS credentials (held), loaded into one that has them:
+    # pending, as credentials set at run time release them; loaded into one that has none,
+    # still held.
+    for name in ("without", "with"):
+        (tmp_path / name).mkdir()
+    with app_on(tmp_path / "without") as app:
+        client = app.test_client()
+        build_state(client)
+        saved = client.get(STATE, headers=basic()).get_json()
+        assert {c["state"] for c in saved["callbacks"]} == {"held"}
+        reloaded = client.put(STATE, json=saved, headers=basic()).get_json()
+        assert {c["state"] for c in reloaded["callbacks"]} == {"held"}
+    with app_on(tmp_path / "with", **LMS) as app:
+        client = app.test_client()
+        loaded = client.put(STATE, json=saved, headers=basic())
+        assert loaded.status_code == 200, loaded.get_json()
+        states = {c["id"]: c["state"] for c in loaded.get_json()["callbacks"]}
+    assert set(states) == {c["id"] for c in saved["callbacks"]}
+    assert set(states.values()) == {"pending"}
+
+
 def test_a_callback_id_another_client_holds_gets_a_new_one_and_its_references_follow(built):
     app, client, ids = built
     saved = client.get(STATE, headers=basic()).get_json()

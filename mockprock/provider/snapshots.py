@@ -36,6 +36,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from mockprock import __version__, statuses, trust
+from mockprock.callbacks.lms import LmsCredentials
 from mockprock.callbacks.outbox import Outbox
 from mockprock.clock import Clock
 from mockprock.errors import ProviderError, bad_request
@@ -176,8 +177,9 @@ class Snapshots:
     def checked(
         self, client_id: str, document: Any
     ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any] | None]:
-        """The document's rows (callbacks caught mid-send made pending) and a guest's
-        settings, once everything in it is right; else the 400 naming the first fault."""
+        """The document's rows (callbacks caught mid-send made pending, and held ones too
+        when the client's callbacks now have LMS credentials) and a guest's settings, once
+        everything in it is right; else the 400 naming the first fault."""
         if not isinstance(document, dict):
             raise bad_request("a state is a JSON object", error="invalid_state")
         if "mockprock_state" not in document:
@@ -204,13 +206,21 @@ class Snapshots:
             self._unique(f"{where}.user_id", profile["user_id"], users)
         self._scenarios(client_id, document["scenarios"])
         state = {name: document[name] for name in LISTS}
+        # A held callback was saved where the server had no LMS credentials: where this
+        # client's callbacks have them, it goes when due, as credentials set at run time
+        # release the held ones (Dispatcher.release_held).
+        again = {statuses.CALLBACK_SENDING}
+        if self._has_lms_credentials(client_id):
+            again.add(statuses.CALLBACK_HELD)
         state["callbacks"] = [
-            {**c, "state": statuses.CALLBACK_PENDING}
-            if c["state"] == statuses.CALLBACK_SENDING
-            else c
+            {**c, "state": statuses.CALLBACK_PENDING} if c["state"] in again else c
             for c in document["callbacks"]
         ]
         return state, self._settings(client_id, document["settings"])
+
+    def _has_lms_credentials(self, client_id: str) -> bool:
+        settings = self.guests.settings_of(client_id, self.outbox.dispatcher.settings())
+        return LmsCredentials.from_settings(settings) is not None
 
     def _exams(self, client_id: str, exams: list[Any]) -> None:
         ids: set[str] = set()
