@@ -115,6 +115,13 @@ def start(argv: list[str]) -> ServerProcess:
     return ServerProcess(argv).start(timeout=60)
 
 
+def stat_cpu_seconds(stat: str) -> float:
+    """CPU seconds (user and system) a process or thread has used, from its /proc stat
+    file (``/proc/PID/stat``, ``/proc/self/task/TID/stat``)."""
+    fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
 @dataclass
 class ProcSample:
     """CPU, threads and resident memory of one process (with ``tree``: of it and its
@@ -135,11 +142,7 @@ class ProcSample:
         return [self.pid, *map(int, kids)]
 
     def cpu_seconds(self) -> float:
-        total = 0
-        for pid in self.pids():
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime + stime
-        return total / CLOCK_TICKS
+        return sum(stat_cpu_seconds(f"/proc/{pid}/stat") for pid in self.pids())
 
     def status(self) -> tuple[int, int]:
         threads = rss = 0

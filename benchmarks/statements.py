@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import sqlite3
 import sys
 import tempfile
@@ -181,14 +180,12 @@ def wait_for_callbacks(expected: int) -> None:
 
 
 def thread_cpu(prefix: str) -> float:
-    """CPU seconds (user and system) so far of this process's threads named ``prefix``..."""
-    total = 0
-    for thread in threading.enumerate():
-        if thread.name.startswith(prefix):
-            stat = Path(f"/proc/self/task/{thread.native_id}/stat").read_text()
-            fields = stat.rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / os.sysconf("SC_CLK_TCK")
+    """CPU seconds so far of this process's threads whose names start with ``prefix``."""
+    return sum(
+        harness.stat_cpu_seconds(f"/proc/self/task/{thread.native_id}/stat")
+        for thread in threading.enumerate()
+        if thread.name.startswith(prefix)
+    )
 
 
 # The callback threads (callbacks/dispatcher.py names them).
