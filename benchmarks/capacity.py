@@ -15,7 +15,7 @@ interval is the backend's ``ping_interval``, by default
 ``DEFAULT_DESKTOP_APPLICATION_PING_INTERVAL_SECONDS`` = 60 in ``edx_proctoring/
 constants.py``). One window after its start the learner stops the application and
 submits, so submissions come as spread as the starts. ``ready`` and ``reviewed`` reach
-an LMS sink (``harness.py sink``), each counted once, with its delay after the answer
+an LMS sink (``servers.py sink``), each counted once, with its delay after the answer
 that triggered it.
 
 A shorter ``--window`` W scales time by W/60: the ping interval becomes 60 x W/60 s,

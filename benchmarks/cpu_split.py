@@ -1,6 +1,6 @@
 """Where the server's CPU goes, by part, from each thread's own CPU time (not samples).
 
-``harness.py --cpu-split OUT mockprock -- SERVE_ARGS`` (``lifecycle.py --cpu-split``)
+``servers.py --cpu-split OUT mockprock -- SERVE_ARGS`` (``lifecycle.py --cpu-split``)
 wraps, in the server's process, each request in the app (by method and route, ids
 replaced), waitress's task around it (the app, the request log, reading the request and
 writing the answer), each turn of waitress's I/O loop, each callback a sender sends and

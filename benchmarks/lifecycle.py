@@ -20,7 +20,7 @@ callbacks expected/received/duplicated and their delay at the LMS after the answ
 triggered them (``ready`` after the download page, ``reviewed`` after PATCH submitted);
 server CPU per lifecycle (utime+stime from /proc); peak threads and RSS of the server.
 ``--profile`` also samples mockprock's stacks while it serves and prints where the time
-went; ``--cpu-split`` prints its CPU by part instead (``cpu_split.py``: each request kind,
+went; ``--cpu-split`` prints its CPU by part (``cpu_split.py``: each request kind,
 waitress's task and I/O loop, the callbacks' threads), from each thread's CPU time. The
 machine is shared and noisy: compare within one run.
 """

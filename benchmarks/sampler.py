@@ -1,5 +1,5 @@
 """A stack-sampling profiler for a server's own process (py-spy needs ptrace and a
-wheel this machine may lack; this needs nothing): ``benchmarks/harness.py --profile``."""
+wheel this machine may lack; this needs nothing): ``benchmarks/servers.py --profile``."""
 
 from __future__ import annotations
 
